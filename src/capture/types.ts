@@ -1,0 +1,112 @@
+/**
+ * What the capture stage produces. The capture stage never looks inside a packet.
+ *
+ * PacketRecord is BORROWED: one object is reused for every packet and `data` is the reader's
+ * chunk. Everything in it is valid only until the callback returns. Copy what you keep.
+ */
+
+/** Link-layer header types (LINKTYPE_* values as stored in pcap/pcapng files). */
+export const LinkType = {
+  NULL: 0,
+  ETHERNET: 1,
+  RAW_12: 12,
+  RAW_14: 14,
+  RAW: 101,
+  LOOP: 108,
+  LINUX_SLL: 113,
+  IPV4: 228,
+  IPV6: 229,
+  LINUX_SLL2: 276,
+} as const;
+
+export const LINK_TYPE_NAMES: Readonly<Record<number, string>> = {
+  0: 'NULL', 1: 'ETHERNET', 12: 'RAW', 14: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'LINUX_SLL',
+  228: 'IPV4', 229: 'IPV6', 276: 'LINUX_SLL2',
+};
+
+/** pcapng epb_flags direction bits (bits 0-1): 0 unknown, 1 inbound, 2 outbound. */
+export const Direction = { Unknown: 0, Inbound: 1, Outbound: 2 } as const;
+
+export interface PacketRecord {
+  /** 0-based index of the packet in the whole (merged) stream. */
+  index: number;
+  /** Which input (position in the list of files given) this packet came from. */
+  fileIndex: number;
+  /** Interface id within its file: pcapng IDB number (per section, numbered across sections), 0 for pcap. */
+  ifIndex: number;
+  linkType: number;
+  /** Timestamp, full precision: epoch seconds and nanoseconds (0..999 999 999). */
+  tsSec: number;
+  tsNsec: number;
+  /** Bytes captured (available in `data`) and the packet's length on the wire. */
+  capLen: number;
+  origLen: number;
+  /** Borrowed: the packet's bytes are data[offset .. offset + capLen). */
+  data: Buffer;
+  offset: number;
+  /** Direction from pcapng epb_flags (Direction.*), 0 when unknown. */
+  direction: number;
+  /** Byte offset of this record's header in the (decompressed) input file. */
+  fileOffset: number;
+}
+
+export type CaptureFormat = 'pcap' | 'pcapng';
+
+export interface InterfaceInfo {
+  /** Interface id as used in PacketRecord.ifIndex. */
+  id: number;
+  section: number;
+  linkType: number;
+  linkTypeName: string;
+  snaplen: number;
+  name: string | null;
+  /** Timestamp resolution as a power of ten of seconds' fraction digits (6 = µs, 9 = ns). */
+  tsResolutionDigits: number;
+  tsOffsetSec: number;
+  packets: number;
+}
+
+/** How reading a file ended: cleanly, cut off (truncated), or stopped at damage. */
+export interface CaptureEnd {
+  clean: boolean;
+  /** Stable code when not clean, e.g. `capture.pcap.truncated_record`, `capture.pcapng.block_length_mismatch`. */
+  code: string | null;
+  /** Byte offset (in the decompressed input) where reading stopped. */
+  offset: number;
+  /** One sentence: what was wrong. */
+  reason: string | null;
+}
+
+/** What a reader learned about one input file. Filled in as reading goes on. */
+export interface CaptureInfo {
+  file: string;
+  /** null when the file could not be recognised at all (then `end.clean` is false). */
+  format: CaptureFormat | null;
+  compressed: 'gzip' | null;
+  byteOrder: 'little-endian' | 'big-endian' | 'mixed' | null;
+  /** 'microseconds' | 'nanoseconds' | 'mixed' (pcapng interfaces may differ) | null. */
+  tsPrecision: string | null;
+  sections: number;
+  interfaces: InterfaceInfo[];
+  packets: number;
+  /** Sum of captured bytes of all packets. */
+  capturedBytes: number;
+  /** Size of the input read so far (decompressed bytes). */
+  fileBytes: number;
+  firstTsSec: number; firstTsNsec: number;
+  lastTsSec: number; lastTsNsec: number;
+  /** pcapng blocks skipped by kind (e.g. `NRB`, `ISB`, `DSB`, `custom`, `unknown:0x…`). */
+  skippedBlocks: Record<string, number>;
+  end: CaptureEnd;
+}
+
+export interface ReadOptions {
+  /** Bytes per read (default 4 MiB). */
+  chunkSize?: number;
+  /** Largest pcapng block accepted (default 16 MiB). */
+  maxBlockSize?: number;
+  /** Largest packet record accepted (default 256 KiB, like libpcap). */
+  maxRecordLength?: number;
+  /** Called now and then with bytes read so far and the total (null when unknown: stdin, gzip). */
+  onProgress?: (bytesRead: number, totalBytes: number | null) => void;
+}
