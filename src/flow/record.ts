@@ -69,3 +69,32 @@ export interface NameObservation {
   address: string;
   via: 'dns' | 'sni';
 }
+
+/** What one input (capture file, stdin, flow-log file, live interface) contributed, for reports. */
+export interface InputSummary {
+  /** File path as given (or `-` for stdin, `live:<iface>` for live capture). */
+  file: string;
+  /** 'pcap' | 'pcapng' | an EvidenceKind for flow logs | null when unrecognised. */
+  format: string | null;
+  compressed: 'gzip' | null;
+  packets: number;
+  /** Flow records (flow logs) read, 0 for captures. */
+  records: number;
+  /** Bytes read from the input (decompressed). */
+  bytes: number;
+  firstSec: number; firstNsec: number;
+  lastSec: number; lastNsec: number;
+  /** Counted anomalies by name (decode and capture). */
+  anomalies: Record<string, { count: number; first_packet: number }>;
+  /** How reading ended: clean, or where and why it stopped (the report names file, offset and reason). */
+  end: { clean: boolean; code: string | null; offset: number; reason: string | null };
+}
+
+/** Everything the audit needs from the evidence stage. */
+export interface Evidence {
+  flows: FlowRecord[];
+  names: NameObservation[];
+  inputs: InputSummary[];
+  /** Flows evicted early because --max-flows was reached (each still reported as a flow). */
+  evictions: number;
+}
