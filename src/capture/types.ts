@@ -98,6 +98,12 @@ export interface CaptureInfo {
   /** pcapng blocks skipped by kind (e.g. `NRB`, `ISB`, `DSB`, `custom`, `unknown:0x…`). */
   skippedBlocks: Record<string, number>;
   end: CaptureEnd;
+  /**
+   * Named, counted container-level anomalies that did not stop reading (e.g.
+   * `capture.pcap.caplen_exceeds_snaplen`, `capture.pcapng.unknown_interface`). Added by the capture
+   * stage; optional so that other producers of CaptureInfo need not fill it in.
+   */
+  anomalies?: Record<string, { count: number; firstPacket: number; firstOffset: number }>;
 }
 
 export interface ReadOptions {

@@ -1,0 +1,91 @@
+/**
+ * Exact 64-bit timestamp arithmetic without BigInt: a pcapng timestamp is a 64-bit count of units
+ * given as two uint32 halves (hi, lo). Division by a 32-bit-safe divisor is done in 16-bit limbs so
+ * every intermediate value stays below 2^53 and is exact in a double.
+ *
+ * Results go to module-level scratch variables (no allocation per packet).
+ */
+
+/** Quotient (as hi/lo uint32 halves) and remainder of the last div64 call. */
+export let qHi = 0;
+export let qLo = 0;
+export let rem = 0;
+
+/** (hi * 2^32 + lo) / d for an integer 1 <= d < 2^31. Sets qHi, qLo, rem. */
+export function div64(hi: number, lo: number, d: number): void {
+  const q0 = Math.floor(hi / d);
+  let r = hi - q0 * d;
+  const x1 = r * 65536 + (lo >>> 16);
+  let q1 = Math.floor(x1 / d);
+  r = x1 - q1 * d;
+  if (r < 0) { q1--; r += d; }
+  const x2 = r * 65536 + (lo & 0xffff);
+  let q2 = Math.floor(x2 / d);
+  r = x2 - q2 * d;
+  if (r < 0) { q2--; r += d; }
+  // q1, q2 < 65536 because r < d at each step
+  qHi = q0;
+  qLo = q1 * 65536 + q2;
+  rem = r;
+}
+
+export let tsSec = 0;
+export let tsNsec = 0;
+
+let cHi = -1, cD = 0, cQ = 0, cB = 0;
+
+const POW10 = [1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+/**
+ * Convert a 64-bit unit count to (seconds, nanoseconds).
+ * pow2 false: one unit is 10^-exp s; pow2 true: one unit is 2^-exp s. Sets tsSec/tsNsec.
+ * Exact for every resolution up to 10^-18 and 2^-32 (nanoseconds truncated, as tshark shows them);
+ * coarser paths for larger exponents use BigInt (never seen in practice).
+ */
+export function unitsToTs(hi: number, lo: number, pow2: boolean, exp: number): void {
+  if (!pow2) {
+    if (exp <= 9) {
+      // v = hi*2^32 + lo = (Q*d + B) + lo where Q, B = divmod(hi*2^32, d). hi changes only every
+      // 2^32 units (71 min at µs, 4.3 s at ns), so Q and B are cached and a packet costs one division.
+      const d = POW10[exp]!;
+      if (hi !== cHi || d !== cD) { div64(hi, 0, d); cHi = hi; cD = d; cQ = qHi * 4294967296 + qLo; cB = rem; }
+      const x = cB + lo; // < d + 2^32: exact
+      const q = Math.floor(x / d);
+      tsSec = cQ + q;
+      tsNsec = (x - q * d) * POW10[9 - exp]!;
+      return;
+    }
+    if (exp <= 18) {
+      div64(hi, lo, POW10[exp - 9]!); // → nanoseconds count (64-bit)
+      div64(qHi, qLo, 1e9);
+      tsSec = qHi * 4294967296 + qLo;
+      tsNsec = rem;
+      return;
+    }
+    const v = (BigInt(hi) << 32n) | BigInt(lo);
+    const div = 10n ** BigInt(exp);
+    tsSec = Number(v / div);
+    tsNsec = Number(((v % div) * 1000000000n) / div);
+    return;
+  }
+  if (exp === 0) { tsSec = hi * 4294967296 + lo; tsNsec = 0; return; }
+  if (exp < 32) {
+    tsSec = hi * 2 ** (32 - exp) + Math.floor(lo / 2 ** exp);
+    const frac = lo % 2 ** exp; // < 2^exp
+    if (exp <= 16) { tsNsec = Math.floor((frac * 1e9) / 2 ** exp); return; }
+    // frac = fh * 2^16 + fl; floor(frac*1e9 / 2^exp) = floor((fh*1e9 + floor(fl*1e9 / 2^16)) / 2^(exp-16))
+    const fh = Math.floor(frac / 65536), fl = frac % 65536;
+    tsNsec = Math.floor((fh * 1e9 + Math.floor((fl * 1e9) / 65536)) / 2 ** (exp - 16));
+    return;
+  }
+  if (exp === 32) {
+    tsSec = hi;
+    const fh = lo >>> 16, fl = lo & 0xffff;
+    tsNsec = Math.floor((fh * 1e9 + Math.floor((fl * 1e9) / 65536)) / 65536);
+    return;
+  }
+  const v = (BigInt(hi) << 32n) | BigInt(lo);
+  const e = BigInt(exp);
+  tsSec = Number(v >> e);
+  tsNsec = Number(((v & ((1n << e) - 1n)) * 1000000000n) >> e);
+}
