@@ -28,6 +28,11 @@ export class DecodedPacket {
   tcpFlags = 0;
   tcpSeq = 0;
   tcpAck = 0;
+  /**
+   * False when the snaplen cut the TCP header after the ports (fewer than 14 bytes captured):
+   * the packet is still Ok (it belongs to its flow) but tcpFlags/tcpSeq/tcpAck are 0, not real.
+   */
+  tcpFlagsKnown = true;
   /** Transport payload length in bytes as the IP header says (not limited by snaplen). */
   payloadLen = 0;
   /** Offset of the transport payload in the record's data buffer, and how many bytes of it were captured. */
@@ -49,12 +54,16 @@ export class DecodedPacket {
   readonly quotedDst = new Uint32Array(4);
   quotedSrcPort = 0;
   quotedDstPort = 0;
+  /** True when quotedSrcPort/quotedDstPort are meaningful (the quote reached a TCP/UDP/SCTP header). */
+  quotedHasPorts = false;
   /** IP fragment state of this packet: 0 not a fragment, 1 first fragment, 2 later fragment (ports from the fragment table when hasPorts). */
   fragment = 0;
   /** Tunnel.* the inner packet came out of, with the outer IP endpoints. */
   tunnel = 0;
   readonly outerSrc = new Uint32Array(4);
   readonly outerDst = new Uint32Array(4);
+  /** How many tunnel layers were opened to reach the audited packet (0 = not tunnelled). */
+  tunnelDepth = 0;
 
   reset(): void {
     this.outcome = Outcome.Ok;
@@ -63,5 +72,6 @@ export class DecodedPacket {
     this.ipLen = 0; this.vlan = -1; this.innerVlan = -1; this.icmpType = -1; this.icmpCode = -1;
     this.hasQuoted = false; this.quotedProto = 0; this.quotedSrcPort = 0; this.quotedDstPort = 0;
     this.fragment = 0; this.tunnel = 0;
+    this.quotedHasPorts = false; this.tunnelDepth = 0; this.tcpFlagsKnown = true;
   }
 }
