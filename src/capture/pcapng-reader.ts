@@ -14,6 +14,7 @@
  * Interface ids (PacketRecord.ifIndex) are numbered across sections: the first IDB of the second
  * section gets the id after the last IDB of the first.
  */
+import { tsInRange } from '../core/time.js';
 import type { ReadOptions } from './types.js';
 import { ChunkedParser } from './chunked.js';
 import { addCaptureAnomaly, countSkipped, newInterface, notePacket } from './info.js';
@@ -168,6 +169,12 @@ export class PcapngParser extends ChunkedParser {
     T.unitsToTs(tsHi, tsLo, this.#ifPow2[id]!, this.#ifExp[id]!);
     rec.tsSec = T.tsSec + this.#ifOff[id]!;
     rec.tsNsec = T.tsNsec;
+    if (!tsInRange(rec.tsSec)) {
+      // A damaged timestamp (or if_tsoffset) far outside any real time: keep the previous packet's
+      // time so ordering and timeouts stay sane, and say so.
+      addCaptureAnomaly(this.info, 'capture.pcapng.timestamp_out_of_range', this.count, this.base + p);
+      rec.tsSec = this.#lastSec; rec.tsNsec = this.#lastNsec;
+    }
     this.#lastSec = rec.tsSec; this.#lastNsec = rec.tsNsec;
     return this.#deliver(p, id, cap, origLen, dataOff);
   }

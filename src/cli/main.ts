@@ -18,8 +18,9 @@ export function buildCli(argv: string[]) {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .epilog('Exit codes: 0 success, 1 the audit found what --fail-on names, 2 usage error or unreadable input.\nDocumentation: README.md')
     .fail((msg, err) => {
-      if (err) throw err;
-      process.stderr.write(`flowaudit: ${msg}\nRun 'flowaudit --help' for usage.\n`);
+      // Errors thrown from builders and .check() are usage errors: one line, exit 2, no stack.
+      const text = err ? err.message : msg;
+      process.stderr.write(`flowaudit: ${text}\nRun 'flowaudit --help' for usage.\n`);
       process.exit(ExitCode.Error);
     });
   for (const c of commands) y = y.command(c);

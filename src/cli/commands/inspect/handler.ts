@@ -3,6 +3,7 @@
  * and print what was learned. Exit 0 when every input was read (damage that still yielded
  * packets is reported, not fatal), 2 when an input could not be read at all.
  */
+import { safeText } from '../../../core/text.js';
 import { readCaptures } from '../../../capture/read.js';
 import type { CaptureInfo, ReadOptions } from '../../../capture/types.js';
 import { Anomalies } from '../../../core/anomalies.js';
@@ -89,8 +90,9 @@ export async function inspectOne(file: string, opts: ReadOptions): Promise<Inspe
 
 export function renderText(e: InspectEntry): string {
   const L: string[] = [];
-  const row = (k: string, v: string) => L.push(`  ${(k + ':').padEnd(15)} ${v}`);
-  L.push(e.file);
+  // Names and reasons come from the file: escape control characters so they cannot drive the terminal.
+  const row = (k: string, v: string) => L.push(`  ${(k + ':').padEnd(15)} ${safeText(v)}`);
+  L.push(safeText(e.file));
   if (e.error !== null) {
     row('error', e.error);
     return L.join('\n') + '\n';
@@ -110,7 +112,7 @@ export function renderText(e: InspectEntry): string {
     if (i.tsOffsetSec !== 0) parts.push(`offset ${i.tsOffsetSec} s`);
     if (e.sections > 1) parts.push(`section ${i.section}`);
     parts.push(`${i.packets} packets`);
-    L.push(`    ${parts.filter((p) => p !== '').join('  ')}`);
+    L.push(`    ${safeText(parts.filter((p) => p !== '').join('  '))}`);
   }
   row('packets', String(e.packets));
   row('bytes', `${e.capturedBytes} captured, ${e.fileBytes} read${e.compressed ? ' (decompressed)' : ''}`);
