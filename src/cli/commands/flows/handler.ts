@@ -1,0 +1,69 @@
+/** Handler of `flowaudit flows`: gather evidence, write one record per flow, summary on stderr. */
+import cliProgress from 'cli-progress';
+import { ExitCode } from '../../exit-codes.js';
+import { gatherEvidence, unreadableInputs, type GatherOptions } from '../../gather.js';
+import { inputFormatOf } from '../../options/input.js';
+import { flowOptionsOf } from '../../options/flow.js';
+import { openOutput } from '../../../report/output.js';
+import { writeFlows } from '../../../report/flows/writer.js';
+import type { Evidence } from '../../../flow/record.js';
+import type { FlowsArgs } from './command.js';
+
+/** The closing stderr lines: totals, then one line per input that did not end cleanly. */
+export function summaryLines(ev: Evidence): string[] {
+  const packets = ev.inputs.reduce((n, i) => n + i.packets, 0);
+  const records = ev.inputs.reduce((n, i) => n + i.records, 0);
+  let anomalies = 0;
+  for (const i of ev.inputs) for (const v of Object.values(i.anomalies)) anomalies += v.count;
+  const lines = [
+    `flowaudit: ${ev.inputs.length} input${ev.inputs.length === 1 ? '' : 's'}, ${packets} packets` +
+      (records > 0 ? `, ${records} flow-log records` : '') +
+      `, ${ev.flows.length} flows, ${ev.evictions} evictions, ${anomalies} anomalies`,
+  ];
+  for (const i of ev.inputs) {
+    if (!i.end.clean) lines.push(`flowaudit: ${i.file}: ${i.end.offset > 0 ? `at byte ${i.end.offset}: ` : ''}${i.end.reason ?? i.end.code ?? 'damaged'}`);
+  }
+  return lines;
+}
+
+function progressBar(): { opts: Pick<GatherOptions, 'onProgress'>; stop: () => void } {
+  if (!process.stderr.isTTY) return { opts: {}, stop: () => {} };
+  const bar = new cliProgress.SingleBar({
+    stream: process.stderr, hideCursor: true, clearOnComplete: true,
+    format: ' {bar} {percentage}% | {mb}/{totalMb} MiB | eta {eta}s',
+  }, cliProgress.Presets.shades_classic);
+  let started = false;
+  return {
+    opts: {
+      onProgress: (done, total) => {
+        if (total === null || total === 0) return;
+        const mb = (x: number) => (x / 1048576).toFixed(0);
+        if (!started) { bar.start(total, 0, { mb: mb(0), totalMb: mb(total) }); started = true; }
+        bar.update(done, { mb: mb(done), totalMb: mb(total) });
+      },
+    },
+    stop: () => { if (started) bar.stop(); },
+  };
+}
+
+export async function run(a: FlowsArgs): Promise<number> {
+  const flowOpts = flowOptionsOf(a);
+  const forced = inputFormatOf(a);
+  const bar = progressBar();
+  let ev: Evidence;
+  try {
+    ev = await gatherEvidence(a.inputs, { ...flowOpts, ...bar.opts, ...(forced !== undefined ? { inputFormat: forced } : {}) });
+  } finally {
+    bar.stop();
+  }
+  const out = await openOutput(a.output);
+  try {
+    await writeFlows(out, ev.flows, a.format);
+    await out.end();
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
+  for (const l of summaryLines(ev)) process.stderr.write(l + '\n');
+  return unreadableInputs(ev).length > 0 ? ExitCode.Error : ExitCode.Ok;
+}

@@ -1,0 +1,54 @@
+/** Shared flow-table options: `--max-flows`, `--vlan-in-key`, `--timeout-*` (seconds of packet time). */
+import type { Argv } from 'yargs';
+import { DEFAULT_TIMEOUTS, type Timeouts } from '../../flow/timeouts.js';
+import { DEFAULT_MAX_FLOWS } from '../../flow/table.js';
+import { UsageError } from '../../core/errors.js';
+
+export interface FlowArgs {
+  'max-flows': number;
+  'vlan-in-key': boolean;
+  'timeout-tcp'?: number;
+  'timeout-tcp-attempt'?: number;
+  'timeout-tcp-half-closed'?: number;
+  'timeout-tcp-closed'?: number;
+  'timeout-udp'?: number;
+  'timeout-icmp'?: number;
+  'timeout-other'?: number;
+}
+
+const TIMEOUT_OPTS: [keyof FlowArgs, keyof Timeouts, string][] = [
+  ['timeout-tcp', 'tcpEstablished', 'idle timeout of an established (or mid-stream) TCP connection'],
+  ['timeout-tcp-attempt', 'tcpAttempt', 'idle timeout of a TCP connection attempt (SYN, no answer)'],
+  ['timeout-tcp-half-closed', 'tcpHalfClosed', 'idle timeout after one side sent FIN'],
+  ['timeout-tcp-closed', 'tcpClosed', 'idle timeout after both FINs or a RST'],
+  ['timeout-udp', 'udp', 'idle timeout of a UDP flow'],
+  ['timeout-icmp', 'icmp', 'idle timeout of an ICMP flow'],
+  ['timeout-other', 'other', 'idle timeout of other protocols'],
+];
+
+export function withFlowOptions<T>(y: Argv<T>): Argv<T & FlowArgs> {
+  let z = y
+    .option('max-flows', {
+      type: 'number', default: DEFAULT_MAX_FLOWS,
+      describe: 'Most flows held in memory; beyond it the least recently active flow is finished early (counted as an eviction)',
+    })
+    .option('vlan-in-key', { type: 'boolean', default: false, describe: 'Treat the same 5-tuple on different VLANs as different flows' }) as unknown as Argv<T & FlowArgs>;
+  for (const [name, key, what] of TIMEOUT_OPTS) {
+    z = z.option(name, { type: 'number', describe: `Seconds of packet time: ${what} (default ${DEFAULT_TIMEOUTS[key]})` }) as unknown as Argv<T & FlowArgs>;
+  }
+  return z;
+}
+
+/** Validated flow options for gatherEvidence. */
+export function flowOptionsOf(a: FlowArgs): { maxFlows: number; vlanInKey: boolean; timeouts: Partial<Timeouts> } {
+  const maxFlows = a['max-flows'];
+  if (!Number.isInteger(maxFlows) || maxFlows < 1) throw new UsageError('usage.max_flows', `--max-flows must be a whole number ≥ 1 (got ${String(maxFlows)})`);
+  const timeouts: Partial<Timeouts> = {};
+  for (const [name, key] of TIMEOUT_OPTS) {
+    const v = a[name] as number | undefined;
+    if (v === undefined) continue;
+    if (!Number.isFinite(v) || v <= 0) throw new UsageError('usage.timeout', `--${name} must be a number of seconds > 0 (got ${String(v)})`);
+    timeouts[key] = v;
+  }
+  return { maxFlows, vlanInKey: a['vlan-in-key'], timeouts };
+}

@@ -1,0 +1,85 @@
+/**
+ * Flow record writers: prolog / record / epilog per format, no logic beyond framing.
+ *   ndjson     one JSON object per line (fields: fields.ts)
+ *   json       one array document
+ *   csv        header line, then one line per flow
+ *   zeek-json  Zeek conn.log JSON lines (Zeek's own field names)
+ *   text       a readable table
+ */
+import type { FlowRecord } from '../../flow/record.js';
+import { tsToIso } from '../../core/time.js';
+import type { Output } from '../output.js';
+import { CSV_COLUMNS, durationOf, flowToCsv, flowToJsonLine, flowToZeek, protoName } from './fields.js';
+
+export const FLOW_FORMATS = ['ndjson', 'json', 'csv', 'zeek-json', 'text'] as const;
+export type FlowFormat = (typeof FLOW_FORMATS)[number];
+
+export interface FlowWriter {
+  prolog(): string;
+  record(f: FlowRecord, i: number): string;
+  epilog(n: number): string;
+}
+
+function endpoint(h: string, p: number): string {
+  return h.includes(':') ? `[${h}]:${p}` : `${h}:${p}`;
+}
+
+const TEXT_HEADER = ['first packet (UTC)', 'proto', 'originator', 'responder', 'pkts o/r', 'ip bytes o/r', 'state', 'history', 'notes'];
+
+function textNotes(f: FlowRecord): string {
+  const n: string[] = [];
+  if (f.directionInferred) n.push('direction inferred');
+  for (const e of f.icmpErrors) n.push(`${e.proto} ${e.type}/${e.code} x${e.count} from ${e.from}`);
+  if (f.vlan !== null) n.push(`vlan ${f.vlan}`);
+  if (f.tunnel !== null) n.push(`${f.tunnel.kind} ${f.tunnel.outerSrc}>${f.tunnel.outerDst}`);
+  if (f.verdict !== null) n.push(f.verdict);
+  return n.join('; ');
+}
+
+function textRow(f: FlowRecord): string[] {
+  return [
+    tsToIso(f.firstSec, f.firstNsec), protoName(f.proto), endpoint(f.origH, f.origP), endpoint(f.respH, f.respP),
+    `${f.origPkts}/${f.respPkts}`, `${f.origIpBytes}/${f.respIpBytes}`, f.connState || '-', f.history || '-', textNotes(f),
+  ];
+}
+
+export function flowWriter(format: FlowFormat): FlowWriter {
+  switch (format) {
+    case 'ndjson':
+      return { prolog: () => '', record: (f) => flowToJsonLine(f) + '\n', epilog: () => '' };
+    case 'json':
+      return { prolog: () => '[', record: (f, i) => (i === 0 ? '\n' : ',\n') + flowToJsonLine(f), epilog: (n) => (n === 0 ? ']\n' : '\n]\n') };
+    case 'csv':
+      return { prolog: () => CSV_COLUMNS.join(',') + '\n', record: (f) => flowToCsv(f) + '\n', epilog: () => '' };
+    case 'zeek-json':
+      return { prolog: () => '', record: (f) => JSON.stringify(flowToZeek(f)) + '\n', epilog: () => '' };
+    case 'text':
+      // rows are fixed-width per column; widths come from the header and a fixed budget
+      return {
+        prolog: () => formatRow(TEXT_HEADER) + '\n',
+        record: (f) => formatRow(textRow(f)) + '\n',
+        epilog: (n) => `${n} flow${n === 1 ? '' : 's'}\n`,
+      };
+  }
+}
+
+const WIDTHS = [30, 5, 46, 46, 11, 17, 6, 12, 0];
+
+function formatRow(cells: string[]): string {
+  return cells.map((c, i) => (WIDTHS[i]! > 0 ? c.padEnd(WIDTHS[i]!) : c)).join(' ').trimEnd();
+}
+
+/** Write every flow in the given format to out (does not end it). */
+export async function writeFlows(out: Output, flows: Iterable<FlowRecord>, format: FlowFormat): Promise<number> {
+  const w = flowWriter(format);
+  let pending = w.prolog();
+  let i = 0;
+  for (const f of flows) {
+    pending += w.record(f, i++);
+    if (pending.length >= 65536) { await out.write(pending); pending = ''; }
+  }
+  await out.write(pending + w.epilog(i));
+  return i;
+}
+
+export { durationOf };

@@ -1,0 +1,79 @@
+/**
+ * Community ID v1 against the spec's published vectors (corelight/community-id-spec baseline,
+ * repeated in Zeek's testing/btest community_id test and other implementations):
+ *   tcp  1.2.3.4:1122 → 5.6.7.8:3344 seed 0  1:wCb3OG7yAFWelaUydu0D+125CLM=   seed 1  1:HhA1B+6CoLbiKPEs5nhNYN4XWfk=
+ *   udp  same                          seed 0  1:0Mu9InQx6z4ZiCZM/7HXi2WMhOg=   seed 1  1:OShq+iKDAMVouh/4bMxB9Sz4amw=
+ *   icmp 1.2.3.4 8/0 → 5.6.7.8         seed 0  1:crodRHL2FEsHjbv3UkRrfbs4bZ0=   seed 1  1:9pr4ZGTICiuZoIh90RRYE2RyXpU=
+ *   icmp6 fe80:1:203:405:607:809:a0b:c0d 128 → fe80:1011:1213:1415:1617:1819:1a1b:1c1d
+ *                                      seed 0  1:0bf7hyMJUwt3fMED7z8LIfRpBeo=   seed 1  1:IO27GQzPuCtNnwFvjWALMHu5tJE=
+ *   rsvp (46, no ports) 1.2.3.4 → 5.6.7.8 seed 0 1:ikv3kmf89luf73WPz1jOs49S768=
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { communityId } from '../../src/flow/community-id.js';
+import { parseAddr } from '../../src/core/ip.js';
+import { run } from './synth.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gatherEvidence } from '../../src/cli/gather.js';
+
+const a = (s: string) => parseAddr(s)!;
+const v6a = 'fe80:1:203:405:607:809:a0b:c0d', v6b = 'fe80:1011:1213:1415:1617:1819:1a1b:1c1d';
+
+test('spec vectors, seed 0, both directions', () => {
+  assert.is(communityId(a('1.2.3.4'), a('5.6.7.8'), 6, 1122, 3344), '1:wCb3OG7yAFWelaUydu0D+125CLM=');
+  assert.is(communityId(a('5.6.7.8'), a('1.2.3.4'), 6, 3344, 1122), '1:wCb3OG7yAFWelaUydu0D+125CLM=');
+  assert.is(communityId(a('1.2.3.4'), a('5.6.7.8'), 17, 1122, 3344), '1:0Mu9InQx6z4ZiCZM/7HXi2WMhOg=');
+  assert.is(communityId(a('5.6.7.8'), a('1.2.3.4'), 17, 3344, 1122), '1:0Mu9InQx6z4ZiCZM/7HXi2WMhOg=');
+  assert.is(communityId(a('1.2.3.4'), a('5.6.7.8'), 1, 8, 0), '1:crodRHL2FEsHjbv3UkRrfbs4bZ0=');
+  assert.is(communityId(a('5.6.7.8'), a('1.2.3.4'), 1, 0, 0), '1:crodRHL2FEsHjbv3UkRrfbs4bZ0=');
+  assert.is(communityId(a(v6a), a(v6b), 58, 128, 0), '1:0bf7hyMJUwt3fMED7z8LIfRpBeo=');
+  assert.is(communityId(a(v6b), a(v6a), 58, 129, 0), '1:0bf7hyMJUwt3fMED7z8LIfRpBeo=');
+  assert.is(communityId(a('1.2.3.4'), a('5.6.7.8'), 46, 0, 0), '1:ikv3kmf89luf73WPz1jOs49S768=');
+});
+
+test('spec vectors, seed 1', () => {
+  assert.is(communityId(a('1.2.3.4'), a('5.6.7.8'), 6, 1122, 3344, 1), '1:HhA1B+6CoLbiKPEs5nhNYN4XWfk=');
+  assert.is(communityId(a('1.2.3.4'), a('5.6.7.8'), 17, 1122, 3344, 1), '1:OShq+iKDAMVouh/4bMxB9Sz4amw=');
+  assert.is(communityId(a('1.2.3.4'), a('5.6.7.8'), 1, 8, 0, 1), '1:9pr4ZGTICiuZoIh90RRYE2RyXpU=');
+  assert.is(communityId(a(v6a), a(v6b), 58, 128, 0, 1), '1:IO27GQzPuCtNnwFvjWALMHu5tJE=');
+});
+
+test('flow records carry the Community ID of their 5-tuple', () => {
+  const { flows } = run([{ src: '1.2.3.4', dst: '5.6.7.8', sport: 1122, dport: 3344, flags: 2 }]);
+  assert.is(flows[0]!.communityId, '1:wCb3OG7yAFWelaUydu0D+125CLM=');
+  const icmp = run([{ proto: 1, src: '5.6.7.8', dst: '1.2.3.4', icmpType: 0, icmpCode: 0 }]).flows[0]!;
+  assert.is(icmp.communityId, '1:crodRHL2FEsHjbv3UkRrfbs4bZ0=');
+});
+
+const pilot = fileURLToPath(new URL('../../../shared/corpus/pilot/pilot-full.pcap', import.meta.url));
+const tshark = spawnSync('tshark', ['-v'], { encoding: 'utf8' }).status === 0;
+
+test('pilot-full.pcap: every TCP/UDP flow has the Community ID tshark computes for its packets (tshark --enable-protocol communityid)', async () => {
+  if (!tshark || !existsSync(pilot)) { console.log('skip: tshark or ../shared/corpus not available'); return; }
+  const r = spawnSync('tshark', ['-n', '--enable-protocol', 'communityid', '-r', pilot, '-T', 'fields',
+    '-e', 'ip.src', '-e', 'tcp.srcport', '-e', 'udp.srcport', '-e', 'ip.dst', '-e', 'tcp.dstport', '-e', 'udp.dstport', '-e', 'communityid'],
+  { encoding: 'utf8', maxBuffer: 64 << 20 });
+  assert.is(r.status, 0, r.stderr);
+  const want = new Map<string, string>();
+  for (const line of r.stdout.split('\n')) {
+    const [sh, tsp, usp, dh, tdp, udp, cid] = line.split('\t');
+    if (!cid || !sh || sh.includes(',')) continue; // no IP, or an ICMP error quoting a packet
+    const proto = tsp ? 6 : udp || usp ? 17 : 0;
+    if (proto === 0) continue;
+    const k = [proto, ...[`${sh}#${tsp || usp}`, `${dh}#${tdp || udp}`].sort()].join('|');
+    want.set(k, cid);
+  }
+  const ev = await gatherEvidence([pilot]);
+  let n = 0;
+  for (const f of ev.flows) {
+    if (f.proto !== 6 && f.proto !== 17) continue;
+    const k = [f.proto, ...[`${f.origH}#${f.origP}`, `${f.respH}#${f.respP}`].sort()].join('|');
+    assert.is(f.communityId, want.get(k), k);
+    n++;
+  }
+  assert.is(n, 128);
+});
+
+test.run();
