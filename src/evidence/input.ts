@@ -1,0 +1,197 @@
+/**
+ * Byte sources for the flow-record readers: a file (gzip detected by its magic and inflated on
+ * the fly) as 1 MiB chunks, a line splitter that knows each line's byte offset, and a JSON token
+ * pump over stream-json's synchronous tokenizer. Memory stays bounded: one chunk, one partial
+ * line or the tokenizer's unparsed tail at a time.
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { pipeline } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import type { Readable } from 'node:stream';
+import { jsonParser } from 'stream-json/core/parser.js';
+import type { Token } from 'stream-json/core/parser.js';
+import type { EndState } from './common.js';
+
+export const READ_CHUNK = 1 << 20;
+/** The JSON tokenizer is fed pieces of this size: a syntax error loses at most one piece's tokens. */
+export const JSON_PIECE = 1 << 16;
+
+/** stream-chain's `none` marker (a registered symbol), which flushes the tokenizer. */
+const NONE = Symbol.for('object-stream.none');
+
+export async function isGzipFile(file: string): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    const b = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(b, 0, 2, 0);
+    return bytesRead === 2 && b[0] === 0x1f && b[1] === 0x8b;
+  } finally { await fh.close(); }
+}
+
+/** The file's (decompressed) bytes as a stream of chunks. */
+export async function openChunks(file: string): Promise<{ stream: Readable; gzip: boolean }> {
+  const gzip = await isGzipFile(file);
+  const src = createReadStream(file, { highWaterMark: READ_CHUNK });
+  if (!gzip) return { stream: src, gzip };
+  const gunzip = createGunzip({ chunkSize: 1 << 18 });
+  pipeline(src, gunzip, () => { /* errors surface through the iteration of gunzip */ });
+  return { stream: gunzip, gzip };
+}
+
+function streamEnd(e: unknown, offset: number, gzip: boolean): EndState {
+  const err = e as NodeJS.ErrnoException;
+  const zlib = gzip && typeof err?.code === 'string' && err.code.startsWith('Z_');
+  return {
+    clean: false,
+    code: zlib ? 'ERR_EVIDENCE_GZIP' : 'ERR_EVIDENCE_READ',
+    offset,
+    reason: zlib ? `gzip stream damaged (${err.message})` : `read failed (${err?.message ?? String(e)})`,
+  };
+}
+
+/**
+ * Call onLine for every line (without its `\n` / `\r\n`), with the line's byte offset in the
+ * decompressed input. A last line without a newline is passed too.
+ */
+export async function forEachLine(
+  file: string,
+  onLine: (line: string, offset: number) => void,
+): Promise<{ bytes: number; end: EndState; gzip: boolean }> {
+  const { stream, gzip } = await openChunks(file);
+  let bytes = 0;
+  let carry: Buffer | null = null;
+  let carryOffset = 0;
+  const emit = (b: Buffer, s: number, e: number, off: number) => {
+    if (e > s && b[e - 1] === 0x0d) e--;
+    onLine(b.toString('utf8', s, e), off);
+  };
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let buf = chunk;
+      let base = bytes;
+      bytes += chunk.length;
+      if (carry !== null) { buf = Buffer.concat([carry, chunk]); base = carryOffset; carry = null; }
+      let start = 0;
+      for (;;) {
+        const nl = buf.indexOf(10, start);
+        if (nl < 0) break;
+        emit(buf, start, nl, base + start);
+        start = nl + 1;
+      }
+      if (start < buf.length) { carry = buf.subarray(start); carryOffset = base + start; }
+    }
+  } catch (e) {
+    if (carry !== null) emit(carry, 0, carry.length, carryOffset);
+    return { bytes, end: streamEnd(e, bytes, gzip), gzip };
+  }
+  if (carry !== null) emit(carry, 0, carry.length, carryOffset);
+  return { bytes, end: { clean: true, code: null, offset: bytes, reason: null }, gzip };
+}
+
+export type { Token };
+
+/**
+ * Tokenise a JSON file (one document, or several concatenated / one per line) and call onToken
+ * for each packed token (keyValue, stringValue, numberValue, start/end of containers, literals).
+ * On a syntax error or a cut document, the tokens before the failing piece have been delivered;
+ * `depth()` (from the caller's walker) tells how deep the cut was.
+ */
+export async function pumpJson(
+  file: string,
+  onToken: (t: Token) => void,
+  describeCut: () => string,
+): Promise<{ bytes: number; end: EndState; gzip: boolean }> {
+  const { stream, gzip } = await openChunks(file);
+  const tok = newTokenizer();
+  const dec = new StringDecoder('utf8');
+  let bytes = 0;
+  let first = true;
+  let pieceStart = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      for (let p = 0; p < chunk.length; p += JSON_PIECE) {
+        const piece = chunk.subarray(p, Math.min(chunk.length, p + JSON_PIECE));
+        pieceStart = bytes + p;
+        let s = dec.write(piece);
+        if (first && s.length > 0) { if (s.charCodeAt(0) === 0xfeff) s = s.slice(1); first = false; }
+        if (s.length > 0) feed(tok, s, onToken);
+      }
+      bytes += chunk.length;
+    }
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith('Parser')) {
+      stream.destroy();
+      // The tokens of the failing piece were lost with the exception. Rebuild the tokenizer's
+      // state by re-reading the bytes before the piece (tokens discarded: the caller already has
+      // them), then feed the piece one character at a time, delivering tokens, until it fails
+      // again: that gives the exact offset and keeps every token before it.
+      const at = await refineJsonError(file, pieceStart, onToken).catch(() => pieceStart);
+      return {
+        bytes, gzip,
+        end: { clean: false, code: 'ERR_EVIDENCE_JSON', offset: at, reason: `JSON syntax error at byte ${at} (${e.message}); ${describeCut()}` },
+      };
+    }
+    return { bytes, end: streamEnd(e, bytes, gzip), gzip };
+  }
+  try {
+    const rest = dec.end();
+    if (rest.length > 0) feed(tok, rest, onToken);
+    feed(tok, NONE, onToken);
+  } catch (e) {
+    return {
+      bytes, gzip,
+      end: { clean: false, code: 'ERR_EVIDENCE_JSON_CUT', offset: bytes, reason: `input ends inside a JSON document (${describeCut()}; ${(e as Error).message})` },
+    };
+  }
+  return { bytes, gzip, end: { clean: true, code: null, offset: bytes, reason: null } };
+}
+
+type Tokenizer = (x: string | symbol) => { values?: Token[] } | symbol;
+
+function newTokenizer(): Tokenizer {
+  return jsonParser({ streamValues: false, jsonStreaming: true }) as unknown as Tokenizer;
+}
+
+function feed(tok: Tokenizer, s: string | symbol, onToken: (t: Token) => void): void {
+  const out = tok(s);
+  if (typeof out === 'symbol') return;
+  const vals = out.values;
+  if (vals === undefined) { onToken(out as unknown as Token); return; }
+  for (let i = 0; i < vals.length; i++) onToken(vals[i]!);
+}
+
+async function refineJsonError(file: string, failStart: number, onToken: (t: Token) => void): Promise<number> {
+  const { stream } = await openChunks(file);
+  const tok = newTokenizer();
+  const dec = new StringDecoder('utf8');
+  const discard = (): void => {};
+  const stopAt = failStart + JSON_PIECE;
+  let bytes = 0;
+  let first = true;
+  let off = failStart;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const end = bytes + chunk.length;
+      const split = Math.min(chunk.length, Math.max(0, failStart - bytes));
+      if (split > 0) {
+        let s = dec.write(chunk.subarray(0, split));
+        if (first && s.length > 0) { if (s.charCodeAt(0) === 0xfeff) s = s.slice(1); first = false; }
+        if (s.length > 0) feed(tok, s, discard);
+      }
+      if (end > failStart) {
+        const text = dec.write(chunk.subarray(split, Math.min(chunk.length, stopAt - bytes)));
+        for (const ch of text) {
+          if (off === 0 && ch === '\ufeff') { off += 3; continue; }
+          try { feed(tok, ch, onToken); } catch { return off; }
+          off += Buffer.byteLength(ch);
+        }
+        if (end >= stopAt) return off;
+      }
+      bytes = end;
+    }
+    try { feed(tok, NONE, onToken); } catch { return off; }
+  } finally { stream.destroy(); }
+  return off;
+}
