@@ -1,0 +1,144 @@
+/**
+ * Streaming capture writer: classic pcap (µs, little-endian) or pcapng (SHB + one IDB + EPBs).
+ * Frames are built in place inside one large batch Buffer; full batches go to a sink
+ * (a file descriptor via fs.writeSync, or an in-memory collector for tests). The whole file is
+ * never held in memory.
+ */
+import fs from 'node:fs';
+
+export type OutFormat = 'pcap' | 'pcapng';
+
+export interface Sink {
+  write(chunk: Buffer): void;
+  close(): void;
+}
+
+export class FdSink implements Sink {
+  private readonly fd: number;
+  constructor(path: string) {
+    this.fd = fs.openSync(path, 'w');
+  }
+  write(chunk: Buffer): void {
+    let off = 0;
+    while (off < chunk.length) off += fs.writeSync(this.fd, chunk, off, chunk.length - off);
+  }
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}
+
+/** Collects everything in memory (small captures and tests only). */
+export class MemorySink implements Sink {
+  readonly parts: Buffer[] = [];
+  write(chunk: Buffer): void {
+    this.parts.push(Buffer.from(chunk));
+  }
+  close(): void {}
+  result(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+
+/** Largest frame the generator produces (VLAN-tagged full-MSS frame is 1518). */
+export const MAX_FRAME = 1600;
+const PCAP_REC_HDR = 16;
+const EPB_HDR = 28;
+
+export class CaptureWriter {
+  readonly format: OutFormat;
+  private readonly sink: Sink;
+  private readonly batch: Buffer;
+  private pos = 0;
+  /** Where the frame being built starts (valid between begin() and commit()). */
+  private frameOff = 0;
+  packets = 0;
+  bytes = 0;
+
+  constructor(sink: Sink, format: OutFormat, batchBytes = 8 << 20, snaplen = 65535) {
+    this.sink = sink;
+    this.format = format;
+    this.batch = Buffer.alloc(batchBytes);
+    const b = this.batch;
+    if (format === 'pcap') {
+      b.writeUInt32LE(0xa1b2c3d4, 0);
+      b.writeUInt16LE(2, 4);
+      b.writeUInt16LE(4, 6);
+      b.writeInt32LE(0, 8);
+      b.writeUInt32LE(0, 12);
+      b.writeUInt32LE(snaplen, 16);
+      b.writeUInt32LE(1, 20); // LINKTYPE_ETHERNET
+      this.pos = 24;
+    } else {
+      // Section Header Block, no options, section length unknown (-1).
+      b.writeUInt32LE(0x0a0d0d0a, 0);
+      b.writeUInt32LE(28, 4);
+      b.writeUInt32LE(0x1a2b3c4d, 8);
+      b.writeUInt16LE(1, 12);
+      b.writeUInt16LE(0, 14);
+      b.writeInt32LE(-1, 16);
+      b.writeInt32LE(-1, 20);
+      b.writeUInt32LE(28, 24);
+      // Interface Description Block: Ethernet, no options (if_tsresol defaults to µs).
+      b.writeUInt32LE(1, 28);
+      b.writeUInt32LE(20, 32);
+      b.writeUInt16LE(1, 36);
+      b.writeUInt16LE(0, 38);
+      b.writeUInt32LE(snaplen, 40);
+      b.writeUInt32LE(20, 44);
+      this.pos = 48;
+    }
+    this.bytes = this.pos;
+  }
+
+  /** Reserve room for one frame; returns the buffer and the offset where the frame bytes go. */
+  begin(): number {
+    if (this.pos + MAX_FRAME + EPB_HDR + 8 > this.batch.length) this.flush();
+    this.frameOff = this.pos + (this.format === 'pcap' ? PCAP_REC_HDR : EPB_HDR);
+    return this.frameOff;
+  }
+
+  get buf(): Buffer {
+    return this.batch;
+  }
+
+  /** Finish the frame started by begin(): write the record header for `len` bytes at time `tsUs`. */
+  commit(tsUs: number, len: number): void {
+    const b = this.batch;
+    const p = this.pos;
+    const sec = Math.floor(tsUs / 1e6);
+    if (this.format === 'pcap') {
+      b.writeUInt32LE(sec, p);
+      b.writeUInt32LE(tsUs - sec * 1e6, p + 4);
+      b.writeUInt32LE(len, p + 8);
+      b.writeUInt32LE(len, p + 12);
+      this.pos = p + PCAP_REC_HDR + len;
+      this.bytes += PCAP_REC_HDR + len;
+    } else {
+      const padded = (len + 3) & ~3;
+      const total = EPB_HDR + padded + 4;
+      for (let i = this.frameOff + len; i < this.frameOff + padded; i++) b[i] = 0;
+      const hi = Math.floor(tsUs / 4294967296);
+      b.writeUInt32LE(6, p);
+      b.writeUInt32LE(total, p + 4);
+      b.writeUInt32LE(0, p + 8);
+      b.writeUInt32LE(hi, p + 12);
+      b.writeUInt32LE(tsUs - hi * 4294967296, p + 16);
+      b.writeUInt32LE(len, p + 20);
+      b.writeUInt32LE(len, p + 24);
+      b.writeUInt32LE(total, p + EPB_HDR + padded);
+      this.pos = p + total;
+      this.bytes += total;
+    }
+    this.packets++;
+  }
+
+  flush(): void {
+    if (this.pos > 0) this.sink.write(this.batch.subarray(0, this.pos));
+    this.pos = 0;
+  }
+
+  close(): void {
+    this.flush();
+    this.sink.close();
+  }
+}
