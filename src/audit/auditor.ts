@@ -1,0 +1,568 @@
+/**
+ * The audit: flows in, findings and per-rule coverage out. `createAuditor` is incremental (live
+ * audits call addFlow as flows close, and get unexpected/blocked findings at once); `audit` is the
+ * batch form over an Evidence. Pure: the same evidence, policy and options give the same report.
+ */
+import { createHash } from 'node:crypto';
+import { tsCompare, tsDiff, tsToIso } from '../core/time.js';
+import type { Evidence, FlowRecord, InputSummary, NameObservation } from '../flow/record.js';
+import type { CompiledPolicy } from '../rules/policy.js';
+import { PROTO_NAME, isMulticastOrBroadcast } from '../rules/policy.js';
+import { formatPorts, type Level, type Rule } from '../rules/profile.js';
+import { TOOL_NAME, VERSION } from '../version.js';
+import { isPlausibleUnlisted, serviceText } from './services.js';
+import {
+  DEFAULT_FAIL_ON, FINDING_KINDS, SEVERITIES,
+  type AuditReport, type CoverageEntry, type Finding, type FindingEvidence, type FindingKind, type InputReport, type Severity,
+} from './types.js';
+
+export interface AuditOptions {
+  /** Kinds that make the verdict FAIL (info-severity findings never do). Default unexpected, blocked, missing. */
+  failOn?: FindingKind[];
+  /**
+   * Other compiled policies (same inventory, other profiles) to mention in explanations when they
+   * allow what this one does not (e.g. SMB 445 is in entra-connect-2025 but not in the seed).
+   */
+  compare?: CompiledPolicy[];
+}
+
+export interface Auditor {
+  /** Bind a DNS answer or TLS SNI to an address (call before the flows that use it when you can). */
+  addName(obs: NameObservation): void;
+  /** Audit one finished flow; returns the findings this flow created (not those it only updated). */
+  addFlow(flow: FlowRecord): Finding[];
+  /** Close the audit: missing/not-observed, coverage, report. */
+  finish(evidence?: Pick<Evidence, 'inputs' | 'evictions'>): AuditReport;
+}
+
+/** How a flow ended, from the audit's point of view. */
+export type FlowOutcome = 'answered' | 'no-answer' | 'refused' | 'icmp-unreachable' | 'denied';
+
+const NO_ANSWER_STATES = new Set(['S0', 'SH', 'RSTOS0']);
+const REFUSED_STATES = new Set(['REJ', 'RSTRH']);
+const BIDIRECTIONAL_EVIDENCE = new Set(['pcap', 'pcapng', 'live', 'zeek', 'suricata']);
+
+/** Pure: did this flow get through? */
+export function flowOutcome(f: FlowRecord): FlowOutcome {
+  if (f.verdict === 'denied') return 'denied';
+  for (const e of f.icmpErrors) {
+    if ((e.proto === 'icmp' && e.type === 3) || (e.proto === 'icmp6' && e.type === 1)) return 'icmp-unreachable';
+  }
+  if (f.proto === 6) {
+    if (NO_ANSWER_STATES.has(f.connState)) return 'no-answer';
+    if (REFUSED_STATES.has(f.connState)) return 'refused';
+    if (f.connState === '' && f.respPkts === 0 && BIDIRECTIONAL_EVIDENCE.has(f.evidence)) return 'no-answer';
+    return 'answered';
+  }
+  if (f.proto === 17 && f.respPkts === 0 && BIDIRECTIONAL_EVIDENCE.has(f.evidence)) return 'no-answer';
+  return 'answered';
+}
+
+const LEVEL_RANK: Record<Level, number> = { required: 0, conditional: 1, optional: 2, legacy: 3 };
+
+interface Agg {
+  kind: FindingKind;
+  rule: number;
+  origH: string; respH: string; proto: number; respP: number;
+  origMask: number; respMask: number;
+  flows: number;
+  fSec: number; fNsec: number; lSec: number; lNsec: number;
+  states: Map<string, number>;
+  icmp: Map<string, { proto: string; type: number; code: number; from: string; count: number }>;
+  sources: Set<string>; inputs: Set<string>;
+  outcomes: Record<FlowOutcome, number>;
+  origPkts: number; respPkts: number; origBytes: number; respBytes: number;
+  inferred: number;
+  notes: Set<string>;
+  peers: Set<string>;
+  reason: string;
+  finding: Finding | null;
+}
+
+interface RuleStats { seen: number; blocked: number; docOnly: number; legacy: number; viaProxy: number }
+
+export function findingId(kind: string, rule: string, origH: string, respH: string, proto: string, port: string): string {
+  return createHash('sha256').update([kind, rule, origH, respH, proto, port].join('\u0000')).digest('hex').slice(0, 12);
+}
+
+function fmtDuration(s: number): string {
+  if (s < 120) return `${Math.round(s * 10) / 10} s`;
+  if (s < 7200) return `${Math.round(s / 6) / 10} min`;
+  return `${Math.round(s / 360) / 10} h`;
+}
+
+function cmpStr(a: string | null, b: string | null): number {
+  const x = a ?? '', y = b ?? '';
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): Auditor {
+  const rules = policy.rules;
+  const failOn = opts.failOn ?? DEFAULT_FAIL_ON;
+  const aggs = new Map<string, Agg>();
+  const stats: RuleStats[] = rules.map(() => ({ seen: 0, blocked: 0, docOnly: 0, legacy: 0, viaProxy: 0 }));
+  const counters = { total: 0, audited: 0, outOfScope: 0, notAudited: 0 };
+  let initiatorsSeen = 0;
+  let wFirst: [number, number] | null = null, wLast: [number, number] | null = null;
+  // Dynamic RPC linking: endpoint-mapper exchanges and dynamic flows by host pair.
+  const epm = new Map<string, [number, number]>(); // earliest answered 135 exchange per host pair
+  const dyn = new Map<string, Array<[number, number]>>();
+  const roles = (m: number) => policy.roleList(m);
+  const rolesText = (m: number) => (m === 0 ? 'an address in no role' : roles(m).join('+'));
+
+  const touch = (key: string, init: () => Omit<Agg, 'flows' | 'fSec' | 'fNsec' | 'lSec' | 'lNsec' | 'states' | 'icmp' | 'sources' | 'inputs' | 'outcomes' | 'origPkts' | 'respPkts' | 'origBytes' | 'respBytes' | 'inferred' | 'notes' | 'peers' | 'finding'>, f: FlowRecord, outcome: FlowOutcome): { agg: Agg; created: boolean } => {
+    let a = aggs.get(key);
+    let created = false;
+    if (a === undefined) {
+      a = {
+        ...init(), flows: 0, fSec: f.firstSec, fNsec: f.firstNsec, lSec: f.lastSec, lNsec: f.lastNsec,
+        states: new Map(), icmp: new Map(), sources: new Set(), inputs: new Set(),
+        outcomes: { answered: 0, 'no-answer': 0, refused: 0, 'icmp-unreachable': 0, denied: 0 },
+        origPkts: 0, respPkts: 0, origBytes: 0, respBytes: 0, inferred: 0, notes: new Set(), peers: new Set(), finding: null,
+      };
+      aggs.set(key, a);
+      created = true;
+    }
+    a.flows++;
+    if (tsCompare(f.firstSec, f.firstNsec, a.fSec, a.fNsec) < 0) { a.fSec = f.firstSec; a.fNsec = f.firstNsec; }
+    if (tsCompare(f.lastSec, f.lastNsec, a.lSec, a.lNsec) > 0) { a.lSec = f.lastSec; a.lNsec = f.lastNsec; }
+    const st = f.connState === '' ? '-' : f.connState;
+    a.states.set(st, (a.states.get(st) ?? 0) + 1);
+    for (const e of f.icmpErrors) {
+      const k = `${e.proto}/${e.type}/${e.code}/${e.from}`;
+      const x = a.icmp.get(k);
+      if (x) x.count += e.count;
+      else a.icmp.set(k, { proto: e.proto, type: e.type, code: e.code, from: e.from, count: e.count });
+    }
+    a.sources.add(f.evidence);
+    a.inputs.add(f.source);
+    a.outcomes[outcome]++;
+    a.origPkts += f.origPkts; a.respPkts += f.respPkts; a.origBytes += f.origIpBytes; a.respBytes += f.respIpBytes;
+    if (f.directionInferred) a.inferred++;
+    return { agg: a, created };
+  };
+
+  const aggKey = (kind: string, rule: number, o: string, r: string, proto: number, port: number) => `${kind}|${rule}|${o}|${r}|${proto}|${port}`;
+
+  function snapshot(a: Agg): Finding {
+    const f = buildFinding(a);
+    a.finding = f;
+    return f;
+  }
+
+  function buildFinding(a: Agg): Finding {
+    const rule = a.rule >= 0 ? rules[a.rule]! : null;
+    const proto = PROTO_NAME[a.proto] ?? String(a.proto);
+    const evidence: FindingEvidence = {
+      conn_states: Object.fromEntries([...a.states.entries()].sort((x, y) => cmpStr(x[0], y[0]))),
+      icmp: [...a.icmp.values()].sort((x, y) => cmpStr(`${x.proto}/${x.type}/${x.code}/${x.from}`, `${y.proto}/${y.type}/${y.code}/${y.from}`)),
+      sources: [...a.sources].sort(),
+      inputs: [...a.inputs].sort(),
+      answered: a.outcomes.answered,
+      no_answer: a.outcomes['no-answer'],
+      refused: a.outcomes.refused,
+      icmp_unreachable: a.outcomes['icmp-unreachable'],
+      denied: a.outcomes.denied,
+      orig_pkts: a.origPkts, resp_pkts: a.respPkts, orig_bytes: a.origBytes, resp_bytes: a.respBytes,
+      direction_inferred: a.inferred,
+      notes: [...a.notes].sort(),
+    };
+    if (a.kind === 'unknown-host') {
+      const peers = [...a.peers].sort();
+      evidence.peers = peers.slice(0, 20);
+      evidence.peer_count = peers.length;
+    }
+    for (const h of [a.origH, a.respH]) for (const n of policy.namesOf(h)) evidence.notes.push(`${h} is ${n}`);
+    const origH = a.kind === 'unknown-host' && a.origMask === 0 && a.peers.size > 1 ? '*' : a.origH;
+    const respH = a.kind === 'unknown-host' && a.respMask === 0 && a.peers.size > 1 ? '*' : a.respH;
+    const severity = severityOf(a, rule);
+    return {
+      id: findingId(a.kind, rule?.id ?? '', origH, respH, proto, String(a.respP)),
+      kind: a.kind,
+      severity,
+      rule: rule?.id ?? null,
+      table: rule?.table ?? null,
+      row: rule?.row ?? null,
+      level: rule?.level ?? null,
+      proto,
+      orig_h: origH,
+      orig_role: roles(a.origMask),
+      resp_h: respH,
+      resp_role: roles(a.respMask),
+      resp_p: a.respP,
+      flows: a.flows,
+      first: tsToIso(a.fSec, a.fNsec),
+      last: tsToIso(a.lSec, a.lNsec),
+      evidence,
+      explanation: explain(a, rule, proto, origH, respH),
+    };
+  }
+
+  function severityOf(a: Agg, rule: Rule | null): Severity {
+    const answered = a.outcomes.answered > 0;
+    switch (a.kind) {
+      case 'unexpected': return answered ? 'high' : 'medium';
+      case 'blocked':
+        if (rule === null) return 'medium';
+        if (rule.level === 'optional' || rule.level === 'legacy') return 'info';
+        return rule.level === 'conditional' && !rule.condition.some((c) => policy.features.has(c)) ? 'medium' : 'high';
+      case 'unknown-host': return (a.origMask === 0 ? isMulticastOrBroadcast(a.origH) : isMulticastOrBroadcast(a.respH)) ? 'info' : 'low';
+      default: return 'info';
+    }
+  }
+
+  /** "no answer ×2, refused (RST)": how the failed attempts ended. */
+  function attemptText(a: Agg): string {
+    const times = (n: number) => (n > 1 ? ` ×${n}` : '');
+    const parts: string[] = [];
+    if (a.outcomes['no-answer']) parts.push(`no answer${times(a.outcomes['no-answer'])}`);
+    if (a.outcomes.refused) parts.push(`refused (RST)${times(a.outcomes.refused)}`);
+    if (a.outcomes['icmp-unreachable']) {
+      const ic = [...a.icmp.values()][0];
+      parts.push(`ICMP unreachable${ic ? ` type ${ic.type} code ${ic.code} from ${ic.from}` : ''}${times(a.outcomes['icmp-unreachable'])}`);
+    }
+    if (a.outcomes.denied) parts.push(`denied by the flow log's rule${times(a.outcomes.denied)}`);
+    return parts.join(', ');
+  }
+
+  function explain(a: Agg, rule: Rule | null, proto: string, origH: string, respH: string): string {
+    const svc = a.kind === 'unexpected' || a.kind === 'unknown-host' ? serviceText(proto, a.respP) : `${proto}/${a.respP}`;
+    const who = `${rolesText(a.origMask)} ${origH}`;
+    const to = `${rolesText(a.respMask)} ${respH}`;
+    const ref = rule ? `${rule.id} (Table ${rule.table} ${rule.row} ${formatPorts(rule.ports)}, ${rule.level})` : '';
+    const n = a.flows === 1 ? '1 flow' : `${a.flows} flows`;
+    switch (a.kind) {
+      case 'unexpected': {
+        const tried = a.outcomes.answered === 0 ? `attempted, ${attemptText(a)}` : `${n}, answered`;
+        return `${who} ${a.outcomes.answered === 0 ? 'tried' : 'opened'} ${svc} to ${to} (${tried}) but ${a.reason}; if the traffic is intended add a rule to the profile, otherwise stop it at its source and close the port.`;
+      }
+      case 'blocked':
+        return `${who} tried ${svc} to ${to} for ${ref}: ${a.flows} attempt${a.flows === 1 ? '' : 's'} failed (${attemptText(a)}); something between them (a firewall, NSG or host filter) drops or rejects traffic the reference ${rule?.level === 'optional' || rule?.level === 'legacy' ? 'lists' : 'requires'}: allow ${svc} from ${origH} to ${respH}.`;
+      case 'unknown-host': {
+        const peerSide = a.origMask === 0 ? 'from' : 'to';
+        const peers = a.peers.size === 1 ? [...a.peers][0]! : `${a.peers.size} addresses`;
+        const known = a.origMask === 0 ? `${rolesText(a.respMask)} ${a.respH}` : `${rolesText(a.origMask)} ${a.origH}`;
+        return `${known} exchanged ${svc} traffic ${peerSide} ${peers} in no inventory role (${n}); add the address or its hostname to the right role, or find out why this host talks to it.`;
+      }
+      case 'doc-only':
+        return `${who} sent ${svc} to ${to}: ${ref} lists ${proto.toUpperCase()} but the product never uses it on the wire (${n}); this is not the service the row means, find the program that sends it.`;
+      case 'legacy':
+        return `${who} ${a.outcomes.answered === 0 ? 'tried' : 'used'} ${svc} to ${to}, a legacy port (${ref}): an old agent or stale firewall guidance; update the agent and close the port once nothing uses it.`;
+      default:
+        return a.reason;
+    }
+  }
+
+  function matchFlow(f: FlowRecord, om: number, rm: number): { ids: number[]; reversed: boolean; viaProxy: boolean } {
+    let ids = policy.match(f.proto, f.respP, om, rm);
+    if (ids.length > 0) return { ids, reversed: false, viaProxy: false };
+    if (f.directionInferred) {
+      ids = policy.match(f.proto, f.origP, rm, om);
+      if (ids.length > 0) return { ids, reversed: true, viaProxy: false };
+    }
+    if (f.proto === 6 && om !== 0 && policy.isProxy(f.respH)) {
+      const out: number[] = [];
+      rules.forEach((r, i) => {
+        if (policy.ruleCloud[i] && (policy.ruleInit[i]! & om) !== 0 && r.level !== 'legacy' && r.protocols.includes('tcp') && !r.docOnly.includes('tcp')) out.push(i);
+      });
+      if (out.length > 0) return { ids: out, reversed: false, viaProxy: true };
+    }
+    return { ids: [], reversed: false, viaProxy: false };
+  }
+
+  function unexpectedReason(f: FlowRecord, om: number, rm: number): string {
+    const proto = PROTO_NAME[f.proto]!;
+    const rev = policy.match(f.proto, f.respP, rm, om);
+    if (rev.length > 0) {
+      const r = rules[rev[0]!]!;
+      return `the profile allows ${proto}/${f.respP} only the other way (${r.initiator.join('/')} → ${r.responder.join('/')}, ${r.id}): this is the wrong direction`;
+    }
+    const onPort = policy.rulesOnPort(f.proto, f.respP);
+    if (onPort.length > 0) {
+      const pairs = [...new Set(onPort.map((i) => `${rules[i]!.initiator.join('/')} → ${rules[i]!.responder.join('/')} (${rules[i]!.id})`))];
+      return `${proto}/${f.respP} is allowed only for ${pairs.slice(0, 3).join(', ')}${pairs.length > 3 ? ', …' : ''}, not from ${rolesText(om)} to ${rolesText(rm)}: wrong role pair`;
+    }
+    const plausible = isPlausibleUnlisted(proto, f.respP) ? ' (domain-member traffic the reference does not list: plausible, add a rule if it is expected)' : '';
+    return `no rule in ${policy.profile.name} allows ${proto}/${f.respP} between any roles${plausible}`;
+  }
+
+  function otherProfiles(f: FlowRecord): string {
+    const notes: string[] = [];
+    for (const other of opts.compare ?? []) {
+      const ids = other.match(f.proto, f.respP, other.rolesOf(f.origH), other.rolesOf(f.respH));
+      if (ids.length === 0) continue;
+      const r = other.rules[ids[0]!]!;
+      notes.push(`${other.profile.name} allows it as ${r.id} (Table ${r.table} ${r.row}, ${r.level}${r.condition.length ? ` on ${r.condition.join(' or ')}` : ''})`);
+    }
+    return notes.length ? ` (${notes.join('; ')})` : '';
+  }
+
+  return {
+    addName(obs) {
+      policy.addName(obs);
+      for (const other of opts.compare ?? []) other.addName(obs);
+    },
+
+    addFlow(f) {
+      counters.total++;
+      if (wFirst === null || tsCompare(f.firstSec, f.firstNsec, wFirst[0], wFirst[1]) < 0) wFirst = [f.firstSec, f.firstNsec];
+      if (wLast === null || tsCompare(f.lastSec, f.lastNsec, wLast[0], wLast[1]) > 0) wLast = [f.lastSec, f.lastNsec];
+      if (f.proto !== 6 && f.proto !== 17) { counters.notAudited++; return []; }
+      const om = policy.rolesOf(f.origH), rm = policy.rolesOf(f.respH);
+      if (om === 0 && rm === 0) { counters.outOfScope++; return []; }
+      counters.audited++;
+      initiatorsSeen = (initiatorsSeen | om) >>> 0;
+      if (f.directionInferred) initiatorsSeen = (initiatorsSeen | rm) >>> 0;
+      const outcome = flowOutcome(f);
+      const created: Finding[] = [];
+      const m = matchFlow(f, om, rm);
+      const [oH, rH, oM, rM, port] = m.reversed ? [f.respH, f.origH, rm, om, f.origP] : [f.origH, f.respH, om, rm, f.respP];
+
+      if (f.proto === 6 && port === 135 && outcome === 'answered') {
+        const k = `${oH}|${rH}`;
+        const e = epm.get(k);
+        if (e === undefined || tsCompare(f.firstSec, f.firstNsec, e[0], e[1]) < 0) epm.set(k, [f.firstSec, f.firstNsec]);
+      }
+
+      if (m.ids.length > 0) {
+        const protoName = PROTO_NAME[f.proto] as 'tcp' | 'udp';
+        const real = m.ids.filter((i) => !rules[i]!.docOnly.includes(protoName));
+        const primary = (list: number[]) => list.slice().sort((x, y) => LEVEL_RANK[rules[x]!.level] - LEVEL_RANK[rules[y]!.level] || x - y)[0]!;
+        const note = (a: Agg) => {
+          if (m.reversed) a.notes.add('originator guessed by the flow stage (no TCP handshake seen); matched with the sides swapped');
+          if (m.viaProxy) a.notes.add(`through the outbound proxy ${rH} (the destination behind the proxy is not visible)`);
+        };
+        if (real.length === 0) {
+          const r = primary(m.ids);
+          for (const i of m.ids) stats[i]!.docOnly++;
+          const { agg, created: c } = touch(aggKey('doc-only', r, oH, rH, f.proto, port), () => ({ kind: 'doc-only', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
+          note(agg);
+          if (c) created.push(snapshot(agg));
+          return created;
+        }
+        const nonLegacy = real.filter((i) => rules[i]!.level !== 'legacy');
+        if (nonLegacy.length === 0) {
+          const r = primary(real);
+          for (const i of real) { stats[i]!.legacy++; if (outcome === 'answered') stats[i]!.seen++; else stats[i]!.blocked++; }
+          const { agg, created: c } = touch(aggKey('legacy', r, oH, rH, f.proto, port), () => ({ kind: 'legacy', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
+          note(agg);
+          if (c) created.push(snapshot(agg));
+          return created;
+        }
+        for (const i of nonLegacy) {
+          if (outcome === 'answered') stats[i]!.seen++; else stats[i]!.blocked++;
+          if (m.viaProxy) stats[i]!.viaProxy++;
+          if (rules[i]!.rpcDynamic) {
+            const k = `${oH}|${rH}`;
+            const l = dyn.get(k) ?? [];
+            l.push([f.firstSec, f.firstNsec]);
+            dyn.set(k, l);
+          }
+        }
+        if (outcome !== 'answered') {
+          const r = primary(nonLegacy);
+          const { agg, created: c } = touch(aggKey('blocked', r, oH, rH, f.proto, port), () => ({ kind: 'blocked', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
+          note(agg);
+          if (c) created.push(snapshot(agg));
+        }
+        return created;
+      }
+
+      if (om === 0 || rm === 0) {
+        // One side is in no role: summarise by the known host, the direction and the service port.
+        const knownIsOrig = om !== 0;
+        const peer = knownIsOrig ? f.respH : f.origH;
+        const key = knownIsOrig ? aggKey('unknown-host', -1, f.origH, '>', f.proto, f.respP) : aggKey('unknown-host', -1, '<', f.respH, f.proto, f.respP);
+        const { agg, created: c } = touch(key, () => ({ kind: 'unknown-host', rule: -1, origH: f.origH, respH: f.respH, proto: f.proto, respP: f.respP, origMask: om, respMask: rm, reason: '' }), f, outcome);
+        agg.peers.add(peer);
+        if (c) created.push(snapshot(agg));
+        return created;
+      }
+
+      const { agg, created: c } = touch(aggKey('unexpected', -1, f.origH, f.respH, f.proto, f.respP),
+        () => ({ kind: 'unexpected', rule: -1, origH: f.origH, respH: f.respH, proto: f.proto, respP: f.respP, origMask: om, respMask: rm, reason: unexpectedReason(f, om, rm) + otherProfiles(f) }), f, outcome);
+      if (f.directionInferred) agg.notes.add('originator guessed by the flow stage (no TCP handshake seen)');
+      if (c) created.push(snapshot(agg));
+      return created;
+    },
+
+    finish(evidence) {
+      const inputs = (evidence?.inputs ?? []).map(inputReport);
+      // The capture window: the inputs' time span when they report one, else the flows'.
+      let first: [number, number] | null = null, last: [number, number] | null = null;
+      for (const i of evidence?.inputs ?? []) {
+        if (i.packets + i.records === 0) continue;
+        if (first === null || tsCompare(i.firstSec, i.firstNsec, first[0], first[1]) < 0) first = [i.firstSec, i.firstNsec];
+        if (last === null || tsCompare(i.lastSec, i.lastNsec, last[0], last[1]) > 0) last = [i.lastSec, i.lastNsec];
+      }
+      if (first === null) { first = wFirst; last = wLast; }
+      const seconds = first !== null && last !== null ? Math.max(0, tsDiff(last[0], last[1], first[0], first[1])) : 0;
+
+      // RPC endpoint-mapper links.
+      const rpcNotes = new Map<number, string>();
+      let linked = 0, unlinked = 0;
+      for (const [k, list] of dyn) {
+        const e = epm.get(k);
+        for (const t of list) {
+          if (e !== undefined && tsCompare(e[0], e[1], t[0], t[1]) <= 0) linked++; else unlinked++;
+        }
+      }
+      rules.forEach((r, i) => {
+        if (r.rpcDynamic && linked + unlinked > 0) {
+          rpcNotes.set(i, `${linked} of ${linked + unlinked} dynamic RPC flows followed an endpoint-mapper (135) exchange between the same hosts${unlinked ? `; ${unlinked} had none in the capture (it may predate it)` : ''}`);
+        }
+      });
+      for (const a of aggs.values()) {
+        if (a.rule >= 0 && rpcNotes.has(a.rule)) a.notes.add(rpcNotes.get(a.rule)!);
+      }
+
+      const declared = [...policy.features].sort();
+      const inferred = new Set<string>();
+      const coverage: CoverageEntry[] = [];
+      const extra: Agg[] = [];
+      rules.forEach((r, i) => {
+        const s = stats[i]!;
+        const initPresent = (policy.ruleInit[i]! & policy.presentRoles) !== 0;
+        const respPresent = (policy.ruleResp[i]! & policy.presentRoles) !== 0 || (policy.ruleCloud[i] === 1 && policy.inventory.proxy.length > 0);
+        const active = r.level !== 'conditional' || r.condition.some((c) => policy.features.has(c));
+        let status: CoverageEntry['status'];
+        let reason = '';
+        if (s.seen > 0) {
+          status = 'seen';
+          reason = s.viaProxy > 0 ? `${s.viaProxy} through the proxy` : '';
+          if (r.level === 'conditional' && !active) {
+            inferred.add(r.condition.join(' or '));
+            reason = `condition ${r.condition.join(' or ')} inferred from the traffic`;
+          }
+        } else if (s.blocked > 0) {
+          status = 'blocked';
+        } else if (!initPresent || !respPresent) {
+          status = 'not-applicable';
+          const missingRoles = [...(initPresent ? [] : r.initiator), ...(respPresent ? [] : r.responder)];
+          const named = missingRoles.filter((x) => (policy.namedRoles & (1 << policy.roleNames.indexOf(x))) !== 0);
+          reason = named.length === missingRoles.length
+            ? `no address of ${missingRoles.join('/')} is known: its hostnames never appeared in the capture's DNS answers or TLS SNI`
+            : `no ${missingRoles.join('/')} in the inventory`;
+        } else if (r.level === 'legacy') {
+          status = 'not-applicable';
+          reason = 'legacy: absence is the goal';
+        } else if (r.level === 'optional') {
+          status = 'not-observed';
+          reason = 'optional';
+        } else if (!active) {
+          status = 'not-applicable';
+          reason = `condition ${r.condition.join(' or ')} not declared`;
+        } else if (r.satisfiedBy.some((id) => { const k = rules.findIndex((x) => x.id === id); return k >= 0 && stats[k]!.seen > 0; })) {
+          status = 'not-observed';
+          reason = `its alternative ${r.satisfiedBy.filter((id) => { const k = rules.findIndex((x) => x.id === id); return k >= 0 && stats[k]!.seen > 0; }).join(', ')} was seen instead`;
+        } else {
+          let why = '';
+          if ((initiatorsSeen & policy.ruleInit[i]!) === 0) why = `the capture shows no traffic from any ${r.initiator.join('/')} host (vantage point)`;
+          else if (r.cacheDependent) why = 'its answers are cached, so absence in one capture is not proof';
+          else if (r.eventDriven) why = 'it only happens on events (wizard runs, sign-ins, renewals), so absence is not proof';
+          else if (r.cadenceMinutes !== null && seconds < r.cadenceMinutes * 60) why = `the capture covers ${fmtDuration(seconds)}, shorter than the row's ${r.cadenceMinutes}-minute cadence`;
+          else if (r.cadenceMinutes === 0 && seconds === 0) why = 'the capture has no time span';
+          status = why === '' ? 'missing' : 'not-observed';
+          reason = why;
+          const svc = `${r.protocols.filter((p) => !r.docOnly.includes(p)).join('/')} ${formatPorts(r.ports)}`;
+          const needs = r.level === 'conditional' ? `${r.level} on ${r.condition.filter((c) => policy.features.has(c)).join('/')}, which is declared` : 'required';
+          const text = status === 'missing'
+            ? `No successful ${svc} flow from ${r.initiator.join('/')} to ${r.responder.join('/')} in ${fmtDuration(seconds)} of capture, although Table ${r.table} ${r.row} (${r.id}) is ${needs}${r.cadenceMinutes ? ` and runs at least every ${r.cadenceMinutes} minutes` : r.cadenceMinutes === 0 ? ' and is continuous' : ''}: check that the ${r.initiator.join('/')} host can reach ${r.responder.join('/')} on ${svc}.`
+            : `Table ${r.table} ${r.row} (${r.id}, ${svc}) was not observed: ${why}; capture longer or during the activity to prove it.`;
+          extra.push({
+            kind: status === 'missing' ? 'missing' : 'not-observed', rule: i, origH: '', respH: '', proto: 0, respP: 0,
+            origMask: policy.ruleInit[i]!, respMask: policy.ruleResp[i]!, flows: 0, fSec: 0, fNsec: 0, lSec: 0, lNsec: 0,
+            states: new Map(), icmp: new Map(), sources: new Set(), inputs: new Set(),
+            outcomes: { answered: 0, 'no-answer': 0, refused: 0, 'icmp-unreachable': 0, denied: 0 },
+            origPkts: 0, respPkts: 0, origBytes: 0, respBytes: 0, inferred: 0, notes: new Set(), peers: new Set(),
+            reason: text, finding: null,
+          });
+        }
+        if (rpcNotes.has(i)) reason = reason ? `${reason}; ${rpcNotes.get(i)}` : rpcNotes.get(i)!;
+        coverage.push({
+          rule: r.id, table: r.table, row: r.row, level: r.level, condition: r.condition,
+          protocols: r.protocols, ports: formatPorts(r.ports), status, flows: s.seen, blocked: s.blocked, doc_only: s.docOnly, reason,
+        });
+      });
+
+      const findings: Finding[] = [...aggs.values()].map(buildFinding);
+      for (const a of extra) {
+        const r = rules[a.rule]!;
+        findings.push({
+          id: findingId(a.kind, r.id, '', '', '', ''),
+          kind: a.kind, severity: a.kind === 'missing' ? 'high' : 'info',
+          rule: r.id, table: r.table, row: r.row, level: r.level,
+          proto: r.protocols.filter((p) => !r.docOnly.includes(p)).join('/'),
+          orig_h: null, orig_role: r.initiator, resp_h: null, resp_role: r.responder, resp_p: r.ports.length === 1 && r.ports[0]![0] === r.ports[0]![1] ? r.ports[0]![0] : null,
+          flows: 0, first: null, last: null,
+          evidence: { conn_states: {}, icmp: [], sources: [], inputs: [], answered: 0, no_answer: 0, refused: 0, icmp_unreachable: 0, denied: 0, orig_pkts: 0, resp_pkts: 0, orig_bytes: 0, resp_bytes: 0, direction_inferred: 0, notes: [] },
+          explanation: a.reason,
+        });
+      }
+      const ruleOrder = new Map(rules.map((r, i) => [r.id, i]));
+      findings.sort((x, y) =>
+        FINDING_KINDS.indexOf(x.kind) - FINDING_KINDS.indexOf(y.kind)
+        || SEVERITIES.indexOf(x.severity) - SEVERITIES.indexOf(y.severity)
+        || (ruleOrder.get(x.rule ?? '') ?? 1e9) - (ruleOrder.get(y.rule ?? '') ?? 1e9)
+        || cmpStr(x.orig_h, y.orig_h) || cmpStr(x.resp_h, y.resp_h) || cmpStr(x.proto, y.proto)
+        || (x.resp_p ?? -1) - (y.resp_p ?? -1) || cmpStr(x.id, y.id));
+
+      const counts = Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as Record<FindingKind, number>;
+      for (const f of findings) counts[f.kind]++;
+      const failing = findings.some((f) => failOn.includes(f.kind) && f.severity !== 'info');
+      const damaged = inputs.filter((i) => !i.end.clean).length;
+      const tableOrder = Object.keys(policy.profile.tables);
+      coverage.sort((a, b) => tableOrder.indexOf(a.table) - tableOrder.indexOf(b.table) || (ruleOrder.get(a.rule)! - ruleOrder.get(b.rule)!));
+      return {
+        tool: TOOL_NAME,
+        version: VERSION,
+        profile: { name: policy.profile.name, title: policy.profile.title, source: policy.profile.source, origin: policy.profile.origin, tables: { ...policy.profile.tables } },
+        inventory: policy.inventory.file,
+        features: { declared, inferred: [...inferred].filter((f) => !policy.features.has(f)).sort() },
+        inputs,
+        window: { first: first ? tsToIso(first[0], first[1]) : null, last: last ? tsToIso(last[0], last[1]) : null, seconds: Math.round(seconds * 1e6) / 1e6 },
+        summary: {
+          verdict: failing ? 'FAIL' : 'PASS',
+          fail_on: [...failOn],
+          counts,
+          flows: { total: counters.total, audited: counters.audited, out_of_scope: counters.outOfScope, not_ip_tcp_udp: counters.notAudited, evicted: evidence?.evictions ?? 0 },
+          damaged_inputs: damaged,
+        },
+        findings,
+        coverage,
+        warnings: [...policy.warnings],
+      };
+    },
+  };
+}
+
+export function inputReport(i: InputSummary): InputReport {
+  const has = i.packets + i.records > 0;
+  return {
+    file: i.file,
+    format: i.format,
+    compressed: i.compressed,
+    packets: i.packets,
+    records: i.records,
+    bytes: i.bytes,
+    first: has ? tsToIso(i.firstSec, i.firstNsec) : null,
+    last: has ? tsToIso(i.lastSec, i.lastNsec) : null,
+    seconds: has ? Math.round(tsDiff(i.lastSec, i.lastNsec, i.firstSec, i.firstNsec) * 1e6) / 1e6 : 0,
+    anomalies: i.anomalies,
+    end: i.end,
+  };
+}
+
+/** Batch audit: names first (a capture's DNS answers explain its flows), then every flow in time order. */
+export function audit(evidence: Evidence, policy: CompiledPolicy, opts: AuditOptions = {}): AuditReport {
+  const a = createAuditor(policy, opts);
+  for (const n of evidence.names) a.addName(n);
+  const flows = evidence.flows.slice().sort((x, y) => tsCompare(x.firstSec, x.firstNsec, y.firstSec, y.firstNsec));
+  for (const f of flows) a.addFlow(f);
+  return a.finish(evidence);
+}
+
+/** The exit code --fail-on asks for: 1 when a non-info finding of those kinds exists. */
+export function failingFindings(report: AuditReport, failOn: FindingKind[]): Finding[] {
+  return report.findings.filter((f) => failOn.includes(f.kind) && f.severity !== 'info');
+}

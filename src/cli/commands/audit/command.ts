@@ -1,0 +1,24 @@
+/** `flowaudit audit <input...>`: audit captures / flow logs against a rule profile and an inventory. */
+import type { Argv, CommandModule } from 'yargs';
+import { runHandler } from '../../run-handler.js';
+import { withInputOptions, type InputArgs } from '../../options/input.js';
+import { withFlowOptions, type FlowArgs } from '../../options/flow.js';
+import { withPolicyOptions, type PolicyArgs } from '../../options/policy.js';
+import { withAuditOutputOptions, type AuditOutputArgs } from '../../options/audit-output.js';
+
+export type AuditArgs = InputArgs & FlowArgs & PolicyArgs & AuditOutputArgs & { progress?: boolean };
+
+export const auditCommand: CommandModule<object, AuditArgs> = {
+  command: 'audit <inputs...>',
+  describe: 'Audit captures or flow logs against the hybrid-identity port tables (findings: unexpected, blocked, missing, ...)',
+  builder: (y: Argv<object>) => {
+    // yargs drops a lone "-" (stdin) from variadic positionals unless unknown options are kept as
+    // arguments; the handler turns those back into the usual unknown-option error (inputsOf).
+    const b = withAuditOutputOptions(withPolicyOptions(withFlowOptions(withInputOptions(y.parserConfiguration({ 'unknown-options-as-args': true })))))
+      .example('$0 audit sync.pcapng --inventory inv.json', 'Text verdict, coverage per reference table, then each finding')
+      .example('$0 audit a.pcap b.pcap --inventory inv.json --profile entra-connect-2025 --format json -o report.json', 'Current Microsoft page, JSON report to a file')
+      .example('$0 audit nsg-logs/ --inventory inv.json --features phs,ldaps --fail-on unexpected', 'Azure NSG flow logs; fail only on unexpected traffic');
+    return b as never;
+  },
+  handler: runHandler(async (a: AuditArgs) => (await import('./handler.js')).run(a)),
+};

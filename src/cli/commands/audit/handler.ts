@@ -1,0 +1,67 @@
+/** The audit command: gather evidence, audit it, write the report, choose the exit code. */
+import { audit } from '../../../audit/auditor.js';
+import { ExitCode } from '../../exit-codes.js';
+import { UsageError } from '../../../core/errors.js';
+import { gatherEvidence, unreadableInputs } from '../../gather.js';
+import { inputFormatOf } from '../../options/input.js';
+import { flowOptionsOf } from '../../options/flow.js';
+import { policyOf } from '../../options/policy.js';
+import { failOnOf, useColor } from '../../options/audit-output.js';
+import { openOutput } from '../../../report/output.js';
+import { reporterFor, writeReport } from '../../../report/reporter.js';
+import type { AuditArgs } from './command.js';
+import { BUILTIN_PROFILES, builtinProfile } from '../../../rules/profile.js';
+import { compilePolicy, type CompiledPolicy } from '../../../rules/policy.js';
+
+/**
+ * The inputs, with unknown options (kept as arguments so that yargs does not drop a lone "-")
+ * reported as such.
+ */
+export function inputsOf(a: Pick<AuditArgs, 'inputs'>): string[] {
+  const list = (a.inputs ?? []).map(String);
+  const bad = list.filter((x) => x.startsWith('-') && x !== '-');
+  if (bad.length > 0) throw new UsageError('usage.unknown_option', `Unknown argument${bad.length > 1 ? 's' : ''}: ${bad.join(', ')} (see flowaudit audit --help)`);
+  if (list.length === 0) throw new UsageError('usage.no_input', 'name at least one input: a capture or flow-log file, or - for stdin');
+  return list;
+}
+
+export async function run(a: AuditArgs): Promise<number> {
+  const inputs = inputsOf(a);
+  const failOn = failOnOf(a);
+  const policy = await policyOf(a);
+  for (const w of policy.warnings) process.stderr.write(`flowaudit: warning: ${w}\n`);
+  const fo = flowOptionsOf(a);
+  const forced = inputFormatOf(a);
+  const evidence = await gatherEvidence(inputs, {
+    maxFlows: fo.maxFlows, vlanInKey: fo.vlanInKey, timeouts: fo.timeouts,
+    ...(forced !== undefined ? { inputFormat: forced } : {}),
+  });
+  for (const i of evidence.inputs) {
+    if (i.end.clean) continue;
+    const nothing = i.packets + i.records === 0;
+    const where = nothing && i.end.offset === 0 ? '' : ` at byte ${i.end.offset}:`;
+    process.stderr.write(`flowaudit: ${i.file}:${where} ${i.end.reason ?? i.end.code ?? 'damaged'}${nothing ? '' : ' (what came before was audited)'}\n`);
+  }
+  // Mention what the other built-in profiles allow (same inventory) in the explanations.
+  const compare: CompiledPolicy[] = [];
+  for (const name of BUILTIN_PROFILES) {
+    if (name === policy.profile.name) continue;
+    const other = await builtinProfile(name);
+    if (Object.keys(policy.profile.roles).every((r) => r in other.roles)) compare.push(compilePolicy(other, policy.inventory, [...policy.features]));
+  }
+  // Nothing could be read at all: no report (it would say PASS about no evidence); stderr said why.
+  if (evidence.inputs.length > 0 && unreadableInputs(evidence).length === evidence.inputs.length) return ExitCode.Error;
+  const report = audit(evidence, policy, { failOn, compare });
+  const out = await openOutput(a.output);
+  try {
+    const reporter = reporterFor(a.format, { color: useColor(process.stdout, out.path !== undefined), width: Math.min(120, process.stdout.columns || 100) });
+    const chunks: string[] = [];
+    writeReport(report, reporter, (c) => { chunks.push(c); });
+    for (const c of chunks) await out.write(c);
+    await out.end();
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
+  return report.summary.verdict === 'FAIL' ? ExitCode.Findings : ExitCode.Ok;
+}
