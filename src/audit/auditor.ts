@@ -167,13 +167,13 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       direction_inferred: a.inferred,
       notes: [...a.notes].sort(),
     };
-    if (a.kind === 'unknown-host') {
+    if (a.kind === 'unknown-host' || (a.kind === 'unexpected' && a.peers.size > 1)) {
       const peers = [...a.peers].sort();
       evidence.peers = peers.slice(0, 20);
       evidence.peer_count = peers.length;
     }
     for (const h of [a.origH, a.respH]) for (const n of policy.namesOf(h)) evidence.notes.push(`${h} is ${n}`);
-    const origH = a.kind === 'unknown-host' && a.origMask === 0 && a.peers.size > 1 ? '*' : a.origH;
+    const origH = ((a.kind === 'unknown-host' && a.origMask === 0) || a.kind === 'unexpected') && a.peers.size > 1 ? '*' : a.origH;
     const respH = a.kind === 'unknown-host' && a.respMask === 0 && a.peers.size > 1 ? '*' : a.respH;
     const severity = severityOf(a, rule);
     return {
@@ -227,7 +227,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
 
   function explain(a: Agg, rule: Rule | null, proto: string, origH: string, respH: string): string {
     const svc = a.kind === 'unexpected' || a.kind === 'unknown-host' ? serviceText(proto, a.respP) : `${proto}/${a.respP}`;
-    const who = `${rolesText(a.origMask)} ${origH}`;
+    const who = origH === '*' ? `${rolesText(a.origMask)} (${a.peers.size} hosts)` : `${rolesText(a.origMask)} ${origH}`;
     const to = `${rolesText(a.respMask)} ${respH}`;
     const ref = rule ? `${rule.id} (Table ${rule.table} ${rule.row} ${formatPorts(rule.ports)}, ${rule.level})` : '';
     const n = a.flows === 1 ? '1 flow' : `${a.flows} flows`;
@@ -379,8 +379,11 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         return created;
       }
 
-      const { agg, created: c } = touch(aggKey('unexpected', -1, f.origH, f.respH, f.proto, f.respP),
+      // One finding per (originator roles, responder, service): a user subnet of thousands of hosts
+      // reaching a DC on a port no rule allows is one finding with its originators listed as peers.
+      const { agg, created: c } = touch(aggKey('unexpected', -1, `roles:${om}`, f.respH, f.proto, f.respP),
         () => ({ kind: 'unexpected', rule: -1, origH: f.origH, respH: f.respH, proto: f.proto, respP: f.respP, origMask: om, respMask: rm, reason: unexpectedReason(f, om, rm) + otherProfiles(f) }), f, outcome);
+      agg.peers.add(f.origH);
       if (f.directionInferred) agg.notes.add('originator guessed by the flow stage (no TCP handshake seen)');
       if (c) created.push(snapshot(agg));
       return created;

@@ -48,6 +48,26 @@ test('unexpected: wrong port, wrong role pair, wrong direction; attempts with no
   assert.is(byKind(r, 'blocked').length, 0, 'an attempt on a port no rule allows is unexpected, not blocked');
 });
 
+test('unexpected: many originators of one role to one service make one finding with the hosts as peers', async () => {
+  const pol = await policyFor(BASIC_INVENTORY);
+  const users = Array.from({ length: 300 }, (_, i) => `198.51.100.${i % 250 + 1}`);
+  const r = audit(evidence([
+    ...users.map((u) => flow({ o: u, r: DC, p: 389 })),
+    flow({ o: USER, r: '10.0.0.11', p: 389 }),
+  ]), pol);
+  const u = byKind(r, 'unexpected');
+  assert.is(u.length, 2, 'one finding per responder and service, not one per user host');
+  const big = u.find((f) => f.resp_h === DC)!;
+  assert.is(big.flows, 300);
+  assert.is(big.orig_h, '*');
+  assert.is(big.evidence.peer_count, 250, 'distinct originators');
+  assert.is(big.evidence.peers!.length, 20, 'the list is capped, the count is exact');
+  assert.match(big.explanation, /users \(250 hosts\)/);
+  const one = u.find((f) => f.resp_h === '10.0.0.11')!;
+  assert.is(one.orig_h, USER, 'a single originator is named');
+  assert.is(one.evidence.peers, undefined);
+});
+
 test('blocked: an allowed rule that never got through, per state; severity by level', async () => {
   const pol = await policyFor(BASIC_INVENTORY);
   const r = audit(evidence([
