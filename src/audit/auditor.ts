@@ -167,13 +167,14 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       direction_inferred: a.inferred,
       notes: [...a.notes].sort(),
     };
-    if (a.kind === 'unknown-host' || (a.kind === 'unexpected' && a.peers.size > 1)) {
+    if (a.kind === 'unknown-host' || a.peers.size > 1) {
       const peers = [...a.peers].sort();
       evidence.peers = peers.slice(0, 20);
       evidence.peer_count = peers.length;
     }
     for (const h of [a.origH, a.respH]) for (const n of policy.namesOf(h)) evidence.notes.push(`${h} is ${n}`);
-    const origH = ((a.kind === 'unknown-host' && a.origMask === 0) || a.kind === 'unexpected') && a.peers.size > 1 ? '*' : a.origH;
+    // Host-level findings are aggregated per originator roles: several originators show as '*' with peers.
+    const origH = (a.kind !== 'unknown-host' || a.origMask === 0) && a.peers.size > 1 ? '*' : a.origH;
     const respH = a.kind === 'unknown-host' && a.respMask === 0 && a.peers.size > 1 ? '*' : a.respH;
     const severity = severityOf(a, rule);
     return {
@@ -237,7 +238,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         return `${who} ${a.outcomes.answered === 0 ? 'tried' : 'opened'} ${svc} to ${to} (${tried}) but ${a.reason}; if the traffic is intended add a rule to the profile, otherwise stop it at its source and close the port.`;
       }
       case 'blocked':
-        return `${who} tried ${svc} to ${to} for ${ref}: ${a.flows} attempt${a.flows === 1 ? '' : 's'} failed (${attemptText(a)}); something between them (a firewall, NSG or host filter) drops or rejects traffic the reference ${rule?.level === 'optional' || rule?.level === 'legacy' ? 'lists' : 'requires'}: allow ${svc} from ${origH} to ${respH}.`;
+        return `${who} tried ${svc} to ${to} for ${ref}: ${a.flows} attempt${a.flows === 1 ? '' : 's'} failed (${attemptText(a)}); something between them (a firewall, NSG or host filter) drops or rejects traffic the reference ${rule?.level === 'optional' || rule?.level === 'legacy' ? 'lists' : 'requires'}: allow ${svc} from ${origH === '*' ? `the ${rolesText(a.origMask)} hosts` : origH} to ${respH}.`;
       case 'unknown-host': {
         const peerSide = a.origMask === 0 ? 'from' : 'to';
         const peers = a.peers.size === 1 ? [...a.peers][0]! : `${a.peers.size} addresses`;
@@ -335,8 +336,9 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         if (real.length === 0) {
           const r = primary(m.ids);
           for (const i of m.ids) stats[i]!.docOnly++;
-          const { agg, created: c } = touch(aggKey('doc-only', r, oH, rH, f.proto, port), () => ({ kind: 'doc-only', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
+          const { agg, created: c } = touch(aggKey('doc-only', r, `roles:${oM}`, rH, f.proto, port), () => ({ kind: 'doc-only', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
           note(agg);
+          agg.peers.add(oH);
           if (c) created.push(snapshot(agg));
           return created;
         }
@@ -344,8 +346,9 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         if (nonLegacy.length === 0) {
           const r = primary(real);
           for (const i of real) { stats[i]!.legacy++; if (outcome === 'answered') stats[i]!.seen++; else stats[i]!.blocked++; }
-          const { agg, created: c } = touch(aggKey('legacy', r, oH, rH, f.proto, port), () => ({ kind: 'legacy', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
+          const { agg, created: c } = touch(aggKey('legacy', r, `roles:${oM}`, rH, f.proto, port), () => ({ kind: 'legacy', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
           note(agg);
+          agg.peers.add(oH);
           if (c) created.push(snapshot(agg));
           return created;
         }
@@ -361,8 +364,9 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         }
         if (outcome !== 'answered') {
           const r = primary(nonLegacy);
-          const { agg, created: c } = touch(aggKey('blocked', r, oH, rH, f.proto, port), () => ({ kind: 'blocked', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
+          const { agg, created: c } = touch(aggKey('blocked', r, `roles:${oM}`, rH, f.proto, port), () => ({ kind: 'blocked', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
           note(agg);
+          agg.peers.add(oH);
           if (c) created.push(snapshot(agg));
         }
         return created;

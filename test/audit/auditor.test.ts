@@ -68,6 +68,18 @@ test('unexpected: many originators of one role to one service make one finding w
   assert.is(one.evidence.peers, undefined);
 });
 
+test('blocked: many originators of one role failing on one rule make one finding (a scan does not explode the report)', async () => {
+  const pol = await policyFor({ roles: { ...BASIC_INVENTORY.roles, aadconnect: ['10.9.0.0/24'] } });
+  const flows = Array.from({ length: 500 }, (_, i) => flow({ o: `10.9.0.${(i % 200) + 20}`, r: DC, p: 389, state: 'S0' }));
+  const r = audit(evidence(flows), pol);
+  const b = byKind(r, 'blocked');
+  assert.is(b.length, 1);
+  assert.is(b[0]!.flows, 500);
+  assert.is(b[0]!.orig_h, '*');
+  assert.is(b[0]!.evidence.peer_count, 200);
+  assert.match(b[0]!.explanation, /allow tcp\/389 from the aadconnect hosts to 10\.0\.0\.10/);
+});
+
 test('blocked: an allowed rule that never got through, per state; severity by level', async () => {
   const pol = await policyFor(BASIC_INVENTORY);
   const r = audit(evidence([
