@@ -73,6 +73,21 @@ export abstract class ChunkedParser {
     this.#attach(chunk, chunkBase);
   }
 
+  /**
+   * Continue as if the input so far had been `offset` bytes long: the next chunk fed starts at
+   * input offset `offset`. For reading a byte range of a file (src/flow/parallel) after priming
+   * the parser with the file's header blocks. Only between units (everything fed was consumed).
+   */
+  continueAt(offset: number): void {
+    if (this.#pend !== null || this.lim - this.pos !== 0) throw new Error('continueAt: unconsumed input');
+    this.#fed = offset;
+    this.info.fileBytes = offset;
+    this.base = offset;
+    this.pos = 0;
+    this.lim = 0;
+    this.buf = EMPTY;
+  }
+
   /** feed(chunk) then deliver every complete packet. */
   push(chunk: Buffer, onPacket: (rec: PacketRecord) => void): void {
     this.feed(chunk);

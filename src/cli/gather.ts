@@ -9,6 +9,7 @@
  * `unreadableInputs()` lists such inputs so the CLI can exit 2.
  */
 import { open, stat } from 'node:fs/promises';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import type { Evidence, EvidenceKind, FlowRecord, InputSummary } from '../flow/record.js';
 import { FlowEngine, DEFAULT_NAME_PARSERS } from '../flow/engine.js';
 import type { Timeouts } from '../flow/timeouts.js';
@@ -32,6 +33,16 @@ export interface GatherOptions {
   names?: boolean;
   /** Force every input to be read as this evidence kind (skips detection). */
   inputFormat?: EvidenceKind;
+  /**
+   * Streaming mode for bounded memory: when set, every flow record (from captures and flow logs)
+   * is handed to onFlow as soon as it is finished and is NOT retained (Evidence.flows is empty).
+   * Records then arrive in finishing order, not sorted (sort or aggregate them yourself; see
+   * compareFlows). Records of one capture input arrive with their final `evidence` kind, except
+   * pcapng read from stdin, which is labelled 'pcap' (its format is unknown until read).
+   */
+  onFlow?: (f: FlowRecord) => void;
+  /** Threads for capture files, this one included (`--threads`); 2 or more: read and decode in worker threads (src/flow/parallel), same results. */
+  threads?: number;
 }
 
 interface Plan {
@@ -39,6 +50,8 @@ interface Plan {
   kind: 'capture' | 'evidence' | 'error';
   evidence?: EvidenceKind;
   error?: string;
+  /** For captures: the container format when known from the first bytes. */
+  format?: 'pcap' | 'pcapng';
 }
 
 const HEAD = 64 * 1024;
@@ -54,6 +67,15 @@ async function readHead(file: string): Promise<Buffer> {
   }
 }
 
+/** The first decompressed bytes of a gzip file's head, or null. */
+function gunzipHead(head: Buffer): Buffer | null {
+  try {
+    return gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: 1 << 20 });
+  } catch {
+    return null;
+  }
+}
+
 async function planInput(file: string, forced: EvidenceKind | undefined): Promise<Plan> {
   if (file === '-') return forced && forced !== 'pcap' && forced !== 'pcapng' ? { file, kind: 'error', error: 'flow-record evidence cannot be read from stdin; give a file' } : { file, kind: 'capture' };
   try {
@@ -66,7 +88,11 @@ async function planInput(file: string, forced: EvidenceKind | undefined): Promis
     if (forced !== undefined && forced !== 'pcap' && forced !== 'pcapng') return { file, kind: 'evidence', evidence: forced };
     const head = await readHead(file);
     const s = sniffCapture(head);
-    if (s.kind === 'pcap' || s.kind === 'pcapng') return { file, kind: 'capture' };
+    if (s.kind === 'pcap' || s.kind === 'pcapng') return { file, kind: 'capture', format: s.kind };
+    if (s.kind === 'gzip') {
+      const inner = gunzipHead(head);
+      if (inner !== null) { const si = sniffCapture(inner); if (si.kind === 'pcap' || si.kind === 'pcapng') return { file, kind: 'capture', format: si.kind }; }
+    }
     const k = detectEvidence(head, file);
     if (k !== null) return { file, kind: 'evidence', evidence: k };
     // gzip captures and unknown formats: the capture reader says precisely what it found
@@ -109,6 +135,60 @@ export function compareFlows(a: FlowRecord, b: FlowRecord): number {
   return a.lastNsec - b.lastNsec;
 }
 
+/**
+ * Sort flows in place in compareFlows order. For many flows, the first-packet times are packed
+ * with each flow's position into 64-bit integers (relative seconds, the top bits of the
+ * nanoseconds, index) and sorted natively (no comparator calls on objects); runs that tie on the
+ * packed time are then ordered with compareFlows. Same result as flows.sort(compareFlows).
+ */
+export function sortFlows(flows: FlowRecord[]): FlowRecord[] {
+  const n = flows.length;
+  if (n < 2048) return flows.sort(compareFlows);
+  let minSec = Infinity, maxSec = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const s = flows[i]!.firstSec, ns = flows[i]!.firstNsec;
+    if (!Number.isSafeInteger(s) || !Number.isInteger(ns) || ns < 0 || ns >= 2 ** 30) return flows.sort(compareFlows);
+    if (s < minSec) minSec = s;
+    if (s > maxSec) maxSec = s;
+  }
+  const range = maxSec - minSec;
+  if (!Number.isSafeInteger(minSec) || !Number.isSafeInteger(range)) return flows.sort(compareFlows);
+  const idxBits = Math.max(1, Math.ceil(Math.log2(n)));
+  const secBits = range === 0 ? 0 : Math.floor(Math.log2(range)) + 1;
+  const q = Math.min(30, 64 - secBits - idxBits, 52 - idxBits);
+  if (idxBits > 30 || q < 0) return flows.sort(compareFlows);
+  const L = idxBits + q, idxMask = 2 ** idxBits - 1;
+  const keys = new BigUint64Array(n);
+  const w = new Uint32Array(keys.buffer);
+  const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  const LO = little ? 0 : 1, HI = little ? 1 : 0;
+  for (let i = 0; i < n; i++) {
+    const f = flows[i]!;
+    const low = Math.floor(f.firstNsec / 2 ** (30 - q)) * 2 ** idxBits + i; // < 2^L ≤ 2^52
+    const rel = f.firstSec - minSec;
+    let lo: number, hi: number;
+    if (L >= 32) { lo = low % 4294967296; hi = Math.floor(low / 4294967296) + rel * 2 ** (L - 32); }
+    else { const m = 2 ** (32 - L); lo = low + (rel % m) * 2 ** L; hi = Math.floor(rel / m); }
+    w[i * 2 + LO] = lo; w[i * 2 + HI] = hi;
+  }
+  keys.sort();
+  const src = flows.slice();
+  for (let i = 0; i < n; i++) flows[i] = src[w[i * 2 + LO]! & idxMask]!;
+  // order the flows that tie on the packed time (same second and nanosecond prefix) fully
+  let start = 0;
+  const tieHi = (i: number): number => w[i * 2 + HI]!;
+  const tieLo = (i: number): number => (w[i * 2 + LO]! - (w[i * 2 + LO]! & idxMask));
+  for (let i = 1; i <= n; i++) {
+    if (i < n && tieHi(i) === tieHi(start) && tieLo(i) === tieLo(start)) continue;
+    if (i - start > 1) {
+      const run = flows.slice(start, i).sort(compareFlows);
+      for (let j = 0; j < run.length; j++) flows[start + j] = run[j]!;
+    }
+    start = i;
+  }
+  return flows;
+}
+
 /** Inputs whose summary shows they could not be read at all (nothing read, not clean). */
 export function unreadableInputs(ev: Evidence): InputSummary[] {
   return ev.inputs.filter((i) => !i.end.clean && i.packets === 0 && i.records === 0);
@@ -118,9 +198,10 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
   const plans: Plan[] = [];
   for (const f of inputs) plans.push(await planInput(f, opts.inputFormat));
   const flows: FlowRecord[] = [];
+  const sink: (f: FlowRecord) => void = opts.onFlow ?? ((f) => { flows.push(f); });
   const summaries: (InputSummary | undefined)[] = new Array<InputSummary | undefined>(inputs.length);
   const engine = new FlowEngine({
-    onFlow: (f) => flows.push(f),
+    onFlow: sink,
     nameParsers: opts.names === false ? {} : DEFAULT_NAME_PARSERS,
     ...(opts.maxFlows !== undefined ? { maxFlows: opts.maxFlows } : {}),
     ...(opts.vlanInKey !== undefined ? { vlanInKey: opts.vlanInKey } : {}),
@@ -132,10 +213,15 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
   plans.forEach((p, i) => { if (p.kind === 'capture') capIdx.push(i); });
   if (capIdx.length > 0) {
     const names = capIdx.map((i) => plans[i]!.file);
-    names.forEach((n, j) => engine.addSource(j, n, 'pcap'));
+    names.forEach((n, j) => engine.addSource(j, n, plans[capIdx[j]!]!.format ?? 'pcap'));
     let infos: CaptureInfo[];
     try {
-      infos = await readCaptures(names, {
+      const par = (opts.threads ?? 1) > 1 ? await (await import('../flow/parallel/gather-parallel.js')).readCapturesParallel(names, engine, {
+        threads: opts.threads!, names: opts.names !== false,
+        ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
+        ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
+      }) : null;
+      infos = par ?? await readCaptures(names, {
         ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
         ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
       }, (rec) => engine.packet(rec));
@@ -171,7 +257,7 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
     if (p.kind === 'error') { summaries[i] = errorSummary(p.file, p.error ?? 'cannot be read'); continue; }
     if (p.kind !== 'evidence') continue;
     try {
-      const info = await readEvidenceFile(p.file, p.evidence!, (f) => flows.push(f));
+      const info = await readEvidenceFile(p.file, p.evidence!, sink);
       summaries[i] = {
         file: p.file, format: info.kind, compressed: info.compressed ?? null, packets: 0, records: info.records, bytes: info.bytes,
         firstSec: info.firstSec ?? 0, firstNsec: info.firstNsec ?? 0, lastSec: info.lastSec ?? 0, lastNsec: info.lastNsec ?? 0,
@@ -182,7 +268,7 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
     }
   }
 
-  flows.sort(compareFlows);
+  sortFlows(flows);
   return {
     flows,
     names: engine.names.sorted(),

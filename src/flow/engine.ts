@@ -18,19 +18,30 @@ import { Outcome } from '../core/outcome.js';
 import type { PacketRecord } from '../capture/types.js';
 import { Decoder } from '../decode/decoder.js';
 import { DecodedPacket } from '../decode/packet.js';
-import { parseDnsAnswers, parseDnsTcpAnswers } from '../decode/app/dns.js';
-import { parseTlsSni } from '../decode/app/tls.js';
+import { DNS_ANSWERS_CAPPED, parseDnsAnswers, parseDnsTcpAnswers } from '../decode/app/dns.js';
+import { parseTlsSni, tlsRecordLength } from '../decode/app/tls.js';
 import type { EvidenceKind, NameObservation } from './record.js';
 import { FlowTable, type FlowSink, type FlowTableOptions } from './table.js';
 
 /** Payload packets per flow looked at for DNS answers / TLS SNI. */
 export const INSPECT_MAX = 8;
 
+/** Most distinct name observations kept per run; beyond it each new one is dropped and counted. */
+export const MAX_NAMES = 100_000;
+/** Anomaly counted (in the input being read) for each name observation dropped at MAX_NAMES. */
+export const NAMES_CAPPED = 'flow.names.capped';
+/** Largest TLS record reassembled from a client's first segments to find the SNI. */
+export const TLS_REASSEMBLY_MAX = 4096;
+/** Slots of the cache of recently parsed DNS answers (a power of two). */
+const DNS_CACHE = 4096;
+/** Flows reassembling a ClientHello at once (beyond it a split ClientHello is not followed). */
+const TLS_REASSEMBLY_FLOWS = 4096;
+
 export interface NameParsers {
   /** DNS message at buf[off, off+len) (UDP payload): calls onAnswer per A/AAAA answer. */
-  dns?: (buf: Buffer, off: number, len: number, onAnswer: (name: string, address: string) => void) => boolean;
+  dns?: (buf: Buffer, off: number, len: number, onAnswer: (name: string, address: string) => void, onLimit?: () => void) => boolean;
   /** DNS over TCP (2-byte length prefix). */
-  dnsTcp?: (buf: Buffer, off: number, len: number, onAnswer: (name: string, address: string) => void) => boolean;
+  dnsTcp?: (buf: Buffer, off: number, len: number, onAnswer: (name: string, address: string) => void, onLimit?: () => void) => boolean;
   /** TLS ClientHello SNI, or null. */
   sni?: (buf: Buffer, off: number, len: number) => string | null;
 }
@@ -43,18 +54,40 @@ export async function loadNameParsers(): Promise<NameParsers> {
   return DEFAULT_NAME_PARSERS;
 }
 
-/** Deduplicated name observations (names lower-cased, trailing dot removed). */
+/**
+ * Deduplicated name observations (names lower-cased, trailing dot removed), at most `limit`
+ * (default MAX_NAMES); each new observation beyond it is dropped, counted in `dropped`, and
+ * reported through onCapped (the engine counts the anomaly NAMES_CAPPED there).
+ */
 export class NameCollector {
   readonly list: NameObservation[] = [];
-  readonly #seen = new Set<string>();
+  /** Seen (name, address) pairs per `via`: address → names (no key string built per observation). */
+  readonly #seenDns = new Map<string, Set<string>>();
+  readonly #seenSni = new Map<string, Set<string>>();
+  readonly limit: number;
+  /** Distinct observations dropped because the limit was reached. */
+  dropped = 0;
+  readonly #onCapped: (() => void) | undefined;
+
+  constructor(limit = MAX_NAMES, onCapped?: () => void) {
+    this.limit = limit;
+    this.#onCapped = onCapped;
+  }
 
   add(name: string, address: string, via: 'dns' | 'sni'): void {
     let n = name.toLowerCase();
     if (n.endsWith('.')) n = n.slice(0, -1);
     if (n === '' || address === '') return;
-    const k = `${via}\u0000${n}\u0000${address}`;
-    if (this.#seen.has(k)) return;
-    this.#seen.add(k);
+    const byAddr = via === 'dns' ? this.#seenDns : this.#seenSni;
+    let names = byAddr.get(address);
+    if (names !== undefined && names.has(n)) return;
+    if (this.list.length >= this.limit) {
+      this.dropped++;
+      if (this.#onCapped !== undefined) this.#onCapped();
+      return;
+    }
+    if (names === undefined) { names = new Set<string>(); byAddr.set(address, names); }
+    names.add(n);
     this.list.push({ name: n, address, via });
   }
 
@@ -71,11 +104,13 @@ export interface FlowEngineOptions extends FlowTableOptions {
   nameParsers?: NameParsers;
   /** Minimum packets between expiry sweeps (default 65 536). */
   sweepPackets?: number;
+  /** Most distinct name observations kept (default MAX_NAMES); beyond it they are dropped and counted. */
+  maxNames?: number;
 }
 
 export class FlowEngine {
   readonly table: FlowTable;
-  readonly names = new NameCollector();
+  readonly names: NameCollector;
   /** Per input (fileIndex) anomalies, decode and flow. */
   readonly anomalies: Anomalies[] = [];
   /** Packets given to packet(), and those that became part of a flow. */
@@ -89,13 +124,46 @@ export class FlowEngine {
   #nextSweep: number;
   #lastSweepSec = 0;
   readonly #onAnswer: (name: string, address: string) => void;
+  readonly #onDnsLimit: () => void;
+  // input and packet index of the packet being inspected (anomalies found by the name parsers)
+  #curFile = 0;
+  // recently parsed UDP DNS messages: (hash1, hash2, length, capped) per slot, direct-mapped
+  readonly #dnsCache = new Int32Array(DNS_CACHE * 4);
+  #h1 = 0; #h2 = 0; #capped = false;
+  #curIndex = -1;
+  /** Client segments of a ClientHello split across TCP segments, by flow id (see #inspect). */
+  readonly #tls = new Map<number, { buf: Buffer; have: number; nextSeq: number }>();
 
   constructor(opts: FlowEngineOptions) {
     this.table = new FlowTable(opts, opts.onFlow);
     this.#parsers = opts.nameParsers ?? DEFAULT_NAME_PARSERS;
     this.#sweepMin = opts.sweepPackets ?? 65536;
     this.#nextSweep = this.#sweepMin;
+    this.names = new NameCollector(opts.maxNames ?? MAX_NAMES, () => this.#count(NAMES_CAPPED));
     this.#onAnswer = (name, address) => this.names.add(name, address, 'dns');
+    this.#onDnsLimit = () => { this.#capped = true; this.#count(DNS_ANSWERS_CAPPED); };
+  }
+
+  /** Hash a DNS message except its ID into (#h1, #h2); returns its cache slot (4 words). */
+  #dnsSlot(data: Buffer, off: number, len: number): number {
+    let h1 = 0x3c6ef372 ^ len, h2 = 0x5bd1e995 ^ len;
+    const end = off + len;
+    let i = off + 2;
+    for (; i + 4 <= end; i += 4) {
+      const w = (data[i]! << 24) | (data[i + 1]! << 16) | (data[i + 2]! << 8) | data[i + 3]!;
+      h1 = Math.imul(h1 ^ w, 0xcc9e2d51); h1 = (h1 << 13) | (h1 >>> 19);
+      h2 = Math.imul(h2 + w, 0x1b873593); h2 ^= h2 >>> 15;
+    }
+    for (; i < end; i++) { h1 = Math.imul(h1 ^ data[i]!, 0xcc9e2d51); h2 = Math.imul(h2 + data[i]!, 0x1b873593); }
+    h1 ^= h1 >>> 16; h1 = Math.imul(h1, 0x85ebca6b); h1 ^= h1 >>> 13; h1 = Math.imul(h1, 0xc2b2ae35); h1 ^= h1 >>> 16;
+    h2 ^= h2 >>> 16; h2 = Math.imul(h2, 0x7feb352d); h2 ^= h2 >>> 15; h2 = Math.imul(h2, 0x846ca68b); h2 ^= h2 >>> 16;
+    this.#h1 = h1; this.#h2 = h2;
+    return (h1 & (DNS_CACHE - 1)) * 4;
+  }
+
+  /** Count an anomaly in the input of the packet being processed. */
+  #count(name: string): void {
+    this.#source(this.#curFile).add(name, this.#curIndex);
   }
 
   /** Register an input; returns its anomaly registry. Unregistered fileIndexes get one on first use. */
@@ -123,10 +191,15 @@ export class FlowEngine {
     this.packets++;
     dec.decode(rec, out);
     if (out.outcome === Outcome.Ok && out.ipVersion !== 0) {
-      const f = this.table.update(out, rec.tsSec, rec.tsNsec, fi, rec.ifIndex, this.anomalies[fi]!, rec.index);
+      const t = this.table;
+      const f = t.update(out, rec.tsSec, rec.tsNsec, fi, rec.ifIndex, this.anomalies[fi]!, rec.index);
       if (f >= 0) {
         this.flowPackets++;
-        if (out.payloadCaptured > 0 && out.hasPorts && !out.hasQuoted && this.table.inspected(f) < INSPECT_MAX) this.#inspect(f, rec.data, out);
+        if (t.lastCreated && this.#tls.size > 0) this.#tls.delete(f); // a recycled flow id
+        if (out.payloadCaptured > 0 && out.hasPorts && !out.hasQuoted && t.inspected(f) < INSPECT_MAX) {
+          this.#curFile = fi; this.#curIndex = rec.index;
+          this.#inspect(f, rec.data, out);
+        }
       }
     }
     if (++this.#sinceSweep >= this.#nextSweep) this.#maybeSweep();
@@ -138,13 +211,53 @@ export class FlowEngine {
     if (p.srcPort === 53 && (proto === 17 || proto === 6)) {
       t.setInspected(f, n + 1);
       const fn = proto === 17 ? this.#parsers.dns : this.#parsers.dnsTcp;
-      if (fn !== undefined) fn(data, off, len, this.#onAnswer);
+      if (fn === undefined) return;
+      if (proto !== 17 || len < 12) { fn(data, off, len, this.#onAnswer, this.#onDnsLimit); return; }
+      // The same answer (all but the 2-byte ID equal) recurs across many flows: a message parsed
+      // before adds nothing new (observations are deduplicated), so it is not parsed again. Only
+      // messages whose observations were all kept are remembered; a capped one re-counts its anomaly.
+      const slot = this.#dnsSlot(data, off, len), c = this.#dnsCache;
+      if (c[slot] === this.#h1 && c[slot + 1] === this.#h2 && c[slot + 2] === len) {
+        if (c[slot + 3] !== 0) this.#count(DNS_ANSWERS_CAPPED);
+        return;
+      }
+      const dropped = this.names.dropped;
+      this.#capped = false;
+      fn(data, off, len, this.#onAnswer, this.#onDnsLimit);
+      if (this.names.dropped === dropped) { c[slot] = this.#h1; c[slot + 1] = this.#h2; c[slot + 2] = len; c[slot + 3] = this.#capped ? 1 : 0; }
       return;
     }
     if (proto !== 6 || !t.lastIsOrig) return;
-    if (len >= 6 && data[off] === 0x16 && data[off + 1] === 0x03 && this.#parsers.sni !== undefined) {
-      const sni = this.#parsers.sni(data, off, len);
+    const sniFn = this.#parsers.sni;
+    if (sniFn === undefined) { t.setInspected(f, n + 1); return; }
+    const r = this.#tls.size > 0 ? this.#tls.get(f) : undefined;
+    if (r !== undefined) {
+      // continuing a ClientHello split across segments: append the next in-order client segment
+      if (!p.tcpFlagsKnown || p.tcpSeq !== r.nextSeq || len !== p.payloadLen) {
+        if (p.tcpFlagsKnown && ((r.nextSeq - p.tcpSeq) | 0) > 0) return; // a retransmission: wait for the next one
+        this.#tls.delete(f); t.setInspected(f, n + 1); return;
+      }
+      const take = Math.min(len, r.buf.length - r.have);
+      data.copy(r.buf, r.have, off, off + take);
+      r.have += take;
+      r.nextSeq = (r.nextSeq + len) >>> 0;
+      if (r.have < r.buf.length) { t.setInspected(f, n + 1); return; }
+      this.#tls.delete(f);
+      const sni = sniFn(r.buf, 0, r.have);
       if (sni !== null) { this.names.add(sni, t.respAddr(f), 'sni'); t.setInspected(f, 255); return; }
+      t.setInspected(f, n + 1);
+      return;
+    }
+    if (len >= 6 && data[off] === 0x16 && data[off + 1] === 0x03) {
+      const sni = sniFn(data, off, len);
+      if (sni !== null) { this.names.add(sni, t.respAddr(f), 'sni'); t.setInspected(f, 255); return; }
+      // the record continues in the next segment(s): keep the client's first bytes (bounded)
+      const need = tlsRecordLength(data, off, len);
+      if (need > len && need <= TLS_REASSEMBLY_MAX && len === p.payloadLen && p.tcpFlagsKnown && this.#tls.size < TLS_REASSEMBLY_FLOWS) {
+        const buf = Buffer.allocUnsafe(need);
+        data.copy(buf, 0, off, off + len);
+        this.#tls.set(f, { buf, have: len, nextSeq: (p.tcpSeq + len) >>> 0 });
+      }
     }
     t.setInspected(f, n + 1);
   }

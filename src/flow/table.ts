@@ -475,6 +475,12 @@ export class FlowTable {
     if (isOrig) { d[od + D_PKTO] = d[od + D_PKTO]! + 1; d[od + D_BYTO] = d[od + D_BYTO]! + p.ipLen; }
     else { d[od + D_PKTR] = d[od + D_PKTR]! + 1; d[od + D_BYTR] = d[od + D_BYTR]! + p.ipLen; }
     const plen = p.payloadLen;
+    if (proto === 6 && !p.tcpFlagsKnown) {
+      // the snaplen cut the TCP header: flags (and the payload length) are not real; the packet
+      // is counted, but it changes no flags, state or history
+      u[o + U_STATE] = state >>> 0;
+      return f;
+    }
     if (plen > 0) state |= B_PAYLOAD;
     if (proto === 6) {
       const fl = p.tcpFlags;
@@ -494,6 +500,11 @@ export class FlowTable {
   #icmpError(p: DecodedPacket, an: Anomalies, packetIndex: number): number {
     const qp = p.quotedProto;
     const ports = qp === 6 || qp === 17 || qp === 132;
+    if (ports && !p.quotedHasPorts) {
+      // the quote stops before the transport ports: it cannot be matched by 5-tuple
+      an.add('flow.icmp.quoted_ports_missing', packetIndex);
+      return -1;
+    }
     this.#setKey(p.quotedSrc, p.quotedDst, ports ? p.quotedSrcPort : 0, ports ? p.quotedDstPort : 0, qp, p.vlan);
     const f = this.#find();
     if (f < 0) { an.add('flow.icmp.quoted_flow_unknown', packetIndex); return -1; }

@@ -18,6 +18,12 @@ export interface Output {
   readonly path: string | undefined;
   /** Queue text; resolves when it may continue (after a 'drain' if the stream was full). */
   write(text: string): Promise<void>;
+  /**
+   * Write a block of bytes after any queued text (same back-pressure as write). The caller must
+   * not reuse `bytes` afterwards (the stream keeps it until written). Optional: callers fall back
+   * to write(text) when an Output does not have it.
+   */
+  writeBytes?(bytes: Uint8Array): Promise<void>;
   /** Flush, close and (for a file) rename into place. */
   end(): Promise<void>;
   /** Give up: close and remove the temporary file (FILE is left as it was). */
@@ -61,10 +67,20 @@ class StreamOutput implements Output {
     if (this.#buf.length >= BLOCK) await this.#flush();
   }
 
+  async writeBytes(bytes: Uint8Array): Promise<void> {
+    if (this.#error) throw this.#error;
+    await this.#flush();
+    if (bytes.length > 0) await this.#send(bytes);
+  }
+
   async #flush(): Promise<void> {
     if (this.#buf.length === 0) return;
     const chunk = this.#buf;
     this.#buf = '';
+    await this.#send(chunk);
+  }
+
+  async #send(chunk: string | Uint8Array): Promise<void> {
     const s = this.#stream;
     if (!s.write(chunk)) {
       await new Promise<void>((resolve, reject) => {

@@ -10,7 +10,8 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { communityId } from '../../src/flow/community-id.js';
+import { communityId, sha1Base64 } from '../../src/flow/community-id.js';
+import { createHash, randomBytes } from 'node:crypto';
 import { parseAddr } from '../../src/core/ip.js';
 import { run } from './synth.js';
 import { spawnSync } from 'node:child_process';
@@ -45,6 +46,21 @@ test('flow records carry the Community ID of their 5-tuple', () => {
   assert.is(flows[0]!.communityId, '1:wCb3OG7yAFWelaUydu0D+125CLM=');
   const icmp = run([{ proto: 1, src: '5.6.7.8', dst: '1.2.3.4', icmpType: 0, icmpCode: 0 }]).flows[0]!;
   assert.is(icmp.communityId, '1:crodRHL2FEsHjbv3UkRrfbs4bZ0=');
+});
+
+test('sha1Base64 (the hand-written one-block SHA-1) = node:crypto for every length 0..55 and random bytes', () => {
+  // FIPS 180-2 appendix A.1 "abc" and the empty message (well-known digests, independent of node:crypto)
+  const abc = new Uint8Array(64); abc.set([0x61, 0x62, 0x63]);
+  assert.is(sha1Base64(abc, 3), Buffer.from('a9993e364706816aba3e25717850c26c9cd0d89d', 'hex').toString('base64'));
+  assert.is(sha1Base64(new Uint8Array(64), 0), Buffer.from('da39a3ee5e6b4b0d3255bfef95601890afd80709', 'hex').toString('base64'));
+  for (let n = 0; n <= 55; n++) {
+    for (let r = 0; r < 40; r++) {
+      const msg = r === 0 ? Buffer.alloc(n, 0xff) : randomBytes(n);
+      const block = new Uint8Array(64); block.set(msg); block.fill(0xa5, n);
+      assert.is(sha1Base64(block, n), createHash('sha1').update(msg).digest('base64'), `n=${n} ${msg.toString('hex')}`);
+    }
+  }
+  assert.throws(() => sha1Base64(new Uint8Array(64), 56));
 });
 
 const pilot = fileURLToPath(new URL('../../../shared/corpus/pilot/pilot-full.pcap', import.meta.url));

@@ -11,8 +11,10 @@ export interface SynthPacket {
   src: string; dst: string; sport?: number; dport?: number;
   proto?: number; flags?: number; len?: number; t?: number; vlan?: number;
   icmpType?: number; icmpCode?: number;
-  quoted?: { proto: number; src: string; dst: string; sport: number; dport: number };
+  quoted?: { proto: number; src: string; dst: string; sport: number; dport: number; noPorts?: boolean };
   fragment?: number;
+  /** The snaplen cut the TCP header after the ports (DecodedPacket.tcpFlagsKnown false; flags read as 0). */
+  flagsUnknown?: boolean;
 }
 
 function setAddr(out: Uint32Array, s: string): void {
@@ -36,8 +38,12 @@ export function fill(p: DecodedPacket, s: SynthPacket): void {
     p.hasQuoted = true; p.quotedProto = s.quoted.proto;
     setAddr(p.quotedSrc, s.quoted.src); setAddr(p.quotedDst, s.quoted.dst);
     p.quotedSrcPort = s.quoted.sport; p.quotedDstPort = s.quoted.dport;
+    // as the decoder sets it when the quote reached the ports
+    p.quotedHasPorts = !s.quoted.noPorts && (s.quoted.proto === 6 || s.quoted.proto === 17 || s.quoted.proto === 132);
+    if (s.quoted.noPorts) { p.quotedSrcPort = 0; p.quotedDstPort = 0; }
   }
   p.fragment = s.fragment ?? 0;
+  if (s.flagsUnknown) { p.tcpFlagsKnown = false; p.tcpFlags = 0; }
 }
 
 export interface RunResult { flows: FlowRecord[]; table: FlowTable; anomalies: Anomalies }

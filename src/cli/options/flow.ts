@@ -7,6 +7,7 @@ import { UsageError } from '../../core/errors.js';
 export interface FlowArgs {
   'max-flows': number;
   'vlan-in-key': boolean;
+  threads: number;
   'timeout-tcp'?: number;
   'timeout-tcp-attempt'?: number;
   'timeout-tcp-half-closed'?: number;
@@ -32,7 +33,8 @@ export function withFlowOptions<T>(y: Argv<T>): Argv<T & FlowArgs> {
       type: 'number', default: DEFAULT_MAX_FLOWS,
       describe: 'Most flows held in memory; beyond it the least recently active flow is finished early (counted as an eviction)',
     })
-    .option('vlan-in-key', { type: 'boolean', default: false, describe: 'Treat the same 5-tuple on different VLANs as different flows' }) as unknown as Argv<T & FlowArgs>;
+    .option('vlan-in-key', { type: 'boolean', default: false, describe: 'Treat the same 5-tuple on different VLANs as different flows' })
+    .option('threads', { type: 'number', default: 1, describe: 'Threads for reading capture files, this one included (2 or more: worker threads read and decode; results are identical)' }) as unknown as Argv<T & FlowArgs>;
   for (const [name, key, what] of TIMEOUT_OPTS) {
     z = z.option(name, { type: 'number', describe: `Seconds of packet time: ${what} (default ${DEFAULT_TIMEOUTS[key]})` }) as unknown as Argv<T & FlowArgs>;
   }
@@ -40,7 +42,7 @@ export function withFlowOptions<T>(y: Argv<T>): Argv<T & FlowArgs> {
 }
 
 /** Validated flow options for gatherEvidence. */
-export function flowOptionsOf(a: FlowArgs): { maxFlows: number; vlanInKey: boolean; timeouts: Partial<Timeouts> } {
+export function flowOptionsOf(a: FlowArgs): { maxFlows: number; vlanInKey: boolean; timeouts: Partial<Timeouts>; threads: number } {
   const maxFlows = a['max-flows'];
   if (!Number.isInteger(maxFlows) || maxFlows < 1) throw new UsageError('usage.max_flows', `--max-flows must be a whole number ≥ 1 (got ${String(maxFlows)})`);
   const timeouts: Partial<Timeouts> = {};
@@ -50,5 +52,7 @@ export function flowOptionsOf(a: FlowArgs): { maxFlows: number; vlanInKey: boole
     if (!Number.isFinite(v) || v <= 0) throw new UsageError('usage.timeout', `--${name} must be a number of seconds > 0 (got ${String(v)})`);
     timeouts[key] = v;
   }
-  return { maxFlows, vlanInKey: a['vlan-in-key'], timeouts };
+  const threads = a.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new UsageError('usage.threads', `--threads must be a whole number from 1 to 64 (got ${String(threads)})`);
+  return { maxFlows, vlanInKey: a['vlan-in-key'], timeouts, threads };
 }

@@ -69,16 +69,37 @@ function formatRow(cells: string[]): string {
   return cells.map((c, i) => (WIDTHS[i]! > 0 ? c.padEnd(WIDTHS[i]!) : c)).join(' ').trimEnd();
 }
 
-/** Write every flow in the given format to out (does not end it). */
+/** Bytes per output block when the Output takes bytes. */
+const BYTE_BLOCK = 1 << 20;
+
+/**
+ * Write every flow in the given format to out (does not end it). Lines are encoded straight into
+ * 1 MiB blocks (no long concatenated strings to flatten and convert), when out has writeBytes.
+ */
 export async function writeFlows(out: Output, flows: Iterable<FlowRecord>, format: FlowFormat): Promise<number> {
   const w = flowWriter(format);
-  let pending = w.prolog();
   let i = 0;
-  for (const f of flows) {
-    pending += w.record(f, i++);
-    if (pending.length >= 65536) { await out.write(pending); pending = ''; }
+  if (out.writeBytes === undefined) {
+    let pending = w.prolog();
+    for (const f of flows) {
+      pending += w.record(f, i++);
+      if (pending.length >= 65536) { await out.write(pending); pending = ''; }
+    }
+    await out.write(pending + w.epilog(i));
+    return i;
   }
-  await out.write(pending + w.epilog(i));
+  let buf = Buffer.allocUnsafe(BYTE_BLOCK), pos = buf.write(w.prolog(), 0, 'utf8');
+  for (const f of flows) {
+    const text = w.record(f, i++);
+    if (pos + text.length * 3 > BYTE_BLOCK) {
+      // the block is full (a UTF-16 unit is at most 3 UTF-8 bytes): hand it over, start a new one
+      if (pos > 0) { await out.writeBytes(buf.subarray(0, pos)); buf = Buffer.allocUnsafe(BYTE_BLOCK); pos = 0; }
+      if (text.length * 3 > BYTE_BLOCK) { await out.write(text); continue; }
+    }
+    pos += buf.write(text, pos, 'utf8');
+  }
+  if (pos > 0) await out.writeBytes(buf.subarray(0, pos));
+  await out.write(w.epilog(i));
   return i;
 }
 

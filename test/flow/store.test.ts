@@ -1,0 +1,100 @@
+/**
+ * FlowStore (compact columns for the `flows` command) must give back exactly the records it was
+ * given, and in exactly gatherEvidence's order: checked on every public and pilot corpus capture
+ * (ICMP errors, tunnels, IPv6, VLANs, damaged files) and on every flow-log fixture.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gatherEvidence, sortFlows } from '../../src/cli/gather.js';
+import { FlowStore } from '../../src/report/flows/store.js';
+import type { FlowRecord } from '../../src/flow/record.js';
+
+const corpus = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
+const evidenceDir = fileURLToPath(new URL('../../fixtures/evidence/', import.meta.url));
+
+function roundTrip(flows: FlowRecord[]): void {
+  const store = new FlowStore();
+  for (const f of flows) store.add(f);
+  assert.is(store.size, flows.length);
+  for (let i = 0; i < flows.length; i++) assert.equal(store.get(i), flows[i], `record ${i}`);
+  const want = sortFlows(flows.slice());
+  assert.equal([...store.sorted()], want);
+}
+
+test('corpus captures: every record comes back equal, in gatherEvidence order', async () => {
+  if (!existsSync(corpus)) { console.log('skip: ../shared/corpus not available'); return; }
+  const files: string[] = [];
+  for (const d of ['public', 'pilot']) {
+    if (!existsSync(corpus + d)) continue;
+    for (const n of readdirSync(corpus + d)) if (/\.(pcap|pcapng|cap)$/.test(n)) files.push(`${corpus}${d}/${n}`);
+  }
+  let n = 0, special = 0;
+  for (const f of files) {
+    const ev = await gatherEvidence([f]);
+    const got: FlowRecord[] = [];
+    await gatherEvidence([f], { onFlow: (r) => got.push(r) });
+    roundTrip(ev.flows);
+    // streaming mode gives the same records (before sorting)
+    assert.equal(sortFlows(got), ev.flows, f);
+    n += ev.flows.length;
+    special += ev.flows.filter((r) => r.icmpErrors.length > 0 || r.tunnel !== null).length;
+  }
+  assert.ok(n > 500, `${n} flows`);
+  assert.ok(special > 0, 'some records with ICMP errors or tunnels (kept aside) were exercised');
+});
+
+test('all corpus captures in one run (many ties, several sources), and flow-log fixtures', async () => {
+  if (!existsSync(corpus + 'public')) { console.log('skip: ../shared/corpus not available'); return; }
+  const files = readdirSync(corpus + 'public').filter((n) => /\.(pcap|pcapng)$/.test(n)).map((n) => corpus + 'public/' + n);
+  const ev = await gatherEvidence(files);
+  roundTrip(ev.flows);
+  const logs = readdirSync(evidenceDir).filter((n) => !n.endsWith('.ts') && !n.endsWith('.md')).map((n) => evidenceDir + n);
+  const ev2 = await gatherEvidence(logs);
+  assert.ok(ev2.flows.length > 0);
+  roundTrip(ev2.flows);
+});
+
+test('records that do not fit the columns (odd numbers, odd Community IDs) come back unchanged', () => {
+  const base: FlowRecord = {
+    firstSec: 1_700_000_000, firstNsec: 5, lastSec: 1_700_000_001, lastNsec: 7, proto: 6, origH: '10.0.0.1', origP: 1, respH: '10.0.0.2', respP: 2,
+    origPkts: 1, respPkts: 1, origIpBytes: 40, respIpBytes: 40, origFlags: 2, respFlags: 18, connState: 'S1', history: 'Sh',
+    directionInferred: false, icmpErrors: [], vlan: null, tunnel: null, ifIndex: null, communityId: '1:wCb3OG7yAFWelaUydu0D+125CLM=',
+    evidence: 'zeek', source: 'x', verdict: 'denied',
+  };
+  const odd: FlowRecord[] = [
+    base,
+    { ...base, communityId: '' },
+    { ...base, communityId: '1:wCb3OG7yAFWelaUydu0D+125CLN=' }, // not canonical base64
+    { ...base, communityId: 'something else' },
+    { ...base, origPkts: 2.5, respIpBytes: 1e300, origP: -1, vlan: 4095, ifIndex: 3 },
+    { ...base, firstNsec: 1.5, proto: 300 },
+    { ...base, verdict: 'allowed', directionInferred: true, lastSec: 0 },
+  ];
+  roundTrip(odd);
+});
+
+test('more than two column chunks (65 536 rows each): every record back, sorted like sortFlows', () => {
+  const flows: FlowRecord[] = [];
+  let x = 7;
+  const r = (n: number) => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x % n; };
+  const hex = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+/';
+  for (let i = 0; i < 140_000; i++) {
+    let cid = '1:';
+    for (let k = 0; k < 26; k++) cid += hex[r(64)];
+    cid += 'AQgw'[r(4)] + '=';
+    flows.push({
+      firstSec: 1_700_000_000 + r(4000), firstNsec: r(1e9), lastSec: 1_700_004_000 + r(10), lastNsec: r(1e9), proto: [6, 17, 1, 58][r(4)]!,
+      origH: `10.0.${r(20)}.${r(250)}`, origP: r(65536), respH: r(5) === 0 ? 'fd00::1' : `10.1.0.${r(8)}`, respP: r(1024),
+      origPkts: r(100), respPkts: r(100), origIpBytes: r(1e7), respIpBytes: r(1e7), origFlags: r(256), respFlags: r(256),
+      connState: (['SF', 'S0', 'REJ', 'OTH'] as const)[r(4)]!, history: ['ShADadFf', 'S', 'Sr', ''][r(4)]!,
+      directionInferred: r(2) === 0, icmpErrors: r(1000) === 0 ? [{ proto: 'icmp', type: 3, code: 3, count: 1, from: '10.9.9.9' }] : [],
+      vlan: r(3) === 0 ? r(4095) : null, tunnel: null, ifIndex: r(2) === 0 ? null : r(4), communityId: r(50) === 0 ? '' : cid,
+      evidence: 'pcap', source: `in${r(3)}.pcap`, verdict: null,
+    });
+  }
+  roundTrip(flows);
+});
+
+test.run();
