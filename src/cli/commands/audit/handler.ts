@@ -1,5 +1,8 @@
 /** The audit command: gather evidence, audit it, write the report, choose the exit code. */
-import { audit } from '../../../audit/auditor.js';
+import { createAuditor } from '../../../audit/auditor.js';
+import { FlowStore } from '../../../report/flows/store.js';
+import { progressBar } from '../../progress.js';
+import type { Evidence } from '../../../flow/record.js';
 import { ExitCode } from '../../exit-codes.js';
 import { UsageError } from '../../../core/errors.js';
 import { gatherEvidence, unreadableInputs } from '../../gather.js';
@@ -32,10 +35,20 @@ export async function run(a: AuditArgs): Promise<number> {
   for (const w of policy.warnings) process.stderr.write(`flowaudit: warning: ${w}\n`);
   const fo = flowOptionsOf(a);
   const forced = inputFormatOf(a);
-  const evidence = await gatherEvidence(inputs, {
-    maxFlows: fo.maxFlows, vlanInKey: fo.vlanInKey, timeouts: fo.timeouts,
-    ...(forced !== undefined ? { inputFormat: forced } : {}),
-  });
+  // Finished flows are kept compactly (typed columns, ~120 B per flow) rather than as objects, and
+  // audited in time order once every DNS/SNI name is known (names can give addresses their roles).
+  const store = new FlowStore();
+  const bar = progressBar();
+  let evidence: Evidence;
+  try {
+    evidence = await gatherEvidence(inputs, {
+      maxFlows: fo.maxFlows, vlanInKey: fo.vlanInKey, timeouts: fo.timeouts, threads: fo.threads, ...bar.opts,
+      ...(forced !== undefined ? { inputFormat: forced } : {}), onFlow: (f) => store.add(f),
+    });
+  } finally {
+    bar.stop();
+  }
+  for (const i of evidence.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
   for (const i of evidence.inputs) {
     if (i.end.clean) continue;
     const nothing = i.packets + i.records === 0;
@@ -51,7 +64,10 @@ export async function run(a: AuditArgs): Promise<number> {
   }
   // Nothing could be read at all: no report (it would say PASS about no evidence); stderr said why.
   if (evidence.inputs.length > 0 && unreadableInputs(evidence).length === evidence.inputs.length) return ExitCode.Error;
-  const report = audit(evidence, policy, { failOn, compare });
+  const auditor = createAuditor(policy, { failOn, compare });
+  for (const n of evidence.names) auditor.addName(n);
+  for (const f of store.sorted()) auditor.addFlow(f);
+  const report = auditor.finish(evidence);
   const out = await openOutput(a.output);
   try {
     const reporter = reporterFor(a.format, { color: useColor(process.stdout, out.path !== undefined), width: Math.min(120, process.stdout.columns || 100) });

@@ -1,7 +1,7 @@
 /** Handler of `flowaudit flows`: gather evidence, write one record per flow, summary on stderr. */
-import cliProgress from 'cli-progress';
 import { ExitCode } from '../../exit-codes.js';
-import { gatherEvidence, unreadableInputs, type GatherOptions } from '../../gather.js';
+import { gatherEvidence, unreadableInputs } from '../../gather.js';
+import { progressBar } from '../../progress.js';
 import { inputFormatOf } from '../../options/input.js';
 import { flowOptionsOf } from '../../options/flow.js';
 import { openOutput } from '../../../report/output.js';
@@ -25,26 +25,6 @@ export function summaryLines(ev: Evidence, flowCount = ev.flows.length): string[
     if (!i.end.clean) lines.push(`flowaudit: ${i.file}: ${i.end.offset > 0 ? `at byte ${i.end.offset}: ` : ''}${i.end.reason ?? i.end.code ?? 'damaged'}`);
   }
   return lines;
-}
-
-function progressBar(): { opts: Pick<GatherOptions, 'onProgress'>; stop: () => void } {
-  if (!process.stderr.isTTY) return { opts: {}, stop: () => {} };
-  const bar = new cliProgress.SingleBar({
-    stream: process.stderr, hideCursor: true, clearOnComplete: true,
-    format: ' {bar} {percentage}% | {mb}/{totalMb} MiB | eta {eta}s',
-  }, cliProgress.Presets.shades_classic);
-  let started = false;
-  return {
-    opts: {
-      onProgress: (done, total) => {
-        if (total === null || total === 0) return;
-        const mb = (x: number) => (x / 1048576).toFixed(0);
-        if (!started) { bar.start(total, 0, { mb: mb(0), totalMb: mb(total) }); started = true; }
-        bar.update(done, { mb: mb(done), totalMb: mb(total) });
-      },
-    },
-    stop: () => { if (started) bar.stop(); },
-  };
 }
 
 export async function run(a: FlowsArgs): Promise<number> {
