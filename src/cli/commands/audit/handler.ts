@@ -2,6 +2,7 @@
 import { createAuditor } from '../../../audit/auditor.js';
 import { FlowStore } from '../../../report/flows/store.js';
 import { progressBar } from '../../progress.js';
+import { detectEvidencePath, isEvidenceFormat } from '../../../evidence/index.js';
 import type { Evidence } from '../../../flow/record.js';
 import { ExitCode } from '../../exit-codes.js';
 import { UsageError } from '../../../core/errors.js';
@@ -37,13 +38,19 @@ export async function run(a: AuditArgs): Promise<number> {
   const forced = inputFormatOf(a);
   // Finished flows are kept compactly (typed columns, ~120 B per flow) rather than as objects, and
   // audited in time order once every DNS/SNI name is known (names can give addresses their roles).
+  // Flow logs alone carry no DNS/SNI names, so their flows go straight into the auditor as they are
+  // read (memory: only the readers' open flows and the findings, whatever the log's size).
+  const compare = await comparePolicies(policy);
+  const auditor = createAuditor(policy, { failOn, compare });
+  const streaming = await onlyFlowRecords(inputs, forced);
   const store = new FlowStore();
   const bar = progressBar();
   let evidence: Evidence;
   try {
     evidence = await gatherEvidence(inputs, {
       maxFlows: fo.maxFlows, vlanInKey: fo.vlanInKey, timeouts: fo.timeouts, threads: fo.threads, ...bar.opts,
-      ...(forced !== undefined ? { inputFormat: forced } : {}), onFlow: (f) => store.add(f),
+      ...(forced !== undefined ? { inputFormat: forced } : {}),
+      onFlow: streaming ? (f) => { auditor.addFlow(f); } : (f) => store.add(f),
     });
   } finally {
     bar.stop();
@@ -55,16 +62,8 @@ export async function run(a: AuditArgs): Promise<number> {
     const where = nothing && i.end.offset === 0 ? '' : ` at byte ${i.end.offset}:`;
     process.stderr.write(`flowaudit: ${i.file}:${where} ${i.end.reason ?? i.end.code ?? 'damaged'}${nothing ? '' : ' (what came before was audited)'}\n`);
   }
-  // Mention what the other built-in profiles allow (same inventory) in the explanations.
-  const compare: CompiledPolicy[] = [];
-  for (const name of BUILTIN_PROFILES) {
-    if (name === policy.profile.name) continue;
-    const other = await builtinProfile(name);
-    if (Object.keys(policy.profile.roles).every((r) => r in other.roles)) compare.push(compilePolicy(other, policy.inventory, [...policy.features]));
-  }
   // Nothing could be read at all: no report (it would say PASS about no evidence); stderr said why.
   if (evidence.inputs.length > 0 && unreadableInputs(evidence).length === evidence.inputs.length) return ExitCode.Error;
-  const auditor = createAuditor(policy, { failOn, compare });
   for (const n of evidence.names) auditor.addName(n);
   for (const f of store.sorted()) auditor.addFlow(f);
   const report = auditor.finish(evidence);
@@ -80,4 +79,29 @@ export async function run(a: AuditArgs): Promise<number> {
     throw e;
   }
   return report.summary.verdict === 'FAIL' ? ExitCode.Findings : ExitCode.Ok;
+}
+
+/** The other built-in profiles (same inventory), so explanations can say what they would allow. */
+async function comparePolicies(policy: CompiledPolicy): Promise<CompiledPolicy[]> {
+  const compare: CompiledPolicy[] = [];
+  for (const name of BUILTIN_PROFILES) {
+    if (name === policy.profile.name) continue;
+    const other = await builtinProfile(name);
+    if (Object.keys(policy.profile.roles).every((r) => r in other.roles)) compare.push(compilePolicy(other, policy.inventory, [...policy.features]));
+  }
+  return compare;
+}
+
+/** True when every input is a flow-record file or folder (no packets: no names to wait for). */
+async function onlyFlowRecords(inputs: string[], forced: string | undefined): Promise<boolean> {
+  if (forced !== undefined) return isEvidenceFormat(forced);
+  for (const i of inputs) {
+    if (i === '-') return false;
+    try {
+      if ((await detectEvidencePath(i)) === null) return false;
+    } catch {
+      return false; // unreadable: gatherEvidence reports it
+    }
+  }
+  return inputs.length > 0;
 }
