@@ -86,6 +86,9 @@ async function planInput(file: string, forced: EvidenceKind | undefined): Promis
       return { file, kind: 'evidence', evidence: k };
     }
     if (forced !== undefined && forced !== 'pcap' && forced !== 'pcapng') return { file, kind: 'evidence', evidence: forced };
+    // A pipe or FIFO (`<(zcat x.pcap.gz)`, mkfifo, /dev/stdin) can be read once and not sought: the
+    // capture reader reads it as a stream and sniffs its first chunk itself.
+    if (!st.isFile()) return { file, kind: 'capture' };
     const head = await readHead(file);
     const s = sniffCapture(head);
     if (s.kind === 'pcap' || s.kind === 'pcapng') return { file, kind: 'capture', format: s.kind };
