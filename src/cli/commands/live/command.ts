@@ -42,6 +42,12 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
   describe: 'Capture on an interface and audit as it goes (needs root or cap_net_raw,cap_net_admin)',
   builder: (y) => {
     const b = withAuditOutputOptions(withPolicyOptions(withFlowOptions(withLiveOptions(y))))
+      // one capture stream: --threads (file ranges) does not apply
+      .hide('threads')
+      .check((a) => {
+        if (typeof a.threads === 'number' && a.threads > 1) throw new Error('--threads applies to capture files, not to live capture');
+        return true;
+      })
       .example('$0 live -i eth0 --inventory inv.json', 'Audit until Ctrl-C, findings as they become certain, full report at the end')
       .example('$0 live -i eth0 --inventory inv.json --duration 3600 --write eth0.pcap --fail-on blocked', 'One hour, keep the packets (re-audit later with `flowaudit audit eth0.pcap`)')
       .example('$0 live -i eth0 --engine tcpdump --filter "not port 22"', 'Capture through tcpdump (kernel timestamps and drop counts)');
