@@ -4,21 +4,12 @@
  */
 import type { AuditReport, CoverageEntry, Finding, InputReport } from '../audit/types.js';
 import type { Reporter, ReportStyle } from './reporter.js';
+import { safeText } from '../core/text.js';
 
 const ANSI = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1 } as const;
 type Colour = keyof typeof ANSI;
 
-/**
- * Text from the evidence (DNS names, file names, reasons) may hold control characters: show them
- * escaped (`\x1b`, `\n`) so they can neither drive the terminal nor forge report lines.
- */
-export function safeText(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
-    const n = c.charCodeAt(0);
-    return n === 10 ? '\\n' : n === 13 ? '\\r' : n === 9 ? '\\t' : n > 0xff ? `\\u${n.toString(16).padStart(4, '0')}` : `\\x${n.toString(16).padStart(2, '0')}`;
-  });
-}
+export { safeText } from '../core/text.js';
 
 export function painter(color: boolean): (c: Colour, s: string) => string {
   return color ? (c, s) => `\u001b[${ANSI[c]}m${s}\u001b[0m` : (_c, s) => s;

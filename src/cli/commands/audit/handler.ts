@@ -10,9 +10,8 @@ import { gatherEvidence, unreadableInputs } from '../../gather.js';
 import { inputFormatOf } from '../../options/input.js';
 import { flowOptionsOf } from '../../options/flow.js';
 import { policyOf } from '../../options/policy.js';
-import { failOnOf, useColor } from '../../options/audit-output.js';
-import { openOutput } from '../../../report/output.js';
-import { reporterFor, writeReport } from '../../../report/reporter.js';
+import { failOnOf } from '../../options/audit-output.js';
+import { writeAuditReport } from '../../write-report.js';
 import type { AuditArgs } from './command.js';
 import { BUILTIN_PROFILES, builtinProfile } from '../../../rules/profile.js';
 import { compilePolicy, type CompiledPolicy } from '../../../rules/policy.js';
@@ -67,18 +66,7 @@ export async function run(a: AuditArgs): Promise<number> {
   for (const n of evidence.names) auditor.addName(n);
   for (const f of store.sorted()) auditor.addFlow(f);
   const report = auditor.finish(evidence);
-  const out = await openOutput(a.output);
-  try {
-    const reporter = reporterFor(a.format, { color: useColor(process.stdout, out.path !== undefined), width: Math.min(120, process.stdout.columns || 100) });
-    const chunks: string[] = [];
-    writeReport(report, reporter, (c) => { chunks.push(c); });
-    for (const c of chunks) await out.write(c);
-    await out.end();
-  } catch (e) {
-    await out.abort();
-    throw e;
-  }
-  return report.summary.verdict === 'FAIL' ? ExitCode.Findings : ExitCode.Ok;
+  return writeAuditReport(report, a);
 }
 
 /** The other built-in profiles (same inventory), so explanations can say what they would allow. */

@@ -7,10 +7,8 @@ import { createAuditor, type Auditor } from '../../../audit/auditor.js';
 import type { Finding } from '../../../audit/types.js';
 import type { Evidence, FlowRecord, NameObservation } from '../../../flow/record.js';
 import { policyOf, type PolicyArgs } from '../../options/policy.js';
-import { failOnOf, useColor, type AuditOutputArgs } from '../../options/audit-output.js';
-import { openOutput } from '../../../report/output.js';
-import { reporterFor, writeReport } from '../../../report/reporter.js';
-import { ExitCode } from '../../exit-codes.js';
+import { failOnOf, type AuditOutputArgs } from '../../options/audit-output.js';
+import { writeAuditReport } from '../../write-report.js';
 
 export interface LiveAudit {
   readonly outputPath: string | undefined;
@@ -47,18 +45,7 @@ export async function liveAudit(a: PolicyArgs & AuditOutputArgs): Promise<LiveAu
       report.warnings.push(...warnings);
       // Opened only now: the output module removes its temporary file on SIGINT/SIGTERM, which
       // is how a live run is normally ended.
-      const out = await openOutput(a.output);
-      try {
-        const reporter = reporterFor(a.format, { color: useColor(process.stdout, out.path !== undefined), width: Math.min(120, process.stdout.columns || 100) });
-        const chunks: string[] = [];
-        writeReport(report, reporter, (c) => { chunks.push(c); });
-        for (const c of chunks) await out.write(c);
-        await out.end();
-      } catch (e) {
-        await out.abort();
-        throw e;
-      }
-      return report.summary.verdict === 'FAIL' ? ExitCode.Findings : ExitCode.Ok;
+      return writeAuditReport(report, a);
     },
   };
 }
