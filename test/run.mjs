@@ -21,8 +21,10 @@ if (!process.env.SKIP_TYPECHECK) {
   else process.stdout.write('typecheck: ok\n');
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'node_modules/uvu/bin.js'), 'test', pattern, '--no-color'], {
-  cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORCE_COLOR: '0' },
+const fcSeed = process.env.FC_SEED ?? '20261126';
+process.stdout.write(`property tests: fast-check seed ${fcSeed} (set FC_SEED to change)\n`);
+const child = spawn(process.execPath, ['--import', 'tsx', '--import', './test/helpers/fc-setup.mjs', path.join(root, 'node_modules/uvu/bin.js'), 'test', pattern, '--no-color'], {
+  cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORCE_COLOR: '0', FC_SEED: fcSeed },
 });
 let out = '';
 child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });

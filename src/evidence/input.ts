@@ -181,11 +181,16 @@ async function refineJsonError(file: string, failStart: number, onToken: (t: Tok
         if (s.length > 0) feed(tok, s, discard);
       }
       if (end > failStart) {
-        const text = dec.write(chunk.subarray(split, Math.min(chunk.length, stopAt - bytes)));
-        for (const ch of text) {
-          if (off === 0 && ch === '\ufeff') { off += 3; continue; }
-          try { feed(tok, ch, onToken); } catch { return off; }
-          off += Buffer.byteLength(ch);
+        // One byte at a time through the decoder, so the offset stays exact in bytes even where
+        // invalid UTF-8 decodes to U+FFFD (one byte in, three bytes if re-encoded).
+        const piece = chunk.subarray(split, Math.min(chunk.length, stopAt - bytes));
+        for (let i = 0; i < piece.length; i++) {
+          const text = dec.write(piece.subarray(i, i + 1));
+          for (const ch of text) {
+            if (off === 0 && ch === '\ufeff') continue;
+            try { feed(tok, ch, onToken); } catch { return Math.min(off, failStart + i); }
+          }
+          off = failStart + i + 1;
         }
         if (end >= stopAt) return off;
       }
