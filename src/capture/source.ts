@@ -3,8 +3,7 @@
  * a gunzip stream over either). A source is pulled with `read()`; null means end of input.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createInflateRaw, crc32, inflateRawSync, constants as zc } from 'node:zlib';
 import { FlowauditError } from '../core/errors.js';
 
 export interface ChunkSource {
@@ -96,46 +95,127 @@ export class StreamSource implements ChunkSource {
 }
 
 /**
- * Gunzip over another source. `first` is what was already read from it (for sniffing).
- * rawBytes counts compressed bytes taken from the inner source.
+ * Gunzip over another source (RFC 1952, any number of members). `first` is what was already read
+ * from it (for sniffing). rawBytes counts compressed bytes taken from the inner source.
+ *
+ * Written over zlib's raw inflate rather than its gunzip stream, because the gunzip stream drops
+ * the output of a write that ends in an error: a file with trailing garbage or a bad CRC would
+ * lose everything decoded from its last chunk. Here every decoded byte is delivered first; then
+ * `error` says what was wrong (trailing garbage, CRC or length mismatch, corrupt data, cut short).
  */
 export class GunzipSource implements ChunkSource {
   readonly #inner: ChunkSource;
-  readonly #out: StreamSource;
+  readonly #out: AsyncGenerator<Buffer>;
+  error: string | null = null;
+  errorCode: string | null = null;
 
   constructor(inner: ChunkSource, first: Buffer) {
     this.#inner = inner;
-    const gz = createGunzip({ chunkSize: 1024 * 1024 });
-    // Readable.from copies nothing; each chunk is written to zlib before the next is read, so the
-    // inner double-buffered FileSource chunks are safe to hand over (zlib consumes them synchronously
-    // from its write queue before the second next read can reuse the buffer).
-    async function* raw(): AsyncGenerator<Buffer> {
-      yield Buffer.from(first);
-      for (;;) {
-        const c = await inner.read();
-        if (c === null) return;
-        yield Buffer.from(c); // copy: zlib may hold the chunk in its queue while we read the next one
-      }
-    }
-    const rs = Readable.from(raw(), { objectMode: false });
-    // a failing inner read (file closed after damage was found) must not become an unhandled 'error'
-    rs.on('error', (e: Error) => gz.destroy(e));
-    rs.pipe(gz);
-    this.#out = new StreamSource(gz, false);
+    this.#out = this.#members(Buffer.from(first));
   }
 
   get rawBytes(): number { return this.#inner.rawBytes; }
-  get error(): string | null { return this.#out.error; }
-  get errorCode(): string | null { return this.#out.errorCode; }
 
-  read(): Promise<Buffer | null> {
-    return this.#out.read();
+  async read(): Promise<Buffer | null> {
+    const r = await this.#out.next();
+    return r.done === true ? null : r.value;
   }
 
   async close(): Promise<void> {
-    await this.#out.close();
+    await this.#out.return(undefined);
     await this.#inner.close();
   }
+
+  #fail(code: string, message: string): void {
+    if (this.error === null) { this.error = message; this.errorCode = code; }
+  }
+
+  async *#members(pending: Buffer): AsyncGenerator<Buffer> {
+    let buf = pending;
+    let eof = false;
+    const more = async (): Promise<boolean> => {
+      if (eof) return false;
+      const c = await this.#inner.read();
+      if (c === null) { eof = true; return false; }
+      buf = buf.length === 0 ? Buffer.from(c) : Buffer.concat([buf, c]); // copy: the inner buffer is reused
+      return true;
+    };
+    for (let member = 0; ; member++) {
+      if (buf.length === 0 && !(await more())) return; // clean end after the last member
+      let h: number;
+      while ((h = gzipHeaderLength(buf)) === -1) {
+        if (!(await more())) { this.#fail('capture.gzip.broken', member === 0 ? 'the gzip header is cut short' : 'the input ends inside a gzip member header'); return; }
+      }
+      if (h === -2) {
+        if (member === 0) this.#fail('capture.gzip.broken', 'not a gzip header');
+        else this.#fail('capture.gzip.trailing_garbage', 'trailing bytes after the last gzip member were ignored');
+        return;
+      }
+      buf = buf.subarray(h);
+      const inf = createInflateRaw({ chunkSize: 1024 * 1024 });
+      const out: Buffer[] = [];
+      let crc = 0, size = 0, ended = false;
+      let failure: Error | null = null;
+      inf.on('data', (d: Buffer) => { out.push(d); crc = crc32(d, crc); size = (size + d.length) >>> 0; });
+      inf.on('end', () => { ended = true; });
+      inf.on('error', (e: Error) => { failure = e; });
+      // Feed in slices so that corrupt data loses at most one slice's output, and stop at the end
+      // of the deflate stream (bytesWritten: the bytes inflate consumed).
+      let fedTotal = 0;
+      for (;;) {
+        if (buf.length === 0 && !(await more())) break;
+        const slice = buf.subarray(0, Math.min(buf.length, 64 * 1024));
+        const before = inf.bytesWritten;
+        await new Promise<void>((resolve) => {
+          // the write callback is not called when inflate fails: end on 'error' too
+          const done = (): void => { inf.off('error', done); resolve(); };
+          inf.once('error', done);
+          inf.write(slice, () => done());
+        });
+        await new Promise<void>((resolve) => setImmediate(resolve)); // let 'data'/'end'/'error' land
+        const consumed = inf.bytesWritten - before;
+        fedTotal += consumed;
+        buf = buf.subarray(failure === null && (ended || consumed < slice.length) ? consumed : slice.length);
+        while (out.length > 0) yield out.shift()!;
+        if (failure !== null || ended) break;
+      }
+      while (out.length > 0) yield out.shift()!;
+      inf.destroy();
+      if (failure !== null) { this.#fail('capture.gzip.broken', `corrupt compressed data: ${(failure as Error).message}`); return; }
+      if (!ended) { this.#fail('capture.gzip.broken', 'unexpected end of file: the gzip stream is cut short'); return; }
+      while (buf.length < 8) {
+        if (!(await more())) { this.#fail('capture.gzip.broken', 'the gzip trailer (CRC and length) is cut short'); return; }
+      }
+      const wantCrc = buf.readUInt32LE(0), wantSize = buf.readUInt32LE(4);
+      buf = buf.subarray(8);
+      if (wantCrc !== (crc >>> 0)) { this.#fail('capture.gzip.crc_mismatch', `gzip CRC mismatch (trailer 0x${wantCrc.toString(16)}, data 0x${(crc >>> 0).toString(16)}): the data may be damaged`); }
+      else if (wantSize !== size) { this.#fail('capture.gzip.length_mismatch', `gzip length mismatch (trailer ${wantSize}, data ${size})`); }
+      void fedTotal;
+    }
+  }
+}
+
+/**
+ * Length of the gzip member header at the start of b (RFC 1952 2.3), -1 when more bytes are
+ * needed, -2 when b does not start a gzip member (deflate method only).
+ */
+function gzipHeaderLength(b: Buffer): number {
+  if (b.length >= 1 && b[0] !== 0x1f) return -2;
+  if (b.length >= 2 && b[1] !== 0x8b) return -2;
+  if (b.length >= 3 && b[2] !== 8) return -2;
+  if (b.length < 10) return -1;
+  const flg = b[3]!;
+  let p = 10;
+  if (flg & 4) { if (b.length < p + 2) return -1; p += 2 + b.readUInt16LE(p); }
+  for (const bit of [8, 16]) {
+    if (flg & bit) {
+      const z = b.indexOf(0, p);
+      if (z < 0) return -1;
+      p = z + 1;
+    }
+  }
+  if (flg & 2) p += 2;
+  return b.length < p ? -1 : p;
 }
 
 /** Open a path for reading. Throws FlowauditError (exit 2) naming the file when it cannot be opened. */
@@ -159,4 +239,18 @@ function openError(path: string, e: unknown): FlowauditError {
   const err = e as NodeJS.ErrnoException;
   const why = err?.code === 'ENOENT' ? 'no such file' : err?.code === 'EACCES' ? 'permission denied' : err?.message ?? String(e);
   return new FlowauditError(`capture.open.${err?.code ?? 'failed'}`, `${path}: cannot open: ${why}`);
+}
+
+/**
+ * The first decompressed bytes of a gzip file's head (for sniffing), or null when it is not gzip
+ * or nothing can be decompressed. Bytes after the first member are ignored, as the reader does.
+ */
+export function gunzipHead(head: Buffer, maxOutput = 1 << 20): Buffer | null {
+  const h = gzipHeaderLength(head);
+  if (h < 0) return null;
+  try {
+    return inflateRawSync(head.subarray(h), { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: maxOutput });
+  } catch {
+    return null;
+  }
 }

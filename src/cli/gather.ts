@@ -9,7 +9,7 @@
  * `unreadableInputs()` lists such inputs so the CLI can exit 2.
  */
 import { open, stat } from 'node:fs/promises';
-import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { gunzipHead } from '../capture/source.js';
 import type { Evidence, EvidenceKind, FlowRecord, InputSummary } from '../flow/record.js';
 import { FlowEngine, DEFAULT_NAME_PARSERS } from '../flow/engine.js';
 import type { Timeouts } from '../flow/timeouts.js';
@@ -64,15 +64,6 @@ async function readHead(file: string): Promise<Buffer> {
     return buf.subarray(0, bytesRead);
   } finally {
     await fh.close();
-  }
-}
-
-/** The first decompressed bytes of a gzip file's head, or null. */
-function gunzipHead(head: Buffer): Buffer | null {
-  try {
-    return gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: 1 << 20 });
-  } catch {
-    return null;
   }
 }
 

@@ -12,7 +12,7 @@
  */
 import { readdir, stat, open } from 'node:fs/promises';
 import path from 'node:path';
-import { gunzipSync, constants as zc } from 'node:zlib';
+import { gunzipHead } from '../capture/source.js';
 import { Anomalies } from '../core/anomalies.js';
 import { CaptureFormatError, UsageError } from '../core/errors.js';
 import type { FlowRecord, EvidenceKind } from '../flow/record.js';
@@ -56,7 +56,9 @@ const SNIFF = 64 * 1024;
 export function detectEvidence(first: Buffer, file: string): EvidenceKind | null {
   let buf = first;
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
-    try { buf = gunzipSync(buf, { finishFlush: zc.Z_SYNC_FLUSH }); } catch { return null; }
+    const inner = gunzipHead(buf, 1 << 22);
+    if (inner === null) return null;
+    buf = inner;
   }
   const probe = buf.subarray(0, Math.min(buf.length, SNIFF));
   if (probe.includes(0)) return null; // binary (pcap, pcapng, …)

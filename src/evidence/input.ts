@@ -6,10 +6,9 @@
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
-import { pipeline } from 'node:stream';
+import { Readable } from 'node:stream';
+import { GunzipSource, openFile } from '../capture/source.js';
 import { StringDecoder } from 'node:string_decoder';
-import type { Readable } from 'node:stream';
 import { jsonParser } from 'stream-json/core/parser.js';
 import type { Token } from 'stream-json/core/parser.js';
 import type { EndState } from './common.js';
@@ -33,11 +32,24 @@ export async function isGzipFile(file: string): Promise<boolean> {
 /** The file's (decompressed) bytes as a stream of chunks. */
 export async function openChunks(file: string): Promise<{ stream: Readable; gzip: boolean }> {
   const gzip = await isGzipFile(file);
-  const src = createReadStream(file, { highWaterMark: READ_CHUNK });
-  if (!gzip) return { stream: src, gzip };
-  const gunzip = createGunzip({ chunkSize: 1 << 18 });
-  pipeline(src, gunzip, () => { /* errors surface through the iteration of gunzip */ });
-  return { stream: gunzip, gzip };
+  if (!gzip) return { stream: createReadStream(file, { highWaterMark: READ_CHUNK }), gzip };
+  // The capture stage's gunzip keeps every byte decoded before damage (trailing garbage, a bad
+  // CRC, corrupt data), then says what was wrong: thrown here after the data, as a zlib error.
+  const { src } = await openFile(file, READ_CHUNK);
+  const gz = new GunzipSource(src, (await src.read()) ?? Buffer.alloc(0));
+  async function* inflated(): AsyncGenerator<Buffer> {
+    try {
+      for (;;) {
+        const c = await gz.read();
+        if (c === null) break;
+        yield c;
+      }
+    } finally {
+      await gz.close();
+    }
+    if (gz.error !== null) throw Object.assign(new Error(gz.error), { code: 'Z_DATA_ERROR' });
+  }
+  return { stream: Readable.from(inflated(), { objectMode: false }), gzip };
 }
 
 function streamEnd(e: unknown, offset: number, gzip: boolean): EndState {
