@@ -75,6 +75,9 @@ interface Agg {
   inferred: number;
   notes: Set<string>;
   peers: Set<string>;
+  /** unexpected only: every responder and responder port folded into this finding. */
+  respPeers: Set<string>;
+  ports: Set<number>;
   reason: string;
   finding: Finding | null;
 }
@@ -110,7 +113,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
   const roles = (m: number) => policy.roleList(m);
   const rolesText = (m: number) => (m === 0 ? 'an address in no role' : roles(m).join('+'));
 
-  const touch = (key: string, init: () => Omit<Agg, 'flows' | 'fSec' | 'fNsec' | 'lSec' | 'lNsec' | 'states' | 'icmp' | 'sources' | 'inputs' | 'outcomes' | 'origPkts' | 'respPkts' | 'origBytes' | 'respBytes' | 'inferred' | 'notes' | 'peers' | 'finding'>, f: FlowRecord, outcome: FlowOutcome): { agg: Agg; created: boolean } => {
+  const touch = (key: string, init: () => Omit<Agg, 'flows' | 'fSec' | 'fNsec' | 'lSec' | 'lNsec' | 'states' | 'icmp' | 'sources' | 'inputs' | 'outcomes' | 'origPkts' | 'respPkts' | 'origBytes' | 'respBytes' | 'inferred' | 'notes' | 'peers' | 'respPeers' | 'ports' | 'finding'>, f: FlowRecord, outcome: FlowOutcome): { agg: Agg; created: boolean } => {
     let a = aggs.get(key);
     let created = false;
     if (a === undefined) {
@@ -118,7 +121,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         ...init(), flows: 0, fSec: f.firstSec, fNsec: f.firstNsec, lSec: f.lastSec, lNsec: f.lastNsec,
         states: new Map(), icmp: new Map(), sources: new Set(), inputs: new Set(),
         outcomes: { answered: 0, 'no-answer': 0, refused: 0, 'icmp-unreachable': 0, denied: 0 },
-        origPkts: 0, respPkts: 0, origBytes: 0, respBytes: 0, inferred: 0, notes: new Set(), peers: new Set(), finding: null,
+        origPkts: 0, respPkts: 0, origBytes: 0, respBytes: 0, inferred: 0, notes: new Set(), peers: new Set(), respPeers: new Set(), ports: new Set(), finding: null,
       };
       aggs.set(key, a);
       created = true;
@@ -173,12 +176,21 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       evidence.peer_count = peers.length;
     }
     for (const h of [a.origH, a.respH]) for (const n of policy.namesOf(h)) evidence.notes.push(`${h} is ${n}`);
+    if (a.respPeers.size > 1) {
+      const r = [...a.respPeers].sort();
+      evidence.notes.push(`responders (${r.length}): ${r.slice(0, 20).join(', ')}${r.length > 20 ? ', …' : ''}`);
+    }
+    if (a.ports.size > 1) {
+      const ps = [...a.ports].sort((x, y) => x - y);
+      evidence.notes.push(`ports (${ps.length} distinct in 49152-65535): ${ps.slice(0, 20).join(', ')}${ps.length > 20 ? ', …' : ''}`);
+    }
     // Host-level findings are aggregated per originator roles: several originators show as '*' with peers.
     const origH = (a.kind !== 'unknown-host' || a.origMask === 0) && a.peers.size > 1 ? '*' : a.origH;
-    const respH = a.kind === 'unknown-host' && a.respMask === 0 && a.peers.size > 1 ? '*' : a.respH;
+    const respH = (a.kind === 'unknown-host' && a.respMask === 0 && a.peers.size > 1) || a.respPeers.size > 1 ? '*' : a.respH;
+    const respP = a.ports.size > 1 ? Math.min(...a.ports) : a.respP;
     const severity = severityOf(a, rule);
     return {
-      id: findingId(a.kind, rule?.id ?? '', origH, respH, proto, String(a.respP)),
+      id: findingId(a.kind, rule?.id ?? '', origH, respH, proto, a.ports.size > 1 ? '49152-65535' : String(respP)),
       kind: a.kind,
       severity,
       rule: rule?.id ?? null,
@@ -190,7 +202,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       orig_role: roles(a.origMask),
       resp_h: respH,
       resp_role: roles(a.respMask),
-      resp_p: a.respP,
+      resp_p: respP,
       flows: a.flows,
       first: tsToIso(a.fSec, a.fNsec),
       last: tsToIso(a.lSec, a.lNsec),
@@ -227,9 +239,9 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
   }
 
   function explain(a: Agg, rule: Rule | null, proto: string, origH: string, respH: string): string {
-    const svc = a.kind === 'unexpected' || a.kind === 'unknown-host' ? serviceText(proto, a.respP) : `${proto}/${a.respP}`;
+    const svc = a.ports.size > 1 ? `${proto}/49152-65535 (${a.ports.size} dynamic ports)` : a.kind === 'unexpected' || a.kind === 'unknown-host' ? serviceText(proto, a.respP) : `${proto}/${a.respP}`;
     const who = origH === '*' ? `${rolesText(a.origMask)} (${a.peers.size} hosts)` : `${rolesText(a.origMask)} ${origH}`;
-    const to = `${rolesText(a.respMask)} ${respH}`;
+    const to = respH === '*' ? `${rolesText(a.respMask)} (${a.respPeers.size} hosts)` : `${rolesText(a.respMask)} ${respH}`;
     const ref = rule ? `${rule.id} (Table ${rule.table} ${rule.row} ${formatPorts(rule.ports)}, ${rule.level})` : '';
     const n = a.flows === 1 ? '1 flow' : `${a.flows} flows`;
     switch (a.kind) {
@@ -385,9 +397,14 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
 
       // One finding per (originator roles, responder, service): a user subnet of thousands of hosts
       // reaching a DC on a port no rule allows is one finding with its originators listed as peers.
-      const { agg, created: c } = touch(aggKey('unexpected', -1, `roles:${om}`, f.respH, f.proto, f.respP),
+      // Responders of the same roles fold in too, and ports of the dynamic range (49152–65535) count
+      // as one service: a user subnet sweeping RPC ports on the DCs is one finding, not thousands.
+      const portKey = f.respP >= 49152 ? 49152 : f.respP;
+      const { agg, created: c } = touch(aggKey('unexpected', -1, `roles:${om}`, `roles:${rm}`, f.proto, portKey),
         () => ({ kind: 'unexpected', rule: -1, origH: f.origH, respH: f.respH, proto: f.proto, respP: f.respP, origMask: om, respMask: rm, reason: unexpectedReason(f, om, rm) + otherProfiles(f) }), f, outcome);
       agg.peers.add(f.origH);
+      agg.respPeers.add(f.respH);
+      agg.ports.add(f.respP);
       if (f.directionInferred) agg.notes.add('originator guessed by the flow stage (no TCP handshake seen)');
       if (c) created.push(snapshot(agg));
       return created;
@@ -482,7 +499,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
             states: new Map(), icmp: new Map(), sources: new Set(), inputs: new Set(),
             outcomes: { answered: 0, 'no-answer': 0, refused: 0, 'icmp-unreachable': 0, denied: 0 },
             origPkts: 0, respPkts: 0, origBytes: 0, respBytes: 0, inferred: 0, notes: new Set(), peers: new Set(),
-            reason: text, finding: null,
+            respPeers: new Set(), ports: new Set(), reason: text, finding: null,
           });
         }
         if (rpcNotes.has(i)) reason = reason ? `${reason}; ${rpcNotes.get(i)}` : rpcNotes.get(i)!;

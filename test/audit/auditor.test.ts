@@ -48,24 +48,42 @@ test('unexpected: wrong port, wrong role pair, wrong direction; attempts with no
   assert.is(byKind(r, 'blocked').length, 0, 'an attempt on a port no rule allows is unexpected, not blocked');
 });
 
-test('unexpected: many originators of one role to one service make one finding with the hosts as peers', async () => {
+test('unexpected: many originators and responders of the same roles on one service make one finding', async () => {
   const pol = await policyFor(BASIC_INVENTORY);
   const users = Array.from({ length: 300 }, (_, i) => `198.51.100.${i % 250 + 1}`);
   const r = audit(evidence([
     ...users.map((u) => flow({ o: u, r: DC, p: 389 })),
     flow({ o: USER, r: '10.0.0.11', p: 389 }),
+    flow({ o: USER, r: DC, p: 636 }),
   ]), pol);
   const u = byKind(r, 'unexpected');
-  assert.is(u.length, 2, 'one finding per responder and service, not one per user host');
-  const big = u.find((f) => f.resp_h === DC)!;
-  assert.is(big.flows, 300);
+  assert.is(u.length, 2, 'one finding per (originator roles, responder roles, service), not one per host pair');
+  const big = u.find((f) => f.resp_p === 389)!;
+  assert.is(big.flows, 301);
   assert.is(big.orig_h, '*');
+  assert.is(big.resp_h, '*', 'two DCs');
   assert.is(big.evidence.peer_count, 250, 'distinct originators');
   assert.is(big.evidence.peers!.length, 20, 'the list is capped, the count is exact');
-  assert.match(big.explanation, /users \(250 hosts\)/);
-  const one = u.find((f) => f.resp_h === '10.0.0.11')!;
+  assert.ok(big.evidence.notes.includes('responders (2): 10.0.0.10, 10.0.0.11'));
+  assert.match(big.explanation, /users \(250 hosts\) .* dc \(2 hosts\)/);
+  const one = u.find((f) => f.resp_p === 636)!;
   assert.is(one.orig_h, USER, 'a single originator is named');
+  assert.is(one.resp_h, DC);
   assert.is(one.evidence.peers, undefined);
+});
+
+test('unexpected: a sweep of the dynamic range (49152-65535) is one finding, the ports listed', async () => {
+  const pol = await policyFor(BASIC_INVENTORY);
+  const r = audit(evidence([
+    ...Array.from({ length: 100 }, (_, i) => flow({ o: USER, r: DC, p: 49152 + i * 100 })),
+    flow({ o: USER, r: DC, p: 49151 }),
+  ]), pol);
+  const u = byKind(r, 'unexpected');
+  assert.is(u.length, 2, '49151 is not in the range; the 100 dynamic ports fold into one');
+  const dyn = u.find((f) => f.flows === 100)!;
+  assert.is(dyn.resp_p, 49152, 'the lowest port seen');
+  assert.ok(dyn.evidence.notes.some((n) => n.startsWith('ports (100 distinct in 49152-65535): 49152, 49252')));
+  assert.match(dyn.explanation, /tcp\/49152-65535 \(100 dynamic ports\)/);
 });
 
 test('blocked: many originators of one role failing on one rule make one finding (a scan does not explode the report)', async () => {
