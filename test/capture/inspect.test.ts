@@ -6,7 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { inspectOne, renderText, withStdinArgs } from '../../src/cli/commands/inspect/handler.js';
+import { inspectOne, renderText } from '../../src/cli/commands/inspect/handler.js';
+import { restoreStdinInput as withStdinArgs } from '../../src/cli/options/input.js';
 import { CAPTURE_FIXTURES, fixturePath } from '../../fixtures/builder/capture-fixtures.js';
 
 const spec = (name: string) => CAPTURE_FIXTURES.find((f) => f.name === name)!;

@@ -3,6 +3,8 @@
  * and print what was learned. Exit 0 when every input was read (damage that still yielded
  * packets is reported, not fatal), 2 when an input could not be read at all.
  */
+import { progressBar } from '../../progress.js';
+import { restoreStdinInput } from '../../options/input.js';
 import { safeText } from '../../../core/text.js';
 import { readCaptures } from '../../../capture/read.js';
 import type { CaptureInfo, ReadOptions } from '../../../capture/types.js';
@@ -128,29 +130,19 @@ export function renderText(e: InspectEntry): string {
   return L.join('\n') + '\n';
 }
 
-/**
- * yargs drops a lone `-` from positionals, so `inspect -` would read nothing. Put each `-` back
- * where it stood on the command line (raw argv after the command name).
- */
-export function withStdinArgs(captures: string[], argv: string[] = process.argv.slice(2)): string[] {
-  if (!argv.includes('-')) return captures;
-  const at = argv.indexOf('inspect');
-  const pool = [...captures];
-  const out: string[] = [];
-  for (const t of argv.slice(at + 1)) {
-    if (t === '-') out.push('-');
-    else if (pool[0] === t) out.push(pool.shift()!);
-  }
-  return [...out, ...pool];
-}
-
 export async function run(a: InspectArgs): Promise<number> {
   const opts: ReadOptions = {};
   if (a['max-block-size'] !== undefined) opts.maxBlockSize = a['max-block-size'];
   if (a['max-record-length'] !== undefined) opts.maxRecordLength = a['max-record-length'];
   const entries: InspectEntry[] = [];
-  for (const f of withStdinArgs((a.captures ?? []).map(String))) {
-    const e = await inspectOne(String(f), opts);
+  for (const f of restoreStdinInput((a.captures ?? []).map(String))) {
+    const bar = progressBar();
+    let e: InspectEntry;
+    try {
+      e = await inspectOne(String(f), { ...opts, ...bar.opts });
+    } finally {
+      bar.stop();
+    }
     entries.push(e);
     if (a.format === 'text') process.stdout.write((entries.length > 1 ? '\n' : '') + renderText(e));
   }
