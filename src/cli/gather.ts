@@ -13,6 +13,7 @@ import { gunzipHead } from '../capture/source.js';
 import type { Evidence, EvidenceKind, FlowRecord, InputSummary } from '../flow/record.js';
 import { FlowEngine, DEFAULT_NAME_PARSERS } from '../flow/engine.js';
 import type { Timeouts } from '../flow/timeouts.js';
+import type { FlowRowSink } from '../flow/table.js';
 import { readCaptures } from '../capture/read.js';
 import { sniffCapture } from '../capture/sniff.js';
 import type { CaptureInfo } from '../capture/types.js';
@@ -41,6 +42,12 @@ export interface GatherOptions {
    * pcapng read from stdin, which is labelled 'pcap' (its format is unknown until read).
    */
   onFlow?: (f: FlowRecord) => void;
+  /**
+   * Finished capture flows are offered here first, as flow-table rows, before any record object is
+   * built (FlowTable.setRowSink; FlowStore.rowSink() keeps them compactly). Flows it does not take
+   * (and those with ICMP errors or a tunnel, and flow-log records) go to onFlow or Evidence.flows.
+   */
+  rowSink?: FlowRowSink;
   /** Threads for capture files, this one included (`--threads`); 2 or more: read and decode in worker threads (src/flow/parallel), same results. */
   threads?: number;
 }
@@ -201,6 +208,7 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
     ...(opts.vlanInKey !== undefined ? { vlanInKey: opts.vlanInKey } : {}),
     ...(opts.timeouts !== undefined ? { timeouts: opts.timeouts } : {}),
   });
+  if (opts.rowSink !== undefined) engine.table.setRowSink(opts.rowSink);
 
   // captures: one merged, time-ordered read
   const capIdx: number[] = [];

@@ -22,8 +22,9 @@ import type { Anomalies } from '../core/anomalies.js';
 import { formatAddr } from '../core/ip.js';
 import type { DecodedPacket } from '../decode/packet.js';
 import { TUNNEL_NAMES } from '../decode/packet.js';
-import type { EvidenceKind, FlowRecord, IcmpErrorEvidence } from './record.js';
+import type { ConnState, EvidenceKind, FlowRecord, IcmpErrorEvidence } from './record.js';
 import { communityId, icmpCounterpart } from './community-id.js';
+import { FlowRow } from './row.js';
 import { receiverIsOriginator } from './originator.js';
 import { Tcp, TcpFlag, tcpStep, historyLetter, historyString, tcpConnState, udpConnState, H } from './tcp-state.js';
 import { resolveTimeouts, timeoutClass, timeoutVector, TO, type Timeouts } from './timeouts.js';
@@ -45,6 +46,13 @@ export interface FlowSource {
 }
 
 export type FlowSink = (f: FlowRecord) => void;
+
+/**
+ * Takes a finished flow straight from the table (read it with `t.readRow(f, row)` during the
+ * call): return true when taken, false to have it built as a FlowRecord and given to the sink
+ * instead. Flows with ICMP error evidence or a tunnel always go to the sink as records.
+ */
+export type FlowRowSink = (t: FlowTable, f: number) => boolean;
 
 export const DEFAULT_MAX_FLOWS = 4 * 1024 * 1024;
 
@@ -108,13 +116,13 @@ export class FlowTable {
   #to: Float64Array;
   #minTimeout: number;
   #sink: FlowSink;
+  #rowSink: FlowRowSink | null = null;
+  readonly #row = new FlowRow();
   #sources: FlowSource[] = [];
   #icmpErr = new Map<number, IcmpErrorEvidence[]>();
   #tunnel = new Map<number, { kind: string; outerSrc: string; outerDst: string }>();
   // scratch key of the packet being looked up
   readonly #k = new Uint32Array(8);
-  readonly #ow = new Uint32Array(4);
-  readonly #rw = new Uint32Array(4);
   #kPorts = 0; #kMeta = 0; #kHash = 0; #kFlipped = false;
   #nowSec = 0; #nowNsec = 0;
   readonly #v4cache = new Map<number, string>();
@@ -152,6 +160,16 @@ export class FlowTable {
 
   get sink(): FlowSink {
     return this.#sink;
+  }
+
+  /** Hand finished flows (those without ICMP errors or tunnel) to `rowSink` as table rows first; null: records only. */
+  setRowSink(rowSink: FlowRowSink | null): void {
+    this.#rowSink = rowSink;
+  }
+
+  /** The name and kind registered for an input (setSource). */
+  sourceOf(fileIndex: number): FlowSource | undefined {
+    return this.#sources[fileIndex];
   }
 
   get size(): number {
@@ -350,14 +368,15 @@ export class FlowTable {
 
   /** Emit the flow as a record and forget it. */
   #finish(f: number): void {
-    const rec = this.toRecord(f);
+    const rs = this.#rowSink;
+    const extras = (this.#icmpErr.size > 0 && this.#icmpErr.has(f)) || (this.#tunnel.size > 0 && this.#tunnel.has(f));
+    const rec = rs === null || extras || !rs(this, f) ? this.toRecord(f) : null;
     this.#indexRemove(f, this.#u[f * U + U_HASH]! | 0);
     this.#u[f * U + U_STATE] = 0;
-    this.#icmpErr.delete(f);
-    this.#tunnel.delete(f);
+    if (extras) { this.#icmpErr.delete(f); this.#tunnel.delete(f); }
     this.#free.push(f);
     this.#live--;
-    this.#sink(rec);
+    if (rec !== null) this.#sink(rec);
   }
 
   #timeoutOf(f: number): number {
@@ -558,8 +577,8 @@ export class FlowTable {
     return n;
   }
 
-  /** Build the record of flow f (one object per flow). */
-  toRecord(f: number): FlowRecord {
+  /** Read flow f into `r` (numbers only; addresses as words): what toRecord builds its object from. */
+  readRow(f: number, r: FlowRow): void {
     const u = this.#u, d = this.#d, o = f * U, od = f * D + D0;
     const state = u[o + U_STATE]!, bits = state & 255;
     const origIsB = (bits & B_ORIG_IS_B) !== 0;
@@ -569,9 +588,9 @@ export class FlowTable {
     let origP = origIsB ? portB : portA, respP = origIsB ? portA : portB;
     const hw = u[o + U_HIST]!;
     if (proto === 1 || proto === 58) { const aux = hw >>> 16; origP = aux >> 8; respP = aux & 255; }
-    const origW = this.#ow, respW = this.#rw;
-    origW[0] = u[oo]!; origW[1] = u[oo + 1]!; origW[2] = u[oo + 2]!; origW[3] = u[oo + 3]!;
-    respW[0] = u[ro]!; respW[1] = u[ro + 1]!; respW[2] = u[ro + 2]!; respW[3] = u[ro + 3]!;
+    const ow = r.orig, rw = r.resp;
+    ow[0] = u[oo]!; ow[1] = u[oo + 1]!; ow[2] = u[oo + 2]!; ow[3] = u[oo + 3]!;
+    rw[0] = u[ro]!; rw[1] = u[ro + 1]!; rw[2] = u[ro + 2]!; rw[3] = u[ro + 3]!;
     const history = historyString(hw & 0xffff, u[o + U_HIST0]!, u[o + U_HIST1]!, (bits & B_FLIPPED) !== 0);
     const st = state >>> 24;
     const pktsO = d[od + D_PKTO]!, pktsR = d[od + D_PKTR]!;
@@ -579,22 +598,37 @@ export class FlowTable {
     if (proto === 6) connState = tcpConnState(st >> 4, st & 15, history, (bits & B_PAYLOAD) !== 0);
     else if (proto === 17) connState = udpConnState(pktsO, pktsR);
     else connState = 'OTH';
-    const src = this.#sources[this.#file[f]!];
-    const vlan = this.#vlan[f]!, ifIndex = this.#ifIndex[f]!;
+    r.firstSec = d[od + D_FSEC]!; r.firstNsec = d[od + D_FNSEC]!; r.lastSec = d[od + D_LSEC]!; r.lastNsec = u[o + U_LNSEC]!;
+    r.proto = proto; r.origP = origP; r.respP = respP;
+    r.origPkts = pktsO; r.respPkts = pktsR; r.origIpBytes = d[od + D_BYTO]!; r.respIpBytes = d[od + D_BYTR]!;
+    r.origFlags = (state >>> 8) & 255; r.respFlags = (state >>> 16) & 255;
+    r.connState = connState as ConnState;
+    r.history = history;
+    r.directionInferred = (bits & B_INFERRED) !== 0;
+    r.vlan = this.#vlan[f]!;
+    r.ifIndex = this.#ifIndex[f]!;
+    r.fileIndex = this.#file[f]!;
+  }
+
+  /** Build the record of flow f (one object per flow). */
+  toRecord(f: number): FlowRecord {
+    const r = this.#row;
+    this.readRow(f, r);
+    const src = this.#sources[r.fileIndex];
     return {
-      firstSec: d[od + D_FSEC]!, firstNsec: d[od + D_FNSEC]!, lastSec: d[od + D_LSEC]!, lastNsec: u[o + U_LNSEC]!,
-      proto,
-      origH: this.#addr(origW), origP, respH: this.#addr(respW), respP,
-      origPkts: pktsO, respPkts: pktsR, origIpBytes: d[od + D_BYTO]!, respIpBytes: d[od + D_BYTR]!,
-      origFlags: (state >>> 8) & 255, respFlags: (state >>> 16) & 255,
-      connState: connState as FlowRecord['connState'],
-      history,
-      directionInferred: (bits & B_INFERRED) !== 0,
+      firstSec: r.firstSec, firstNsec: r.firstNsec, lastSec: r.lastSec, lastNsec: r.lastNsec,
+      proto: r.proto,
+      origH: this.#addr(r.orig), origP: r.origP, respH: this.#addr(r.resp), respP: r.respP,
+      origPkts: r.origPkts, respPkts: r.respPkts, origIpBytes: r.origIpBytes, respIpBytes: r.respIpBytes,
+      origFlags: r.origFlags, respFlags: r.respFlags,
+      connState: r.connState,
+      history: r.history,
+      directionInferred: r.directionInferred,
       icmpErrors: this.#icmpErr.get(f) ?? NO_ICMP_ERRORS,
-      vlan: vlan >= 0 ? vlan : null,
+      vlan: r.vlan >= 0 ? r.vlan : null,
       tunnel: this.#tunnel.get(f) ?? null,
-      ifIndex: ifIndex >= 0 ? ifIndex : null,
-      communityId: communityId(origW, respW, proto, origP, respP),
+      ifIndex: r.ifIndex >= 0 ? r.ifIndex : null,
+      communityId: communityId(r.orig, r.resp, r.proto, r.origP, r.respP),
       evidence: src?.kind ?? 'pcap',
       source: src?.name ?? '',
       verdict: null,

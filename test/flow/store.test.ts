@@ -45,6 +45,34 @@ test('corpus captures: every record comes back equal, in gatherEvidence order', 
   assert.ok(special > 0, 'some records with ICMP errors or tunnels (kept aside) were exercised');
 });
 
+test('rows taken straight from the flow table (rowSink) give the same records as FlowRecords, Community IDs computed on demand', async () => {
+  if (!existsSync(corpus)) { console.log('skip: ../shared/corpus not available'); return; }
+  const files: string[] = [];
+  for (const d of ['public', 'pilot']) {
+    if (!existsSync(corpus + d)) continue;
+    for (const n of readdirSync(corpus + d)) if (/\.(pcap|pcapng|cap)$/.test(n)) files.push(`${corpus}${d}/${n}`);
+  }
+  files.push(fileURLToPath(new URL('../../fixtures/demo/sample.pcapng', import.meta.url)));
+  let rows = 0;
+  for (const f of files) {
+    const ev = await gatherEvidence([f]);
+    const store = new FlowStore();
+    const ev2 = await gatherEvidence([f], { onFlow: (r) => store.add(r), rowSink: store.rowSink() });
+    for (const i of ev2.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
+    assert.is(store.size, ev.flows.length, f);
+    assert.equal([...store.sorted()], ev.flows, f);
+    // without Community IDs: the same records, communityId '' only where it was computed lazily
+    const lean = [...store.sorted(false)];
+    for (let i = 0; i < lean.length; i++) {
+      const want = ev.flows[i]!;
+      const special = want.icmpErrors.length > 0 || want.tunnel !== null;
+      assert.equal(lean[i], special ? want : { ...want, communityId: '' }, `${f} flow ${i}`);
+      if (!special) rows++;
+    }
+  }
+  assert.ok(rows > 500, `${rows} rows`);
+});
+
 test('all corpus captures in one run (many ties, several sources), and flow-log fixtures', async () => {
   if (!existsSync(corpus + 'public')) { console.log('skip: ../shared/corpus not available'); return; }
   const files = readdirSync(corpus + 'public').filter((n) => /\.(pcap|pcapng)$/.test(n)).map((n) => corpus + 'public/' + n);

@@ -15,6 +15,10 @@
  */
 import type { ConnState, EvidenceKind, FlowRecord } from '../../flow/record.js';
 import { compareFlows } from '../../cli/gather.js';
+import { communityId } from '../../flow/community-id.js';
+import { FlowRow } from '../../flow/row.js';
+import type { FlowRowSink, FlowTable } from '../../flow/table.js';
+import { AddressTable } from './address-table.js';
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64_CODE = Array.from(B64, (ch) => ch.charCodeAt(0));
@@ -37,6 +41,8 @@ const CHUNK_BITS = 16, CHUNK = 1 << CHUNK_BITS, CHUNK_MASK = CHUNK - 1, ROW_BYTE
 
 /** bits column */
 const DIR_INFERRED = 1, VERDICT_ALLOWED = 2, VERDICT_DENIED = 4, CID_EMPTY = 8, VLAN_NULL = 16, IF_NULL = 32;
+/** The row came from the flow table: its Community ID is computed from the address words when asked for. */
+const CID_LAZY = 64;
 
 function isU32(v: number): boolean {
   return Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
@@ -51,6 +57,11 @@ export class FlowStore {
   readonly #u8s: Uint8Array[] = [];      // 4 per flow: proto, origFlags, respFlags, bits
   readonly #cids: Uint8Array[] = [];     // 20 per flow: Community ID digest
   readonly #strings: string[] = [];
+  /** Addresses (origH/respH columns hold their ids). */
+  readonly #addrs = new AddressTable();
+  readonly #row = new FlowRow();
+  readonly #ow = new Uint32Array(4);
+  readonly #rw = new Uint32Array(4);
   readonly #ids = new Map<string, number>();
   readonly #special = new Map<number, FlowRecord>();
   readonly #lastStr: string[] = ['\u0000', '\u0000', '\u0000', '\u0000'];
@@ -96,7 +107,7 @@ export class FlowStore {
     const u = this.#u32s[ch]!, p = row * 12;
     u[p] = f.firstNsec; u[p + 1] = f.lastNsec; u[p + 2] = f.origP; u[p + 3] = f.respP;
     u[p + 4] = f.vlan ?? 0; u[p + 5] = f.ifIndex ?? 0;
-    u[p + 6] = this.#intern(f.origH); u[p + 7] = this.#intern(f.respH);
+    u[p + 6] = this.#addrs.idOfText(f.origH); u[p + 7] = this.#addrs.idOfText(f.respH);
     // low-cardinality columns: the same string object as the previous record most of the time
     const lc = this.#lastStr, li = this.#lastId;
     const cs = f.connState, hs = f.history, ev = f.evidence, so = f.source;
@@ -120,6 +131,42 @@ export class FlowStore {
         if (r < end) c[r++] = v & 255;
       }
     }
+  }
+
+  /**
+   * Keep one flow given as a table row (FlowTable.readRow): no record object and no address text
+   * is made; the Community ID is computed when get() is asked for it.
+   */
+  addRow(r: FlowRow, source: string, evidence: EvidenceKind): void {
+    if (this.#n === this.#cap) this.#grow();
+    const i = this.#n++;
+    const ch = i >>> CHUNK_BITS, row = i & CHUNK_MASK;
+    const d = this.#f64s[ch]!, o = row * 6;
+    d[o] = r.firstSec; d[o + 1] = r.lastSec; d[o + 2] = r.origPkts; d[o + 3] = r.respPkts; d[o + 4] = r.origIpBytes; d[o + 5] = r.respIpBytes;
+    const u = this.#u32s[ch]!, p = row * 12;
+    u[p] = r.firstNsec; u[p + 1] = r.lastNsec; u[p + 2] = r.origP; u[p + 3] = r.respP;
+    u[p + 4] = r.vlan >= 0 ? r.vlan : 0; u[p + 5] = r.ifIndex >= 0 ? r.ifIndex : 0;
+    u[p + 6] = this.#addrs.idOfWords(r.orig); u[p + 7] = this.#addrs.idOfWords(r.resp);
+    const lc = this.#lastStr, li = this.#lastId;
+    const cs = r.connState, hs = r.history;
+    u[p + 8] = cs === lc[0] ? li[0]! : (lc[0] = cs, li[0] = this.#intern(cs));
+    u[p + 9] = hs === lc[1] ? li[1]! : (lc[1] = hs, li[1] = this.#intern(hs));
+    u[p + 10] = evidence === lc[2] ? li[2]! : (lc[2] = evidence, li[2] = this.#intern(evidence));
+    u[p + 11] = source === lc[3] ? li[3]! : (lc[3] = source, li[3] = this.#intern(source));
+    const b = this.#u8s[ch]!, q = row * 4;
+    b[q] = r.proto; b[q + 1] = r.origFlags; b[q + 2] = r.respFlags;
+    b[q + 3] = CID_LAZY | (r.directionInferred ? DIR_INFERRED : 0) | (r.vlan < 0 ? VLAN_NULL : 0) | (r.ifIndex < 0 ? IF_NULL : 0);
+  }
+
+  /** A FlowTable row sink (FlowTable.setRowSink) that keeps every finished flow here as a row. */
+  rowSink(): FlowRowSink {
+    const row = this.#row;
+    return (t: FlowTable, f: number): boolean => {
+      t.readRow(f, row);
+      const src = t.sourceOf(row.fileIndex);
+      this.addRow(row, src?.name ?? '', src?.kind ?? 'pcap');
+      return true;
+    };
   }
 
   #fits(f: FlowRecord): boolean {
@@ -147,8 +194,11 @@ export class FlowStore {
     for (const [, f] of this.#special) if (f.source === source && f.evidence === from) f.evidence = to;
   }
 
-  /** Rebuild record i (a new object each call). */
-  get(i: number): FlowRecord {
+  /**
+   * Rebuild record i (a new object each call). With `withCommunityId` false, a row kept from the
+   * flow table comes back with communityId '' (it is computed, a SHA-1, only when asked for).
+   */
+  get(i: number, withCommunityId = true): FlowRecord {
     const sp = this.#special.get(i);
     if (sp !== undefined) return sp;
     const ch = i >>> CHUNK_BITS, row = i & CHUNK_MASK;
@@ -162,7 +212,7 @@ export class FlowStore {
     return {
       firstSec: d[o]!, firstNsec: u[p]!, lastSec: d[o + 1]!, lastNsec: u[p + 1]!,
       proto: b[q]!,
-      origH: str[u[p + 6]!]!, origP: u[p + 2]!, respH: str[u[p + 7]!]!, respP: u[p + 3]!,
+      origH: this.#addrs.text(u[p + 6]!), origP: u[p + 2]!, respH: this.#addrs.text(u[p + 7]!), respP: u[p + 3]!,
       origPkts: d[o + 2]!, respPkts: d[o + 3]!, origIpBytes: d[o + 4]!, respIpBytes: d[o + 5]!,
       origFlags: b[q + 1]!, respFlags: b[q + 2]!,
       connState: str[u[p + 8]!]! as ConnState,
@@ -172,11 +222,18 @@ export class FlowStore {
       vlan: (bits & VLAN_NULL) !== 0 ? null : u[p + 4]!,
       tunnel: null,
       ifIndex: (bits & IF_NULL) !== 0 ? null : u[p + 5]!,
-      communityId: (bits & CID_EMPTY) !== 0 ? '' : this.#cidText(ch, row),
+      communityId: (bits & CID_LAZY) !== 0 ? (withCommunityId ? this.#cidOf(u[p + 6]!, u[p + 7]!, b[q]!, u[p + 2]!, u[p + 3]!) : '')
+        : (bits & CID_EMPTY) !== 0 ? '' : this.#cidText(ch, row),
       evidence: evidence as EvidenceKind,
       source: str[u[p + 11]!]!,
       verdict: (bits & VERDICT_ALLOWED) !== 0 ? 'allowed' : (bits & VERDICT_DENIED) !== 0 ? 'denied' : null,
     };
+  }
+
+  #cidOf(orig: number, resp: number, proto: number, origP: number, respP: number): string {
+    const ow = this.#ow, rw = this.#rw;
+    if (!this.#addrs.wordsOf(orig, ow) || !this.#addrs.wordsOf(resp, rw)) return '';
+    return communityId(ow, rw, proto, origP, respP);
   }
 
   #cidText(ch: number, row: number): string {
@@ -202,7 +259,7 @@ export class FlowStore {
     const out = new Uint32Array(n);
     for (let i = 0; i < n; i++) out[i] = i;
     if (n < 2) return out;
-    const cmp = (a: number, b: number): number => compareFlows(this.get(a), this.get(b)) || a - b;
+    const cmp = (a: number, b: number): number => compareFlows(this.get(a, false), this.get(b, false)) || a - b;
     let minSec = Infinity, maxSec = -Infinity, plain = true;
     for (let i = 0; i < n; i++) {
       const sp = this.#special.get(i);
@@ -245,9 +302,9 @@ export class FlowStore {
     return out;
   }
 
-  /** Every record in compareFlows order, rebuilt one at a time. */
-  *sorted(): Generator<FlowRecord> {
+  /** Every record in compareFlows order, rebuilt one at a time (see get() for `withCommunityId`). */
+  *sorted(withCommunityId = true): Generator<FlowRecord> {
     const order = this.order();
-    for (let i = 0; i < order.length; i++) yield this.get(order[i]!);
+    for (let i = 0; i < order.length; i++) yield this.get(order[i]!, withCommunityId);
   }
 }

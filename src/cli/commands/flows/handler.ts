@@ -36,7 +36,7 @@ export async function run(a: FlowsArgs): Promise<number> {
   const store = new FlowStore();
   try {
     ev = await gatherEvidence(a.inputs, {
-      ...flowOpts, ...bar.opts, ...(forced !== undefined ? { inputFormat: forced } : {}), onFlow: (f) => store.add(f),
+      ...flowOpts, ...bar.opts, ...(forced !== undefined ? { inputFormat: forced } : {}), onFlow: (f) => store.add(f), rowSink: store.rowSink(),
     });
   } finally {
     bar.stop();
