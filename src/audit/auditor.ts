@@ -80,7 +80,12 @@ interface Agg {
   ports: Set<number>;
   reason: string;
   finding: Finding | null;
+  /** The last values added to sources/inputs/peers/respPeers/ports (consecutive flows repeat them: no Set lookup). */
+  lastEvidence: string; lastSource: string; lastPeer: string; lastResp: string; lastPort: number;
 }
+
+/** What a new aggregate is made from (the rest starts empty and is filled by account()). */
+type AggInit = Pick<Agg, 'kind' | 'rule' | 'origH' | 'respH' | 'proto' | 'respP' | 'origMask' | 'respMask' | 'reason'>;
 
 interface RuleStats { seen: number; blocked: number; docOnly: number; legacy: number; viaProxy: number }
 
@@ -106,26 +111,32 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
   const stats: RuleStats[] = rules.map(() => ({ seen: 0, blocked: 0, docOnly: 0, legacy: 0, viaProxy: 0 }));
   const counters = { total: 0, audited: 0, outOfScope: 0, notAudited: 0 };
   let initiatorsSeen = 0;
-  let wFirst: [number, number] | null = null, wLast: [number, number] | null = null;
+  // the flows' time span (first and last packet), kept as numbers: no object per flow
+  let wAny = false, wFirstSec = 0, wFirstNsec = 0, wLastSec = 0, wLastNsec = 0;
+  // unexpected aggregates by numbers: originator roles → (responder roles, protocol, port key)
+  const unexpectedIndex = new Map<number, Map<number, Agg>>();
+  // matchFlow's answer besides the rule ids
+  let mReversed = false, mViaProxy = false;
   // Dynamic RPC linking: endpoint-mapper exchanges and dynamic flows by host pair.
   const epm = new Map<string, [number, number]>(); // earliest answered 135 exchange per host pair
   const dyn = new Map<string, Array<[number, number]>>();
   const roles = (m: number) => policy.roleList(m);
   const rolesText = (m: number) => (m === 0 ? 'an address in no role' : roles(m).join('+'));
 
-  const touch = (key: string, init: () => Omit<Agg, 'flows' | 'fSec' | 'fNsec' | 'lSec' | 'lNsec' | 'states' | 'icmp' | 'sources' | 'inputs' | 'outcomes' | 'origPkts' | 'respPkts' | 'origBytes' | 'respBytes' | 'inferred' | 'notes' | 'peers' | 'respPeers' | 'ports' | 'finding'>, f: FlowRecord, outcome: FlowOutcome): { agg: Agg; created: boolean } => {
-    let a = aggs.get(key);
-    let created = false;
-    if (a === undefined) {
-      a = {
-        ...init(), flows: 0, fSec: f.firstSec, fNsec: f.firstNsec, lSec: f.lastSec, lNsec: f.lastNsec,
-        states: new Map(), icmp: new Map(), sources: new Set(), inputs: new Set(),
-        outcomes: { answered: 0, 'no-answer': 0, refused: 0, 'icmp-unreachable': 0, denied: 0 },
-        origPkts: 0, respPkts: 0, origBytes: 0, respBytes: 0, inferred: 0, notes: new Set(), peers: new Set(), respPeers: new Set(), ports: new Set(), finding: null,
-      };
-      aggs.set(key, a);
-      created = true;
-    }
+  const newAgg = (key: string, init: AggInit, f: FlowRecord): Agg => {
+    const a: Agg = {
+      ...init, flows: 0, fSec: f.firstSec, fNsec: f.firstNsec, lSec: f.lastSec, lNsec: f.lastNsec,
+      states: new Map(), icmp: new Map(), sources: new Set(), inputs: new Set(),
+      outcomes: { answered: 0, 'no-answer': 0, refused: 0, 'icmp-unreachable': 0, denied: 0 },
+      origPkts: 0, respPkts: 0, origBytes: 0, respBytes: 0, inferred: 0, notes: new Set(), peers: new Set(), respPeers: new Set(), ports: new Set(), finding: null,
+      lastEvidence: '', lastSource: '', lastPeer: '', lastResp: '', lastPort: -1,
+    };
+    aggs.set(key, a);
+    return a;
+  };
+
+  /** Add one flow to an aggregate. */
+  const account = (a: Agg, f: FlowRecord, outcome: FlowOutcome): void => {
     a.flows++;
     if (tsCompare(f.firstSec, f.firstNsec, a.fSec, a.fNsec) < 0) { a.fSec = f.firstSec; a.fNsec = f.firstNsec; }
     if (tsCompare(f.lastSec, f.lastNsec, a.lSec, a.lNsec) > 0) { a.lSec = f.lastSec; a.lNsec = f.lastNsec; }
@@ -137,12 +148,32 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       if (x) x.count += e.count;
       else a.icmp.set(k, { proto: e.proto, type: e.type, code: e.code, from: e.from, count: e.count });
     }
-    a.sources.add(f.evidence);
-    a.inputs.add(f.source);
-    a.outcomes[outcome]++;
+    if (f.evidence !== a.lastEvidence) { a.sources.add(f.evidence); a.lastEvidence = f.evidence; }
+    if (f.source !== a.lastSource) { a.inputs.add(f.source); a.lastSource = f.source; }
+    const o = a.outcomes;
+    switch (outcome) {
+      case 'answered': o.answered++; break;
+      case 'no-answer': o['no-answer']++; break;
+      case 'refused': o.refused++; break;
+      case 'icmp-unreachable': o['icmp-unreachable']++; break;
+      default: o.denied++; break;
+    }
     a.origPkts += f.origPkts; a.respPkts += f.respPkts; a.origBytes += f.origIpBytes; a.respBytes += f.respIpBytes;
     if (f.directionInferred) a.inferred++;
-    return { agg: a, created };
+  };
+
+  /** The aggregate under `key`, made from `init` (called only then) when new; `aggCreated` says which. */
+  let aggCreated = false;
+  const touch = (key: string, init: () => AggInit, f: FlowRecord, outcome: FlowOutcome): Agg => {
+    let a = aggs.get(key);
+    aggCreated = a === undefined;
+    if (a === undefined) a = newAgg(key, init(), f);
+    account(a, f, outcome);
+    return a;
+  };
+
+  const addPeer = (a: Agg, h: string): void => {
+    if (h !== a.lastPeer) { a.peers.add(h); a.lastPeer = h; }
   };
 
   const aggKey = (kind: string, rule: number, o: string, r: string, proto: number, port: number) => `${kind}|${rule}|${o}|${r}|${proto}|${port}`;
@@ -266,21 +297,23 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     }
   }
 
-  function matchFlow(f: FlowRecord, om: number, rm: number): { ids: number[]; reversed: boolean; viaProxy: boolean } {
+  /** The rules allowing the flow (mReversed/mViaProxy say how they matched). */
+  function matchFlow(f: FlowRecord, om: number, rm: number): number[] {
+    mReversed = false; mViaProxy = false;
     let ids = policy.match(f.proto, f.respP, om, rm);
-    if (ids.length > 0) return { ids, reversed: false, viaProxy: false };
+    if (ids.length > 0) return ids;
     if (f.directionInferred) {
       ids = policy.match(f.proto, f.origP, rm, om);
-      if (ids.length > 0) return { ids, reversed: true, viaProxy: false };
+      if (ids.length > 0) { mReversed = true; return ids; }
     }
     if (f.proto === 6 && om !== 0 && policy.isProxy(f.respH)) {
       const out: number[] = [];
       rules.forEach((r, i) => {
         if (policy.ruleCloud[i] && (policy.ruleInit[i]! & om) !== 0 && r.level !== 'legacy' && r.protocols.includes('tcp') && !r.docOnly.includes('tcp')) out.push(i);
       });
-      if (out.length > 0) return { ids: out, reversed: false, viaProxy: true };
+      if (out.length > 0) { mViaProxy = true; return out; }
     }
-    return { ids: [], reversed: false, viaProxy: false };
+    return ids;
   }
 
   function unexpectedReason(f: FlowRecord, om: number, rm: number): string {
@@ -318,8 +351,9 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
 
     addFlow(f) {
       counters.total++;
-      if (wFirst === null || tsCompare(f.firstSec, f.firstNsec, wFirst[0], wFirst[1]) < 0) wFirst = [f.firstSec, f.firstNsec];
-      if (wLast === null || tsCompare(f.lastSec, f.lastNsec, wLast[0], wLast[1]) > 0) wLast = [f.lastSec, f.lastNsec];
+      if (!wAny || tsCompare(f.firstSec, f.firstNsec, wFirstSec, wFirstNsec) < 0) { wFirstSec = f.firstSec; wFirstNsec = f.firstNsec; }
+      if (!wAny || tsCompare(f.lastSec, f.lastNsec, wLastSec, wLastNsec) > 0) { wLastSec = f.lastSec; wLastNsec = f.lastNsec; }
+      wAny = true;
       if (f.proto !== 6 && f.proto !== 17) { counters.notAudited++; return []; }
       const om = policy.rolesOf(f.origH), rm = policy.rolesOf(f.respH);
       if (om === 0 && rm === 0) { counters.outOfScope++; return []; }
@@ -328,8 +362,10 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       if (f.directionInferred) initiatorsSeen = (initiatorsSeen | rm) >>> 0;
       const outcome = flowOutcome(f);
       const created: Finding[] = [];
-      const m = matchFlow(f, om, rm);
-      const [oH, rH, oM, rM, port] = m.reversed ? [f.respH, f.origH, rm, om, f.origP] : [f.origH, f.respH, om, rm, f.respP];
+      const ids = matchFlow(f, om, rm);
+      const reversed = mReversed, viaProxy = mViaProxy;
+      const oH = reversed ? f.respH : f.origH, rH = reversed ? f.origH : f.respH;
+      const oM = reversed ? rm : om, rM = reversed ? om : rm, port = reversed ? f.origP : f.respP;
 
       if (f.proto === 6 && port === 135 && outcome === 'answered') {
         const k = `${oH}|${rH}`;
@@ -337,36 +373,36 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         if (e === undefined || tsCompare(f.firstSec, f.firstNsec, e[0], e[1]) < 0) epm.set(k, [f.firstSec, f.firstNsec]);
       }
 
-      if (m.ids.length > 0) {
+      if (ids.length > 0) {
         const protoName = PROTO_NAME[f.proto] as 'tcp' | 'udp';
-        const real = m.ids.filter((i) => !rules[i]!.docOnly.includes(protoName));
+        const real = ids.filter((i) => !rules[i]!.docOnly.includes(protoName));
         const primary = (list: number[]) => list.slice().sort((x, y) => LEVEL_RANK[rules[x]!.level] - LEVEL_RANK[rules[y]!.level] || x - y)[0]!;
         const note = (a: Agg) => {
-          if (m.reversed) a.notes.add('originator guessed by the flow stage (no TCP handshake seen); matched with the sides swapped');
-          if (m.viaProxy) a.notes.add(`through the outbound proxy ${rH} (the destination behind the proxy is not visible)`);
+          if (reversed) a.notes.add('originator guessed by the flow stage (no TCP handshake seen); matched with the sides swapped');
+          if (viaProxy) a.notes.add(`through the outbound proxy ${rH} (the destination behind the proxy is not visible)`);
         };
         if (real.length === 0) {
-          const r = primary(m.ids);
-          for (const i of m.ids) stats[i]!.docOnly++;
-          const { agg, created: c } = touch(aggKey('doc-only', r, `roles:${oM}`, rH, f.proto, port), () => ({ kind: 'doc-only', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
+          const r = primary(ids);
+          for (const i of ids) stats[i]!.docOnly++;
+          const agg = touch(aggKey('doc-only', r, `roles:${oM}`, rH, f.proto, port), () => ({ kind: 'doc-only', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
           note(agg);
-          agg.peers.add(oH);
-          if (c) created.push(snapshot(agg));
+          addPeer(agg, oH);
+          if (aggCreated) created.push(snapshot(agg));
           return created;
         }
         const nonLegacy = real.filter((i) => rules[i]!.level !== 'legacy');
         if (nonLegacy.length === 0) {
           const r = primary(real);
           for (const i of real) { stats[i]!.legacy++; if (outcome === 'answered') stats[i]!.seen++; else stats[i]!.blocked++; }
-          const { agg, created: c } = touch(aggKey('legacy', r, `roles:${oM}`, rH, f.proto, port), () => ({ kind: 'legacy', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
+          const agg = touch(aggKey('legacy', r, `roles:${oM}`, rH, f.proto, port), () => ({ kind: 'legacy', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
           note(agg);
-          agg.peers.add(oH);
-          if (c) created.push(snapshot(agg));
+          addPeer(agg, oH);
+          if (aggCreated) created.push(snapshot(agg));
           return created;
         }
         for (const i of nonLegacy) {
           if (outcome === 'answered') stats[i]!.seen++; else stats[i]!.blocked++;
-          if (m.viaProxy) stats[i]!.viaProxy++;
+          if (viaProxy) stats[i]!.viaProxy++;
           if (rules[i]!.rpcDynamic) {
             const k = `${oH}|${rH}`;
             const l = dyn.get(k) ?? [];
@@ -376,10 +412,10 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         }
         if (outcome !== 'answered') {
           const r = primary(nonLegacy);
-          const { agg, created: c } = touch(aggKey('blocked', r, `roles:${oM}`, rH, f.proto, port), () => ({ kind: 'blocked', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
+          const agg = touch(aggKey('blocked', r, `roles:${oM}`, rH, f.proto, port), () => ({ kind: 'blocked', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
           note(agg);
-          agg.peers.add(oH);
-          if (c) created.push(snapshot(agg));
+          addPeer(agg, oH);
+          if (aggCreated) created.push(snapshot(agg));
         }
         return created;
       }
@@ -389,9 +425,9 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         const knownIsOrig = om !== 0;
         const peer = knownIsOrig ? f.respH : f.origH;
         const key = knownIsOrig ? aggKey('unknown-host', -1, f.origH, '>', f.proto, f.respP) : aggKey('unknown-host', -1, '<', f.respH, f.proto, f.respP);
-        const { agg, created: c } = touch(key, () => ({ kind: 'unknown-host', rule: -1, origH: f.origH, respH: f.respH, proto: f.proto, respP: f.respP, origMask: om, respMask: rm, reason: '' }), f, outcome);
-        agg.peers.add(peer);
-        if (c) created.push(snapshot(agg));
+        const agg = touch(key, () => ({ kind: 'unknown-host', rule: -1, origH: f.origH, respH: f.respH, proto: f.proto, respP: f.respP, origMask: om, respMask: rm, reason: '' }), f, outcome);
+        addPeer(agg, peer);
+        if (aggCreated) created.push(snapshot(agg));
         return created;
       }
 
@@ -399,14 +435,24 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       // reaching a DC on a port no rule allows is one finding with its originators listed as peers.
       // Responders of the same roles fold in too, and ports of the dynamic range (49152–65535) count
       // as one service: a user subnet sweeping RPC ports on the DCs is one finding, not thousands.
+      // Looked up by numbers first (most flows of a busy capture land here); the string key names it.
       const portKey = f.respP >= 49152 ? 49152 : f.respP;
-      const { agg, created: c } = touch(aggKey('unexpected', -1, `roles:${om}`, `roles:${rm}`, f.proto, portKey),
-        () => ({ kind: 'unexpected', rule: -1, origH: f.origH, respH: f.respH, proto: f.proto, respP: f.respP, origMask: om, respMask: rm, reason: unexpectedReason(f, om, rm) + otherProfiles(f) }), f, outcome);
-      agg.peers.add(f.origH);
-      agg.respPeers.add(f.respH);
-      agg.ports.add(f.respP);
+      const numKey = (rm * 2 + (f.proto === 17 ? 1 : 0)) * 65536 + portKey;
+      let byOrig = unexpectedIndex.get(om);
+      if (byOrig === undefined) { byOrig = new Map(); unexpectedIndex.set(om, byOrig); }
+      let agg = byOrig.get(numKey);
+      const isNew = agg === undefined;
+      if (agg === undefined) {
+        agg = newAgg(aggKey('unexpected', -1, `roles:${om}`, `roles:${rm}`, f.proto, portKey),
+          { kind: 'unexpected', rule: -1, origH: f.origH, respH: f.respH, proto: f.proto, respP: f.respP, origMask: om, respMask: rm, reason: unexpectedReason(f, om, rm) + otherProfiles(f) }, f);
+        byOrig.set(numKey, agg);
+      }
+      account(agg, f, outcome);
+      addPeer(agg, f.origH);
+      if (f.respH !== agg.lastResp) { agg.respPeers.add(f.respH); agg.lastResp = f.respH; }
+      if (f.respP !== agg.lastPort) { agg.ports.add(f.respP); agg.lastPort = f.respP; }
       if (f.directionInferred) agg.notes.add('originator guessed by the flow stage (no TCP handshake seen)');
-      if (c) created.push(snapshot(agg));
+      if (isNew) created.push(snapshot(agg));
       return created;
     },
 
@@ -419,7 +465,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         if (first === null || tsCompare(i.firstSec, i.firstNsec, first[0], first[1]) < 0) first = [i.firstSec, i.firstNsec];
         if (last === null || tsCompare(i.lastSec, i.lastNsec, last[0], last[1]) > 0) last = [i.lastSec, i.lastNsec];
       }
-      if (first === null) { first = wFirst; last = wLast; }
+      if (first === null && wAny) { first = [wFirstSec, wFirstNsec]; last = [wLastSec, wLastNsec]; }
       const seconds = first !== null && last !== null ? Math.max(0, tsDiff(last[0], last[1], first[0], first[1])) : 0;
 
       // RPC endpoint-mapper links.
@@ -500,6 +546,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
             outcomes: { answered: 0, 'no-answer': 0, refused: 0, 'icmp-unreachable': 0, denied: 0 },
             origPkts: 0, respPkts: 0, origBytes: 0, respBytes: 0, inferred: 0, notes: new Set(), peers: new Set(),
             respPeers: new Set(), ports: new Set(), reason: text, finding: null,
+            lastEvidence: '', lastSource: '', lastPeer: '', lastResp: '', lastPort: -1,
           });
         }
         if (rpcNotes.has(i)) reason = reason ? `${reason}; ${rpcNotes.get(i)}` : rpcNotes.get(i)!;

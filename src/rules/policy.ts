@@ -10,6 +10,9 @@ import { PrefixTrie, formatPrefix, parseCidr, type Words } from './prefix-trie.j
 import type { Inventory, InventoryEntry } from './inventory.js';
 import type { Profile, Rule } from './profile.js';
 
+/** The (shared, frozen) empty result of match(): most flows match no rule or one. */
+const NO_RULES: number[] = Object.freeze([]) as unknown as number[];
+
 export const PROTO_INDEX: Record<number, number> = { 6: 0, 17: 1 };
 export const PROTO_NAME: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmp6' };
 
@@ -172,6 +175,9 @@ export function compilePolicy(profile: Profile, inventory: Inventory, extraFeatu
   const nameBound = new Map<string, Set<string>>();
   // Addresses repeat across flows: remember each address's roles until a name binding changes the trie.
   const roleCache = new Map<string, number>();
+  // The proxy's addresses (inventory CIDRs, then addresses its names resolve to): none is the common case.
+  let proxyAny = inventory.proxy.some((e) => e.kind === 'cidr');
+  const proxyCache = new Map<string, boolean>();
   const maskForName = (name: string): number => {
     const n = name.toLowerCase().replace(/\.$/, '');
     let m = exactNames.get(n) ?? 0;
@@ -201,8 +207,14 @@ export function compilePolicy(profile: Profile, inventory: Inventory, extraFeatu
       return m;
     },
     isProxy(addr) {
+      if (!proxyAny) return false;
+      const cached = proxyCache.get(addr);
+      if (cached !== undefined) return cached;
       const w = parseAddr(addr);
-      return w !== null && proxyTrie.lookupWords(w) !== undefined;
+      const is = w !== null && proxyTrie.lookupWords(w) !== undefined;
+      if (proxyCache.size >= 1 << 16) proxyCache.clear();
+      proxyCache.set(addr, is);
+      return is;
     },
     addName(obs) {
       const w = parseAddr(obs.address);
@@ -217,7 +229,7 @@ export function compilePolicy(profile: Profile, inventory: Inventory, extraFeatu
         set.add(`${obs.name.toLowerCase().replace(/\.$/, '')} (${obs.via})`);
         nameBound.set(key, set);
       }
-      if (proxyNames.length > 0 && nameIsProxy(obs.name)) proxyTrie.insert(w, 128, true);
+      if (proxyNames.length > 0 && nameIsProxy(obs.name)) { proxyTrie.insert(w, 128, true); proxyAny = true; proxyCache.clear(); }
     },
     namesOf(addr) {
       return [...(nameBound.get(addr) ?? [])].sort();
@@ -225,10 +237,14 @@ export function compilePolicy(profile: Profile, inventory: Inventory, extraFeatu
     roleList,
     match(proto, respPort, origMask, respMask) {
       const pi = PROTO_INDEX[proto];
-      if (pi === undefined || origMask === 0 || respMask === 0) return [];
+      if (pi === undefined || origMask === 0 || respMask === 0) return NO_RULES;
       const ids = classRules[portClass[pi as 0 | 1][respPort]!]!;
-      const out: number[] = [];
-      for (const i of ids) if ((ruleInit[i]! & origMask) !== 0 && (ruleResp[i]! & respMask) !== 0) out.push(i);
+      let out: number[] = NO_RULES;
+      for (const i of ids) {
+        if ((ruleInit[i]! & origMask) === 0 || (ruleResp[i]! & respMask) === 0) continue;
+        if (out === NO_RULES) out = [];
+        out.push(i);
+      }
       return out;
     },
     rulesOnPort(proto, port) {
