@@ -17,37 +17,61 @@ export interface ChunkSource {
   readonly errorCode: string | null;
 }
 
-/** A regular file read with fd reads into two alternating buffers (no allocation per chunk). */
+/**
+ * A regular file read with fd reads into three buffers used in turn (no allocation per chunk).
+ * The next chunk is read ahead while the caller parses the current one, so the file system's copy
+ * overlaps the parsing; a chunk still stays valid until the read after next, as ChunkSource says.
+ */
 export class FileSource implements ChunkSource {
   readonly #fh: FileHandle;
-  readonly #bufs: [Buffer, Buffer];
+  readonly #bufs: [Buffer, Buffer, Buffer];
   #which = 0;
   #eof = false;
+  /** The read-ahead of buffer #which, when one is under way. */
+  #ahead: Promise<number> | null = null;
   rawBytes = 0;
   readonly error = null;
   readonly errorCode = null;
 
   constructor(fh: FileHandle, chunkSize: number) {
     this.#fh = fh;
-    this.#bufs = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)];
+    this.#bufs = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)];
   }
 
-  async read(): Promise<Buffer | null> {
-    if (this.#eof) return null;
-    const b = this.#bufs[this.#which]!;
-    this.#which ^= 1;
+  /** Fill b as far as the file allows (short reads are rare on regular files); sets #eof at the end. */
+  async #fillBuf(b: Buffer): Promise<number> {
     let n = 0;
-    // fill the buffer as far as the file allows (short reads are rare on regular files)
     while (n < b.length) {
       const { bytesRead } = await this.#fh.read(b, n, b.length - n, null);
       if (bytesRead === 0) { this.#eof = true; break; }
       n += bytesRead;
+    }
+    return n;
+  }
+
+  async read(): Promise<Buffer | null> {
+    const b = this.#bufs[this.#which]!;
+    let n: number;
+    if (this.#ahead !== null) {
+      const p = this.#ahead;
+      this.#ahead = null;
+      n = await p;
+    } else {
+      if (this.#eof) return null;
+      n = await this.#fillBuf(b);
+    }
+    this.#which = (this.#which + 1) % 3;
+    if (!this.#eof) {
+      const ahead = this.#fillBuf(this.#bufs[this.#which]!);
+      ahead.catch(() => undefined); // a failure surfaces at the next read()
+      this.#ahead = ahead;
     }
     this.rawBytes += n;
     return n === 0 ? null : b.subarray(0, n);
   }
 
   async close(): Promise<void> {
+    if (this.#ahead !== null) { await this.#ahead.catch(() => undefined); this.#ahead = null; }
     await this.#fh.close().catch(() => undefined);
   }
 }
