@@ -11,6 +11,7 @@ import { PROTO_NAME, isMulticastOrBroadcast } from '../rules/policy.js';
 import { formatPorts, type Level, type Rule } from '../rules/profile.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 import { isPlausibleUnlisted, serviceText } from './services.js';
+import { PeerSet } from './peer-set.js';
 import {
   DEFAULT_FAIL_ON, FINDING_KINDS, SEVERITIES,
   type AuditReport, type CoverageEntry, type Finding, type FindingEvidence, type FindingKind, type InputReport, type Severity,
@@ -29,8 +30,13 @@ export interface AuditOptions {
 export interface Auditor {
   /** Bind a DNS answer or TLS SNI to an address (call before the flows that use it when you can). */
   addName(obs: NameObservation): void;
-  /** Audit one finished flow; returns the findings this flow created (not those it only updated). */
-  addFlow(flow: FlowRecord): Finding[];
+  /**
+   * Audit one finished flow; returns the findings this flow created (not those it only updated).
+   * `origKey`/`respKey` (optional): small non-negative integers naming the flow's addresses, the same
+   * for the same address text across calls (FlowStore address ids); the auditor then remembers each
+   * address's roles by key instead of looking its text up.
+   */
+  addFlow(flow: FlowRecord, origKey?: number, respKey?: number): Finding[];
   /** Close the audit: missing/not-observed, coverage, report. */
   finish(evidence?: Pick<Evidence, 'inputs' | 'evictions'>): AuditReport;
 }
@@ -74,9 +80,9 @@ interface Agg {
   origPkts: number; respPkts: number; origBytes: number; respBytes: number;
   inferred: number;
   notes: Set<string>;
-  peers: Set<string>;
+  peers: PeerSet;
   /** unexpected only: every responder and responder port folded into this finding. */
-  respPeers: Set<string>;
+  respPeers: PeerSet;
   ports: Set<number>;
   reason: string;
   finding: Finding | null;
@@ -121,6 +127,20 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
   const epm = new Map<string, [number, number]>(); // earliest answered 135 exchange per host pair
   const dyn = new Map<string, Array<[number, number]>>();
   const roles = (m: number) => policy.roleList(m);
+  // roles by address key (addFlow's origKey/respKey); -1 = not looked up yet; reset when names change them
+  let keyRoles = new Float64Array(0);
+  let keyVersion = policy.rolesVersion;
+  const rolesByKey = (key: number, addr: string): number => {
+    if (keyVersion !== policy.rolesVersion) { keyRoles.fill(-1); keyVersion = policy.rolesVersion; }
+    if (key >= keyRoles.length) {
+      const next = new Float64Array(Math.max(1024, key * 2)).fill(-1);
+      next.set(keyRoles);
+      keyRoles = next;
+    }
+    let m = keyRoles[key]!;
+    if (m < 0) { m = policy.rolesOf(addr); keyRoles[key] = m; }
+    return m;
+  };
   const rolesText = (m: number) => (m === 0 ? 'an address in no role' : roles(m).join('+'));
 
   const newAgg = (key: string, init: AggInit, f: FlowRecord): Agg => {
@@ -128,7 +148,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       ...init, flows: 0, fSec: f.firstSec, fNsec: f.firstNsec, lSec: f.lastSec, lNsec: f.lastNsec,
       states: new Map(), icmp: new Map(), sources: new Set(), inputs: new Set(),
       outcomes: { answered: 0, 'no-answer': 0, refused: 0, 'icmp-unreachable': 0, denied: 0 },
-      origPkts: 0, respPkts: 0, origBytes: 0, respBytes: 0, inferred: 0, notes: new Set(), peers: new Set(), respPeers: new Set(), ports: new Set(), finding: null,
+      origPkts: 0, respPkts: 0, origBytes: 0, respBytes: 0, inferred: 0, notes: new Set(), peers: new PeerSet(), respPeers: new PeerSet(), ports: new Set(), finding: null,
       lastEvidence: '', lastSource: '', lastPeer: '', lastResp: '', lastPort: -1,
     };
     aggs.set(key, a);
@@ -172,8 +192,8 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     return a;
   };
 
-  const addPeer = (a: Agg, h: string): void => {
-    if (h !== a.lastPeer) { a.peers.add(h); a.lastPeer = h; }
+  const addPeer = (a: Agg, h: string, key: number): void => {
+    if (h !== a.lastPeer) { a.peers.add(h, key); a.lastPeer = h; }
   };
 
   const aggKey = (kind: string, rule: number, o: string, r: string, proto: number, port: number) => `${kind}|${rule}|${o}|${r}|${proto}|${port}`;
@@ -202,13 +222,13 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       notes: [...a.notes].sort(),
     };
     if (a.kind === 'unknown-host' || a.peers.size > 1) {
-      const peers = [...a.peers].sort();
+      const peers = a.peers.values().sort();
       evidence.peers = peers.slice(0, 20);
       evidence.peer_count = peers.length;
     }
     for (const h of [a.origH, a.respH]) for (const n of policy.namesOf(h)) evidence.notes.push(`${h} is ${n}`);
     if (a.respPeers.size > 1) {
-      const r = [...a.respPeers].sort();
+      const r = a.respPeers.values().sort();
       evidence.notes.push(`responders (${r.length}): ${r.slice(0, 20).join(', ')}${r.length > 20 ? ', …' : ''}`);
     }
     if (a.ports.size > 1) {
@@ -284,7 +304,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         return `${who} tried ${svc} to ${to} for ${ref}: ${a.flows} attempt${a.flows === 1 ? '' : 's'} failed (${attemptText(a)}); something between them (a firewall, NSG or host filter) drops or rejects traffic the reference ${rule?.level === 'optional' || rule?.level === 'legacy' ? 'lists' : 'requires'}: allow ${svc} from ${origH === '*' ? `the ${rolesText(a.origMask)} hosts` : origH} to ${respH}.`;
       case 'unknown-host': {
         const peerSide = a.origMask === 0 ? 'from' : 'to';
-        const peers = a.peers.size === 1 ? [...a.peers][0]! : `${a.peers.size} addresses`;
+        const peers = a.peers.size === 1 ? a.peers.values()[0]! : `${a.peers.size} addresses`;
         const known = a.origMask === 0 ? `${rolesText(a.respMask)} ${a.respH}` : `${rolesText(a.origMask)} ${a.origH}`;
         return `${known} exchanged ${svc} traffic ${peerSide} ${peers} in no inventory role (${n}); add the address or its hostname to the right role, or find out why this host talks to it.`;
       }
@@ -349,13 +369,14 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       for (const other of opts.compare ?? []) other.addName(obs);
     },
 
-    addFlow(f) {
+    addFlow(f, origKey = -1, respKey = -1) {
       counters.total++;
       if (!wAny || tsCompare(f.firstSec, f.firstNsec, wFirstSec, wFirstNsec) < 0) { wFirstSec = f.firstSec; wFirstNsec = f.firstNsec; }
       if (!wAny || tsCompare(f.lastSec, f.lastNsec, wLastSec, wLastNsec) > 0) { wLastSec = f.lastSec; wLastNsec = f.lastNsec; }
       wAny = true;
       if (f.proto !== 6 && f.proto !== 17) { counters.notAudited++; return []; }
-      const om = policy.rolesOf(f.origH), rm = policy.rolesOf(f.respH);
+      const om = origKey >= 0 ? rolesByKey(origKey, f.origH) : policy.rolesOf(f.origH);
+      const rm = respKey >= 0 ? rolesByKey(respKey, f.respH) : policy.rolesOf(f.respH);
       if (om === 0 && rm === 0) { counters.outOfScope++; return []; }
       counters.audited++;
       initiatorsSeen = (initiatorsSeen | om) >>> 0;
@@ -366,6 +387,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       const reversed = mReversed, viaProxy = mViaProxy;
       const oH = reversed ? f.respH : f.origH, rH = reversed ? f.origH : f.respH;
       const oM = reversed ? rm : om, rM = reversed ? om : rm, port = reversed ? f.origP : f.respP;
+      const oKey = reversed ? respKey : origKey;
 
       if (f.proto === 6 && port === 135 && outcome === 'answered') {
         const k = `${oH}|${rH}`;
@@ -386,7 +408,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
           for (const i of ids) stats[i]!.docOnly++;
           const agg = touch(aggKey('doc-only', r, `roles:${oM}`, rH, f.proto, port), () => ({ kind: 'doc-only', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
           note(agg);
-          addPeer(agg, oH);
+          addPeer(agg, oH, oKey);
           if (aggCreated) created.push(snapshot(agg));
           return created;
         }
@@ -396,7 +418,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
           for (const i of real) { stats[i]!.legacy++; if (outcome === 'answered') stats[i]!.seen++; else stats[i]!.blocked++; }
           const agg = touch(aggKey('legacy', r, `roles:${oM}`, rH, f.proto, port), () => ({ kind: 'legacy', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
           note(agg);
-          addPeer(agg, oH);
+          addPeer(agg, oH, oKey);
           if (aggCreated) created.push(snapshot(agg));
           return created;
         }
@@ -414,7 +436,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
           const r = primary(nonLegacy);
           const agg = touch(aggKey('blocked', r, `roles:${oM}`, rH, f.proto, port), () => ({ kind: 'blocked', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
           note(agg);
-          addPeer(agg, oH);
+          addPeer(agg, oH, oKey);
           if (aggCreated) created.push(snapshot(agg));
         }
         return created;
@@ -426,7 +448,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         const peer = knownIsOrig ? f.respH : f.origH;
         const key = knownIsOrig ? aggKey('unknown-host', -1, f.origH, '>', f.proto, f.respP) : aggKey('unknown-host', -1, '<', f.respH, f.proto, f.respP);
         const agg = touch(key, () => ({ kind: 'unknown-host', rule: -1, origH: f.origH, respH: f.respH, proto: f.proto, respP: f.respP, origMask: om, respMask: rm, reason: '' }), f, outcome);
-        addPeer(agg, peer);
+        addPeer(agg, peer, knownIsOrig ? respKey : origKey);
         if (aggCreated) created.push(snapshot(agg));
         return created;
       }
@@ -448,8 +470,8 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         byOrig.set(numKey, agg);
       }
       account(agg, f, outcome);
-      addPeer(agg, f.origH);
-      if (f.respH !== agg.lastResp) { agg.respPeers.add(f.respH); agg.lastResp = f.respH; }
+      addPeer(agg, f.origH, origKey);
+      if (f.respH !== agg.lastResp) { agg.respPeers.add(f.respH, respKey); agg.lastResp = f.respH; }
       if (f.respP !== agg.lastPort) { agg.ports.add(f.respP); agg.lastPort = f.respP; }
       if (f.directionInferred) agg.notes.add('originator guessed by the flow stage (no TCP handshake seen)');
       if (isNew) created.push(snapshot(agg));
@@ -544,8 +566,8 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
             origMask: policy.ruleInit[i]!, respMask: policy.ruleResp[i]!, flows: 0, fSec: 0, fNsec: 0, lSec: 0, lNsec: 0,
             states: new Map(), icmp: new Map(), sources: new Set(), inputs: new Set(),
             outcomes: { answered: 0, 'no-answer': 0, refused: 0, 'icmp-unreachable': 0, denied: 0 },
-            origPkts: 0, respPkts: 0, origBytes: 0, respBytes: 0, inferred: 0, notes: new Set(), peers: new Set(),
-            respPeers: new Set(), ports: new Set(), reason: text, finding: null,
+            origPkts: 0, respPkts: 0, origBytes: 0, respBytes: 0, inferred: 0, notes: new Set(), peers: new PeerSet(),
+            respPeers: new PeerSet(), ports: new Set(), reason: text, finding: null,
             lastEvidence: '', lastSource: '', lastPeer: '', lastResp: '', lastPort: -1,
           });
         }

@@ -60,6 +60,8 @@ export interface CompiledPolicy {
   warnings: string[];
   /** Role bitmask of an address (longest prefix; then names; then "internet"). */
   rolesOf(addr: string): number;
+  /** Goes up whenever a name binding changes which roles an address has (rolesOf answers cached by callers are then stale). */
+  readonly rolesVersion: number;
   isProxy(addr: string): boolean;
   /** Bind a name seen in the capture to an address (adds role/proxy entries for matching hostnames). */
   addName(obs: NameObservation): void;
@@ -88,6 +90,7 @@ export function compilePolicy(profile: Profile, inventory: Inventory, extraFeatu
   const proxyNames: Array<InventoryEntry> = [];
   let internetMask = 0;
   let presentRoles = 0;
+  let rolesVersion = 0;
   let namedRoles = 0;
   const or = (a: number, b: number): number => (a | b) >>> 0;
   const origins = new Map<string, Array<{ role: string; entry: InventoryEntry }>>();
@@ -191,7 +194,7 @@ export function compilePolicy(profile: Profile, inventory: Inventory, extraFeatu
 
   return {
     profile, inventory, roleNames, namedRoles, cloudRoles,
-    get presentRoles() { return presentRoles; }, features, rules, ruleInit, ruleResp, ruleCloud,
+    get presentRoles() { return presentRoles; }, get rolesVersion() { return rolesVersion; }, features, rules, ruleInit, ruleResp, ruleCloud,
     portClass, classRules, warnings,
     rolesOf(addr) {
       const cached = roleCache.get(addr);
@@ -224,6 +227,7 @@ export function compilePolicy(profile: Profile, inventory: Inventory, extraFeatu
         presentRoles = or(presentRoles, m);
         trie.insert(w, 128, m, or);
         roleCache.clear();
+        rolesVersion++;
         const key = formatAddr(w);
         const set = nameBound.get(key) ?? new Set<string>();
         set.add(`${obs.name.toLowerCase().replace(/\.$/, '')} (${obs.via})`);

@@ -230,6 +230,20 @@ export class FlowStore {
     };
   }
 
+  /**
+   * Address ids of record i (the same id for the same address in this store; AddressTable), or -1
+   * for a record kept as its object.
+   */
+  origAddrId(i: number): number {
+    if (this.#special.size > 0 && this.#special.has(i)) return -1;
+    return this.#u32s[i >>> CHUNK_BITS]![(i & CHUNK_MASK) * 12 + 6]!;
+  }
+
+  respAddrId(i: number): number {
+    if (this.#special.size > 0 && this.#special.has(i)) return -1;
+    return this.#u32s[i >>> CHUNK_BITS]![(i & CHUNK_MASK) * 12 + 7]!;
+  }
+
   #cidOf(orig: number, resp: number, proto: number, origP: number, respP: number): string {
     const ow = this.#ow, rw = this.#rw;
     if (!this.#addrs.wordsOf(orig, ow) || !this.#addrs.wordsOf(resp, rw)) return '';

@@ -65,8 +65,13 @@ export async function run(a: AuditArgs): Promise<number> {
   // Nothing could be read at all: no report (it would say PASS about no evidence); stderr said why.
   if (evidence.inputs.length > 0 && unreadableInputs(evidence).length === evidence.inputs.length) return ExitCode.Error;
   for (const n of evidence.names) auditor.addName(n);
-  // the audit does not use Community IDs: rows kept from the flow table skip computing them
-  for (const f of store.sorted(false)) auditor.addFlow(f);
+  // in time order; the audit does not use Community IDs (rows kept from the flow table skip
+  // computing them), and the store's address ids let it remember each address's roles by number
+  const order = store.order();
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    auditor.addFlow(store.get(i, false), store.origAddrId(i), store.respAddrId(i));
+  }
   const report = auditor.finish(evidence);
   return writeAuditReport(report, a);
 }

@@ -1,0 +1,87 @@
+/**
+ * The audit command's path: flows kept as FlowStore rows, audited in time order with the store's
+ * address ids as keys (roles and peers remembered by number), must give exactly the report of the
+ * plain path (audit over gatherEvidence's records). Checked on the demo sample, on the pilot
+ * captures and on a generated capture with thousands of flows folded into few findings.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gatherEvidence } from '../../src/cli/gather.js';
+import { audit, createAuditor } from '../../src/audit/auditor.js';
+import type { AuditReport } from '../../src/audit/types.js';
+import { FlowStore } from '../../src/report/flows/store.js';
+import { loadProfile } from '../../src/rules/profile.js';
+import { loadInventory } from '../../src/rules/inventory.js';
+import { compilePolicy, type CompiledPolicy } from '../../src/rules/policy.js';
+import { generateBench } from '../../bench/gen/index.js';
+import { PeerSet } from '../../src/audit/peer-set.js';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const PILOT = here('../../../shared/corpus/pilot/');
+
+async function policy(inventory: string): Promise<CompiledPolicy> {
+  const p = await loadProfile('hybrid-identity');
+  return compilePolicy(p, await loadInventory(inventory, p), []);
+}
+
+async function both(file: string, inventory: string): Promise<[AuditReport, AuditReport]> {
+  const plain = audit(await gatherEvidence([file]), await policy(inventory));
+  const store = new FlowStore();
+  const ev = await gatherEvidence([file], { onFlow: (f) => store.add(f), rowSink: store.rowSink() });
+  for (const i of ev.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
+  const auditor = createAuditor(await policy(inventory));
+  for (const n of ev.names) auditor.addName(n);
+  const order = store.order();
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    auditor.addFlow(store.get(i, false), store.origAddrId(i), store.respAddrId(i));
+  }
+  return [auditor.finish(ev), plain];
+}
+
+test('demo sample: the store-fed, keyed audit equals the plain audit', async () => {
+  const [fed, plain] = await both(here('../../fixtures/demo/sample.pcapng'), here('../../fixtures/demo/inventory.json'));
+  assert.ok(plain.findings.length > 5);
+  assert.equal(fed, plain);
+});
+
+test('pilot captures: the store-fed, keyed audit equals the plain audit', async () => {
+  if (!existsSync(PILOT)) { console.log('skip: ../shared/corpus/pilot not present'); return; }
+  for (const f of ['pilot-full.pcap', 'pilot-full.pcapng', 'pilot-no-ldaps.pcap']) {
+    const [fed, plain] = await both(PILOT + f, here('../../fixtures/inventories/pilot.json'));
+    assert.equal(fed, plain, f);
+  }
+});
+
+test('generated capture (thousands of flows folded into few findings, ICMP errors kept as records): same report', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fa-fed-'));
+  try {
+    const cap = join(dir, 'g.pcap'), inv = join(dir, 'inv.json');
+    generateBench({ out: cap, format: 'pcap', options: { seed: 7 }, limits: { packets: 60_000 }, inventory: inv });
+    const [fed, plain] = await both(cap, inv);
+    assert.ok(plain.summary.flows.total > 5000, `${plain.summary.flows.total} flows`);
+    assert.ok(plain.findings.some((f) => (f.evidence.peer_count ?? 0) > 50), 'a finding folds many peers');
+    assert.equal(fed, plain);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('PeerSet: keyed and unkeyed addresses count once per text', () => {
+  const s = new PeerSet();
+  s.add('10.0.0.1', 3); s.add('10.0.0.1', 3); s.add('10.0.0.2', 4);
+  assert.is(s.size, 2);
+  s.add('10.0.0.1', -1); s.add('10.0.0.9', -1);
+  assert.is(s.size, 3);
+  assert.equal(s.values().sort(), ['10.0.0.1', '10.0.0.2', '10.0.0.9']);
+  const t = new PeerSet();
+  t.add('a', -1); t.add('a', -1);
+  assert.is(t.size, 1);
+  assert.equal(t.values(), ['a']);
+});
+
+test.run();
