@@ -235,7 +235,9 @@ async function main(): Promise<void> {
   const skip = new Set(a.skip?.split(',').map((s) => s.trim()) ?? []);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fa-bench-'));
   process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
-  const progs = programs(cap, tmp).filter((p) => (only === undefined || only.some((o) => p.name === o || p.name.startsWith(`${o}-`) || p.name.startsWith(o))) && !skip.has(p.name));
+  // --only and --skip both match by prefix (`--skip tshark` skips tshark-conv)
+  const matches = (name: string, o: string): boolean => name === o || name.startsWith(o);
+  const progs = programs(cap, tmp).filter((p) => (only === undefined || only.some((o) => matches(p.name, o))) && ![...skip].some((o) => matches(p.name, o)));
   // softflowd exports IPFIX over UDP: give it a sink that discards.
   let sink: dgram.Socket | null = null;
   if (progs.some((p) => p.name === 'softflowd' && p.unavailable === null)) {
@@ -290,7 +292,12 @@ async function main(): Promise<void> {
       }
       return { scavenges, markCompacts, allocatedMB: +(allocated / 1e6).toFixed(1) };
     };
-    const pk = cap.stats.packets ?? null;
+    // with --file there is no ground truth: the packet count a reference printed in the timed runs
+    let pk: number | null = cap.stats.packets ?? null;
+    for (const name of ['node-floor', 'floor-c']) {
+      const m = pk === null ? /packets (\d+)/.exec(results.get(name)?.[0]?.stdout ?? '') : null;
+      if (m !== null) pk = Number(m[1]);
+    }
     const f = count(fa.cmd);
     const n = nodeFloor !== undefined ? count(nodeFloor.cmd) : null;
     const perPkt = (x: { allocatedMB: number }) => (pk ? +((x.allocatedMB * 1e6) / pk).toFixed(0) : null);
