@@ -122,7 +122,12 @@ class Cursor {
     if (p.stopped) { await this.#finish(); return false; }
     let c: Buffer | null;
     if (this.#first !== null) { c = this.#first; this.#first = null; }
-    else { c = await this.src.read(); this.#progress.tick(); }
+    else {
+      const wait = this.opts.between?.();
+      if (wait !== undefined) await wait;
+      c = await this.src.read();
+      this.#progress.tick();
+    }
     if (c === null) { await this.#finish(); return false; }
     p.feed(c);
     return true;

@@ -115,4 +115,9 @@ export interface ReadOptions {
   maxRecordLength?: number;
   /** Called now and then with bytes read so far and the total (null when unknown: stdin, gzip). */
   onProgress?: (bytesRead: number, totalBytes: number | null) => void;
+  /**
+   * Called before each chunk after the first is read; when it returns a promise, reading waits
+   * for it (back-pressure: a consumer writing records out as they come can hold the reader).
+   */
+  between?: () => Promise<void> | undefined;
 }

@@ -28,6 +28,8 @@ export interface GatherOptions {
   timeouts?: Partial<Timeouts>;
   /** Bytes read so far of the capture inputs, and their total (null when unknown: stdin). */
   onProgress?: (bytesRead: number, totalBytes: number | null) => void;
+  /** Back-pressure for streaming consumers (onFlow): reading captures waits between chunks for the promise it returns (see ReadOptions.between). */
+  between?: () => Promise<void> | undefined;
   /** Read size for captures (default 4 MiB). */
   chunkSize?: number;
   /** Collect DNS/SNI name observations (default true). */
@@ -226,6 +228,7 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
       infos = par ?? await readCaptures(names, {
         ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
         ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
+        ...(opts.between !== undefined ? { between: opts.between } : {}),
       }, (rec) => engine.packet(rec));
     } catch (e) {
       // an input vanished between planning and reading: read the others one by one

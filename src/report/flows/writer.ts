@@ -103,4 +103,80 @@ export async function writeFlows(out: Output, flows: Iterable<FlowRecord>, forma
   return i;
 }
 
+/** Blocks a FlowStreamWriter lets queue up before it asks the reader to wait. */
+const MAX_QUEUED_BLOCKS = 4;
+
+/**
+ * Writes flows in the given format as they are handed over (one at a time, synchronously, from a
+ * gatherEvidence onFlow callback), in 1 MiB blocks; memory stays bounded because `pending()` gives
+ * the reader a promise to wait on while too many blocks are queued (GatherOptions.between).
+ */
+export class FlowStreamWriter {
+  readonly #out: Output;
+  readonly #w: FlowWriter;
+  #buf = Buffer.allocUnsafe(BYTE_BLOCK);
+  #pos = 0;
+  #n = 0;
+  #queued = 0;
+  #chain: Promise<void> = Promise.resolve();
+  #error: unknown = null;
+
+  constructor(out: Output, format: FlowFormat) {
+    this.#out = out;
+    this.#w = flowWriter(format);
+    this.#pos = this.#buf.write(this.#w.prolog(), 0, 'utf8');
+  }
+
+  /** Flows written so far. */
+  get count(): number {
+    return this.#n;
+  }
+
+  add(f: FlowRecord): void {
+    const text = this.#w.record(f, this.#n++);
+    if (this.#pos + text.length * 3 > BYTE_BLOCK) {
+      this.#send();
+      if (text.length * 3 > BYTE_BLOCK) { this.#queue(Buffer.from(text, 'utf8')); return; }
+    }
+    this.#pos += this.#buf.write(text, this.#pos, 'utf8');
+  }
+
+  #send(): void {
+    if (this.#pos === 0) return;
+    const block = this.#buf.subarray(0, this.#pos);
+    this.#buf = Buffer.allocUnsafe(BYTE_BLOCK);
+    this.#pos = 0;
+    this.#queue(block);
+  }
+
+  #queue(bytes: Uint8Array): void {
+    const out = this.#out;
+    this.#queued++;
+    this.#chain = this.#chain.then(async () => {
+      try {
+        if (this.#error === null) await (out.writeBytes !== undefined ? out.writeBytes(bytes) : out.write(Buffer.from(bytes).toString('utf8')));
+      } catch (e) {
+        if (this.#error === null) this.#error = e;
+      } finally {
+        this.#queued--;
+      }
+    });
+  }
+
+  /** A promise to wait on before reading more (too many blocks queued, or a write failed), else undefined. */
+  pending(): Promise<void> | undefined {
+    if (this.#error !== null) return Promise.reject(this.#error);
+    return this.#queued > MAX_QUEUED_BLOCKS ? this.#chain : undefined;
+  }
+
+  /** Write what is left and the format's epilog (does not end the Output). */
+  async end(): Promise<number> {
+    this.#send();
+    await this.#chain;
+    if (this.#error !== null) throw this.#error;
+    await this.#out.write(this.#w.epilog(this.#n));
+    return this.#n;
+  }
+}
+
 export { durationOf };

@@ -5,7 +5,7 @@ import { progressBar } from '../../progress.js';
 import { inputFormatOf } from '../../options/input.js';
 import { flowOptionsOf } from '../../options/flow.js';
 import { openOutput } from '../../../report/output.js';
-import { writeFlows } from '../../../report/flows/writer.js';
+import { FlowStreamWriter, writeFlows } from '../../../report/flows/writer.js';
 import { FlowStore } from '../../../report/flows/store.js';
 import type { Evidence } from '../../../flow/record.js';
 import type { FlowsArgs } from './command.js';
@@ -28,6 +28,7 @@ export function summaryLines(ev: Evidence, flowCount = ev.flows.length): string[
 }
 
 export async function run(a: FlowsArgs): Promise<number> {
+  if (a.unsorted === true) return runUnsorted(a);
   const flowOpts = flowOptionsOf(a);
   const forced = inputFormatOf(a);
   const bar = progressBar();
@@ -52,5 +53,35 @@ export async function run(a: FlowsArgs): Promise<number> {
     throw e;
   }
   for (const l of summaryLines(ev, store.size)) process.stderr.write(l + '\n');
+  return unreadableInputs(ev).length > 0 ? ExitCode.Error : ExitCode.Ok;
+}
+
+/**
+ * `--unsorted`: each flow is written as it finishes (finishing order: deterministic for the same
+ * inputs and options); nothing is kept, and the reader waits while the output is behind.
+ */
+async function runUnsorted(a: FlowsArgs): Promise<number> {
+  const flowOpts = flowOptionsOf(a);
+  const forced = inputFormatOf(a);
+  const out = await openOutput(a.output);
+  const w = new FlowStreamWriter(out, a.format);
+  const bar = progressBar();
+  let ev: Evidence;
+  try {
+    try {
+      ev = await gatherEvidence(a.inputs, {
+        ...flowOpts, ...bar.opts, ...(forced !== undefined ? { inputFormat: forced } : {}),
+        onFlow: (f) => w.add(f), between: () => w.pending(),
+      });
+    } finally {
+      bar.stop();
+    }
+    await w.end();
+    await out.end();
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
+  for (const l of summaryLines(ev, w.count)) process.stderr.write(l + '\n');
   return unreadableInputs(ev).length > 0 ? ExitCode.Error : ExitCode.Ok;
 }
