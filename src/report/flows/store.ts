@@ -1,7 +1,8 @@
 /**
  * FlowStore: finished flow records kept compactly (typed-array columns, interned strings, the
  * Community ID as its 20 digest bytes) instead of one object per flow, for commands that must
- * hold every flow before writing (sorted output). About 110 bytes per flow instead of ~600 for
+ * hold every flow before writing (sorted output). 100 bytes per flow from the flow table (120 for a
+ * record that brings its Community ID), plus 16 per distinct address, instead of ~600 for
  * a retained FlowRecord object plus its strings, and nothing for the garbage collector to trace.
  *
  *   const store = new FlowStore();
@@ -55,7 +56,7 @@ export class FlowStore {
   readonly #f64s: Float64Array[] = [];   // 6 per flow: firstSec, lastSec, origPkts, respPkts, origIpBytes, respIpBytes
   readonly #u32s: Uint32Array[] = [];    // 12 per flow: firstNsec, lastNsec, origP, respP, vlan, ifIndex, origH, respH, connState, history, evidence, source
   readonly #u8s: Uint8Array[] = [];      // 4 per flow: proto, origFlags, respFlags, bits
-  readonly #cids: Uint8Array[] = [];     // 20 per flow: Community ID digest
+  readonly #cids: (Uint8Array | undefined)[] = []; // 20 per flow: Community ID digest (a chunk's column is made when a record brings one; rows from the flow table compute it)
   readonly #strings: string[] = [];
   /** Addresses (origH/respH columns hold their ids). */
   readonly #addrs = new AddressTable();
@@ -75,7 +76,7 @@ export class FlowStore {
 
   /** Bytes held by the columns (not counting the interned strings). */
   get columnBytes(): number {
-    return this.#f64s.length * CHUNK * ROW_BYTES;
+    return this.#f64s.length * CHUNK * (ROW_BYTES - 20) + this.#cids.filter((c) => c !== undefined).length * CHUNK * 20;
   }
 
   #intern(s: string): number {
@@ -92,7 +93,7 @@ export class FlowStore {
     this.#f64s.push(new Float64Array(CHUNK * 6));
     this.#u32s.push(new Uint32Array(CHUNK * 12));
     this.#u8s.push(new Uint8Array(CHUNK * 4));
-    this.#cids.push(new Uint8Array(CHUNK * 20));
+    this.#cids.push(undefined);
     this.#cap += CHUNK;
   }
 
@@ -121,7 +122,9 @@ export class FlowStore {
       (f.communityId === '' ? CID_EMPTY : 0) | (f.vlan === null ? VLAN_NULL : 0) | (f.ifIndex === null ? IF_NULL : 0);
     if (f.communityId !== '') {
       // 27 base64 characters + '=' → 20 bytes (checked by #fits)
-      const s = f.communityId, c = this.#cids[ch]!, end = row * 20 + 20;
+      let c = this.#cids[ch];
+      if (c === undefined) { c = new Uint8Array(CHUNK * 20); this.#cids[ch] = c; }
+      const s = f.communityId, end = row * 20 + 20;
       let r = row * 20;
       for (let k = 2; k < 30; k += 4) {
         const v = (B64_VALUE[s.charCodeAt(k)]! << 18) | (B64_VALUE[s.charCodeAt(k + 1)]! << 12) |
