@@ -188,8 +188,23 @@ export class FlowEngine {
     let dec = this.#decoders[fi];
     if (dec === undefined) { this.#source(fi); dec = this.#decoders[fi]!; }
     const out = this.#pkt;
-    this.packets++;
     dec.decode(rec, out);
+    this.#account(rec, out);
+  }
+
+  /**
+   * Account one packet decoded elsewhere (the parallel reader fills `out` from a worker's summary):
+   * exactly what packet() does after decoding. `out.outcome` must be set; rec.data must hold the
+   * payload bytes at out.payloadOffset for name inspection.
+   */
+  packetDecoded(rec: PacketRecord, out: DecodedPacket): void {
+    if (this.anomalies[rec.fileIndex] === undefined) this.#source(rec.fileIndex);
+    this.#account(rec, out);
+  }
+
+  #account(rec: PacketRecord, out: DecodedPacket): void {
+    const fi = rec.fileIndex;
+    this.packets++;
     if (out.outcome === Outcome.Ok && out.ipVersion !== 0) {
       const t = this.table;
       const f = t.update(out, rec.tsSec, rec.tsNsec, fi, rec.ifIndex, this.anomalies[fi]!, rec.index);

@@ -33,7 +33,6 @@ import { planSplit, type SplitPlan } from '../../capture/split.js';
 import { FragmentTable } from '../../decode/fragments.js';
 import { DecodedPacket } from '../../decode/packet.js';
 import { Anomalies } from '../../core/anomalies.js';
-import { Decoder } from '../../decode/decoder.js';
 import type { FlowEngine } from '../engine.js';
 import { BATCH, F, S, W, type FromWorker, type Job, type JobResult, type ToWorker } from './layout.js';
 
@@ -153,8 +152,9 @@ class ParallelRun {
   readonly #chunk: number;
   readonly #src = new Uint32Array(4);
   readonly #dst = new Uint32Array(4);
-  /** The one record given to engine.packet(); its decoding is #fill (see installDecodeHook). */
-  readonly #rec: PacketRecord & { [FILL]: (out: DecodedPacket) => Outcome };
+  /** The one record given to engine.packetDecoded(), with #pkt filled by #fill from the worker's summary. */
+  readonly #rec: PacketRecord;
+  readonly #pkt = new DecodedPacket();
   #cb: Batch | null = null;
   #ci = 0;
   #cHasPorts = false;
@@ -168,8 +168,7 @@ class ParallelRun {
     this.#opts = opts;
     this.#names = opts.names ?? true;
     this.#chunk = opts.chunkSize ?? DEFAULT_CHUNK;
-    this.#rec = { ...newPacketRecord(0), [FILL]: (out: DecodedPacket) => this.#fill(out) };
-    installDecodeHook();
+    this.#rec = newPacketRecord(0);
     this.#streams = files.map((f, i) => new FileStream(i, f, plans[i]!));
     this.#totalBytes = plans.reduce((a, p) => a + p.size, 0);
     const st = opts.stats;
@@ -383,10 +382,12 @@ class ParallelRun {
     rec.ifIndex = I[o + W.IF_INDEX]!;
     rec.tsSec = sec; rec.tsNsec = nsec;
     rec.data = b.payBuf;
-    this.#engine.packet(rec);
+    const pkt = this.#pkt;
+    pkt.outcome = this.#fill(pkt);
+    this.#engine.packetDecoded(rec, pkt);
   }
 
-  /** The hooked Decoder.decode for this run's record: fill `out` from the current summary. */
+  /** Fill `out` from the current summary (what the worker's decoder found); returns its outcome. */
   #fill(p: DecodedPacket): Outcome {
     const b = this.#cb!, I = b.i32, o = this.#ci * S, fl = I[o + W.FLAGS]!;
     // every field of DecodedPacket is set below (what reset() would clear included)
@@ -424,27 +425,6 @@ class ParallelRun {
     }
     return outcome;
   }
-}
-
-// ---------------------------------------------------------------- the decode hook
-
-const FILL = Symbol('flowaudit.parallel.fill');
-let hooked = false;
-
-/**
- * The engine decodes with Decoder.decode; for the records of a parallel run (marked with FILL) the
- * decoding was done in a worker and decode only copies the summary. Other records are decoded as
- * usual. Installed once, on first use.
- */
-function installDecodeHook(): void {
-  if (hooked) return;
-  hooked = true;
-  const orig = Decoder.prototype.decode;
-  Decoder.prototype.decode = function (this: Decoder, rec: PacketRecord, out: DecodedPacket): Outcome {
-    const fill = (rec as PacketRecord & { [FILL]?: (out: DecodedPacket) => Outcome })[FILL];
-    if (fill !== undefined) return fill(out);
-    return orig.call(this, rec, out);
-  };
 }
 
 export { BATCH };
