@@ -146,6 +146,7 @@ function programs(cap: Capture, tmp: string): Program[] {
   const ctl = path.join(tmp, 'softflowd.ctl');
   return [
     { name: 'flowaudit-flows', what: 'flowaudit flows → ndjson to /dev/null', cmd: [node, cli, 'flows', F, '--format', 'ndjson', '--output', '/dev/null'], unavailable: flowauditReason('flows') },
+    { name: 'flowaudit-unsorted', what: 'flowaudit flows --unsorted (each flow written as it finishes) → ndjson to /dev/null', cmd: [node, cli, 'flows', F, '--unsorted', '--format', 'ndjson', '--output', '/dev/null'], unavailable: flowauditReason('flows') },
     { name: 'flowaudit-audit', what: 'flowaudit audit with the generated inventory → json to /dev/null', cmd: [node, cli, 'audit', F, '--inventory', cap.inventory, '--format', 'json', '--output', '/dev/null'], unavailable: flowauditReason('audit'), okCodes: [0, 1] /* 1 = findings */ },
     { name: 'cat', what: 'page-cache read floor', cmd: ['sh', '-c', 'exec cat "$0" > /dev/null', F], unavailable: null },
     { name: 'floor-c', what: 'bench/native/floor.c: libpcap + decode + typed 5-tuple table', cmd: [path.join(RESULTS, 'floor'), F], unavailable: floorReason },

@@ -10,6 +10,7 @@ import type { FlowRecord } from '../../flow/record.js';
 import { tsToIso } from '../../core/time.js';
 import type { Output } from '../output.js';
 import { CSV_COLUMNS, durationOf, flowToCsv, flowToJsonLine, flowToZeek, protoName } from './fields.js';
+import { JSON_LINE_MAX, writeJsonLine } from './json-bytes.js';
 
 export const FLOW_FORMATS = ['ndjson', 'json', 'csv', 'zeek-json', 'text'] as const;
 export type FlowFormat = (typeof FLOW_FORMATS)[number];
@@ -73,6 +74,27 @@ function formatRow(cells: string[]): string {
 const BYTE_BLOCK = 1 << 20;
 
 /**
+ * Write record i of an ndjson or json output straight into buf at pos (JSON_LINE_MAX bytes free):
+ * the same bytes as flowWriter(format).record(f, i). Returns the end, or -1 for other formats and
+ * for records left to the text path (see json-bytes.ts).
+ */
+function recordBytes(format: FlowFormat, f: FlowRecord, i: number, buf: Buffer, pos: number): number {
+  if (format === 'ndjson') {
+    const end = writeJsonLine(f, buf, pos);
+    if (end < 0) return -1;
+    buf[end] = 10;
+    return end + 1;
+  }
+  if (format === 'json') {
+    let p = pos;
+    if (i > 0) buf[p++] = 44; // ,
+    buf[p++] = 10;
+    return writeJsonLine(f, buf, p);
+  }
+  return -1;
+}
+
+/**
  * Write every flow in the given format to out (does not end it). Lines are encoded straight into
  * 1 MiB blocks (no long concatenated strings to flatten and convert), when out has writeBytes.
  */
@@ -90,6 +112,9 @@ export async function writeFlows(out: Output, flows: Iterable<FlowRecord>, forma
   }
   let buf = Buffer.allocUnsafe(BYTE_BLOCK), pos = buf.write(w.prolog(), 0, 'utf8');
   for (const f of flows) {
+    if (pos + JSON_LINE_MAX > BYTE_BLOCK) { await out.writeBytes(buf.subarray(0, pos)); buf = Buffer.allocUnsafe(BYTE_BLOCK); pos = 0; }
+    const end = recordBytes(format, f, i, buf, pos);
+    if (end >= 0) { pos = end; i++; continue; }
     const text = w.record(f, i++);
     if (pos + text.length * 3 > BYTE_BLOCK) {
       // the block is full (a UTF-16 unit is at most 3 UTF-8 bytes): hand it over, start a new one
@@ -114,6 +139,7 @@ const MAX_QUEUED_BLOCKS = 4;
 export class FlowStreamWriter {
   readonly #out: Output;
   readonly #w: FlowWriter;
+  readonly #format: FlowFormat;
   #buf = Buffer.allocUnsafe(BYTE_BLOCK);
   #pos = 0;
   #n = 0;
@@ -124,6 +150,7 @@ export class FlowStreamWriter {
   constructor(out: Output, format: FlowFormat) {
     this.#out = out;
     this.#w = flowWriter(format);
+    this.#format = format;
     this.#pos = this.#buf.write(this.#w.prolog(), 0, 'utf8');
   }
 
@@ -133,6 +160,9 @@ export class FlowStreamWriter {
   }
 
   add(f: FlowRecord): void {
+    if (this.#pos + JSON_LINE_MAX > BYTE_BLOCK) this.#send();
+    const end = recordBytes(this.#format, f, this.#n, this.#buf, this.#pos);
+    if (end >= 0) { this.#pos = end; this.#n++; return; }
     const text = this.#w.record(f, this.#n++);
     if (this.#pos + text.length * 3 > BYTE_BLOCK) {
       this.#send();

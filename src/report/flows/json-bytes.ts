@@ -1,0 +1,148 @@
+/**
+ * The NDJSON line of a flow (flowToJsonLine's exact bytes) written straight into an output Buffer:
+ * no line string is built and then encoded. Constant key text is copied from pre-encoded bytes,
+ * integers are written digit by digit, and the short strings (addresses, conn_state, history,
+ * Community ID) character by character. Records this writer does not handle (ICMP errors, tunnel,
+ * non-ASCII text, timestamps that are not plain integers) return -1: the caller writes
+ * flowToJsonLine(f) instead, so the output is the same either way.
+ */
+import type { FlowRecord } from '../../flow/record.js';
+import { PROTO_NAMES } from './fields.js';
+
+/** Room a line needs in the buffer before writeJsonLine is called (the caller checks). */
+export const JSON_LINE_MAX = 4096;
+
+const enc = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+const K_TS = enc('{"ts":');
+const K_DURATION = enc(',"duration":');
+const K_PROTO = enc(',"proto":"');
+const K_ORIG_H = enc('","orig_h":"');
+const K_ORIG_P = enc('","orig_p":');
+const K_RESP_H = enc(',"resp_h":"');
+const K_RESP_P = enc('","resp_p":');
+const K_ORIG_PKTS = enc(',"orig_pkts":');
+const K_RESP_PKTS = enc(',"resp_pkts":');
+const K_ORIG_BYTES = enc(',"orig_ip_bytes":');
+const K_RESP_BYTES = enc(',"resp_ip_bytes":');
+const K_CONN = enc(',"conn_state":"');
+const K_HIST = enc('","history":"');
+const K_CID = enc('","community_id":"');
+const K_DIR = enc('","direction_inferred":');
+const K_ICMP = enc(',"icmp_errors":[],"vlan":');
+const K_TUNNEL = enc(',"tunnel":null,"if_index":');
+const K_EVIDENCE = enc(',"evidence":');
+const K_SOURCE = enc(',"source":');
+const K_VERDICT = enc(',"verdict":');
+const V_TRUE = enc('true'), V_FALSE = enc('false'), V_NULL = enc('null');
+
+/** JSON text (quoted, escaped) of the low-cardinality strings, as bytes; null when not pure ASCII. */
+const quoted = new Map<string, Uint8Array | null>();
+function quotedBytes(s: string): Uint8Array | null {
+  let q = quoted.get(s);
+  if (q === undefined) {
+    const t = JSON.stringify(s);
+    q = /^[\x20-\x7e]*$/.test(t) && t.length <= 1024 ? enc(t) : null;
+    if (quoted.size > 1024) quoted.clear();
+    quoted.set(s, q);
+  }
+  return q;
+}
+
+const PROTO_BYTES = new Map<number, Uint8Array>(Object.entries(PROTO_NAMES).map(([k, v]) => [Number(k), enc(v)]));
+
+function put(buf: Buffer, pos: number, b: Uint8Array): number {
+  buf.set(b, pos);
+  return pos + b.length;
+}
+
+/** Copy an ASCII string (< 128 per character, at most 64 characters); -1 when it is not one. */
+function ascii(buf: Buffer, pos: number, s: string): number {
+  const n = s.length;
+  if (n > 64) return -1;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || c === 34 || c === 92 || c < 32) return -1;
+    buf[pos + i] = c;
+  }
+  return pos + n;
+}
+
+/** A non-negative safe integer as decimal digits, else JavaScript's String(n) (always ASCII). */
+function num(buf: Buffer, pos: number, n: number): number {
+  if (Number.isSafeInteger(n) && n >= 0) {
+    if (n < 10) { buf[pos] = 48 + n; return pos + 1; }
+    let digits = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+    let x = n;
+    for (let i = digits - 1; i >= 0; i--) { const q = Math.floor(x / 10); buf[pos + i] = 48 + (x - q * 10); x = q; }
+    return pos + digits;
+  }
+  return pos + buf.write(String(n), pos, 'latin1');
+}
+
+/** tsText(sec, nsec): "sec" or "sec.fraction" with trailing zeros trimmed (sec a non-negative integer, nsec in [0, 1e9)). */
+function ts(buf: Buffer, pos: number, sec: number, nsec: number): number {
+  pos = num(buf, pos, sec);
+  if (nsec === 0) return pos;
+  buf[pos++] = 46;
+  let frac = nsec, width = 9;
+  while (frac % 10 === 0) { frac /= 10; width--; }
+  for (let i = width - 1; i >= 0; i--) { const q = Math.floor(frac / 10); buf[pos + i] = 48 + (frac - q * 10); frac = q; }
+  return pos + width;
+}
+
+function plainTime(sec: number, nsec: number): boolean {
+  return Number.isSafeInteger(sec) && sec >= 0 && Number.isInteger(nsec) && nsec >= 0 && nsec < 1e9;
+}
+
+/**
+ * Write f's NDJSON line (without the newline) at buf[pos..]; returns the position after it, or -1
+ * (nothing meaningful written) when the record needs flowToJsonLine. buf must have JSON_LINE_MAX
+ * bytes free at pos.
+ */
+export function writeJsonLine(f: FlowRecord, buf: Buffer, pos: number): number {
+  if (f.icmpErrors.length !== 0 || f.tunnel !== null) return -1;
+  if (!plainTime(f.firstSec, f.firstNsec) || !plainTime(f.lastSec, f.lastNsec)) return -1;
+  const proto = PROTO_BYTES.get(f.proto);
+  const ev = quotedBytes(f.evidence), src = quotedBytes(f.source);
+  const verdict = f.verdict === null ? V_NULL : quotedBytes(f.verdict);
+  if (proto === undefined || ev === null || src === null || verdict === null) return -1;
+  let p = put(buf, pos, K_TS);
+  p = ts(buf, p, f.firstSec, f.firstNsec);
+  p = put(buf, p, K_DURATION);
+  // durationText: the difference from the integer parts, 0 when negative
+  let s = f.lastSec - f.firstSec, ns = f.lastNsec - f.firstNsec;
+  if (ns < 0) { s -= 1; ns += 1e9; }
+  if (s < 0) buf[p++] = 48; else p = ts(buf, p, s, ns);
+  p = put(buf, p, K_PROTO);
+  p = put(buf, p, proto);
+  p = put(buf, p, K_ORIG_H);
+  if ((p = ascii(buf, p, f.origH)) < 0) return -1;
+  p = put(buf, p, K_ORIG_P);
+  p = num(buf, p, f.origP);
+  p = put(buf, p, K_RESP_H);
+  if ((p = ascii(buf, p, f.respH)) < 0) return -1;
+  p = put(buf, p, K_RESP_P);
+  p = num(buf, p, f.respP);
+  p = put(buf, p, K_ORIG_PKTS); p = num(buf, p, f.origPkts);
+  p = put(buf, p, K_RESP_PKTS); p = num(buf, p, f.respPkts);
+  p = put(buf, p, K_ORIG_BYTES); p = num(buf, p, f.origIpBytes);
+  p = put(buf, p, K_RESP_BYTES); p = num(buf, p, f.respIpBytes);
+  p = put(buf, p, K_CONN);
+  if ((p = ascii(buf, p, f.connState)) < 0) return -1;
+  p = put(buf, p, K_HIST);
+  if ((p = ascii(buf, p, f.history)) < 0) return -1;
+  p = put(buf, p, K_CID);
+  if ((p = ascii(buf, p, f.communityId)) < 0) return -1;
+  p = put(buf, p, K_DIR);
+  p = put(buf, p, f.directionInferred ? V_TRUE : V_FALSE);
+  p = put(buf, p, K_ICMP);
+  p = f.vlan === null ? put(buf, p, V_NULL) : num(buf, p, f.vlan);
+  p = put(buf, p, K_TUNNEL);
+  p = f.ifIndex === null ? put(buf, p, V_NULL) : num(buf, p, f.ifIndex);
+  p = put(buf, p, K_EVIDENCE); p = put(buf, p, ev);
+  p = put(buf, p, K_SOURCE); p = put(buf, p, src);
+  p = put(buf, p, K_VERDICT); p = put(buf, p, verdict);
+  buf[p++] = 125; // }
+  return p;
+}
