@@ -1,6 +1,7 @@
 /**
  * Throughput of capture read → decode → flow table on one core (not a test):
- *   node --import tsx test/flow/perf/measure.ts /tmp/flowaudit-perf.pcap [stage=all|read|decode|flow]
+ *   node --import tsx test/flow/perf/measure.ts /tmp/flowaudit-perf.pcap [stage=all|read|decode|rows|flow]
+ * (rows: finished flows read out as FlowRows, as the flows/audit commands keep them; flow: as FlowRecords)
  * Prints packets/s per stage and the flow table's bytes per flow.
  */
 import { readCaptures } from '../../../src/capture/read.js';
@@ -8,6 +9,7 @@ import { Decoder } from '../../../src/decode/decoder.js';
 import { DecodedPacket } from '../../../src/decode/packet.js';
 import { Anomalies } from '../../../src/core/anomalies.js';
 import { FlowEngine } from '../../../src/flow/engine.js';
+import { FlowRow } from '../../../src/flow/row.js';
 
 const file = process.argv[2] ?? '/tmp/flowaudit-perf.pcap';
 const stage = process.argv[3] ?? 'all';
@@ -32,6 +34,18 @@ if (stage === 'all' || stage === 'decode') {
     await readCaptures([file], {}, (r) => { d.decode(r, p); n++; });
     return n;
   });
+}
+if (stage === 'all' || stage === 'rows') {
+  let flows = 0;
+  const eng = new FlowEngine({ onFlow: () => { flows++; } });
+  const row = new FlowRow();
+  eng.table.setRowSink((t, f) => { t.readRow(f, row); flows++; return true; });
+  await time('read + decode + flow (rows)', async () => {
+    await readCaptures([file], {}, (r) => eng.packet(r));
+    eng.flush();
+    return eng.packets;
+  });
+  console.log(`flows ${flows}`);
 }
 if (stage === 'all' || stage === 'flow') {
   let flows = 0, peak = 0, colBytes = 0;
