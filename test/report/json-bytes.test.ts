@@ -12,7 +12,7 @@ import { flowToJsonLine } from '../../src/report/flows/fields.js';
 import { JSON_LINE_MAX, writeJsonLine } from '../../src/report/flows/json-bytes.js';
 import { flowWriter, writeFlows } from '../../src/report/flows/writer.js';
 import type { Output } from '../../src/report/output.js';
-import type { FlowRecord } from '../../src/flow/record.js';
+import type { FlowRecord, IcmpErrorEvidence } from '../../src/flow/record.js';
 import { gatherEvidence } from '../../src/cli/gather.js';
 
 const num = fc.oneof(
@@ -34,7 +34,7 @@ const rec: fc.Arbitrary<FlowRecord> = fc.record({
   connState: fc.constantFrom('SF', 'S0', 'REJ', '', 'OTH') as fc.Arbitrary<FlowRecord['connState']>,
   history: fc.constantFrom('ShADadFf', '^hA', '', 'Dd'),
   directionInferred: fc.boolean(),
-  icmpErrors: fc.oneof(fc.constant([]), fc.constant([{ proto: 'icmp' as const, type: 3, code: 3, count: 1, from: '10.0.0.9' }])),
+  icmpErrors: fc.oneof(fc.constant<IcmpErrorEvidence[]>([]), fc.constant<IcmpErrorEvidence[]>([{ proto: 'icmp', type: 3, code: 3, count: 1, from: '10.0.0.9' }])),
   vlan: fc.oneof(fc.constant(null), num), tunnel: fc.constant(null), ifIndex: fc.oneof(fc.constant(null), num),
   communityId: fc.constantFrom('', '1:wCb3OG7yAFWelaUydu0D+125CLM='),
   evidence: fc.constantFrom('pcap', 'pcapng', 'zeek') as fc.Arbitrary<FlowRecord['evidence']>,
