@@ -1,30 +1,72 @@
 /**
  * PeerSet: the distinct addresses folded into one finding. Addresses that come with a numeric key
  * (the flow store's address ids, see Auditor.addFlow) are kept by key, so the per-flow check is a
- * small-integer hash lookup instead of a string one (the big fold of a busy capture does it for
- * nearly every flow); addresses without a key are kept by their text. The same text under a key
- * and without one counts once.
+ * small-integer lookup instead of a string one: in a Map while the set is small, then (from
+ * BITMAP_FROM keys on) in a bitmap over the keys, which stays in the CPU cache for the few big
+ * folds of a busy capture (a user subnet of thousands of hosts) that see nearly every flow.
+ * Addresses without a key are kept by their text. The same text under a key and without one
+ * counts once.
  */
+const BITMAP_FROM = 64;
+
 export class PeerSet {
-  readonly #byKey = new Map<number, string>();
+  #byKey: Map<number, string> | null = new Map<number, string>();
+  #bits: Uint8Array | null = null;
+  /** Texts of the keyed addresses once in bitmap mode (in the order first seen). */
+  #keyed: string[] = [];
   readonly #byText = new Set<string>();
 
   add(text: string, key: number): void {
-    if (key >= 0) { if (!this.#byKey.has(key)) this.#byKey.set(key, text); }
-    else this.#byText.add(text);
+    if (key < 0) { this.#byText.add(text); return; }
+    const bits = this.#bits;
+    if (bits !== null) {
+      const i = key >>> 3, m = 1 << (key & 7);
+      if (i < bits.length && (bits[i]! & m) !== 0) return;
+      this.#set(key);
+      this.#keyed.push(text);
+      return;
+    }
+    const map = this.#byKey!;
+    if (map.has(key)) return;
+    map.set(key, text);
+    if (map.size >= BITMAP_FROM) {
+      for (const k of map.keys()) this.#set(k);
+      this.#keyed = [...map.values()];
+      this.#byKey = null;
+    }
+  }
+
+  #set(key: number): void {
+    let bits = this.#bits;
+    const i = key >>> 3;
+    if (bits === null || i >= bits.length) {
+      const next = new Uint8Array(Math.max(64, (i + 1) * 2));
+      if (bits !== null) next.set(bits);
+      bits = next;
+      this.#bits = bits;
+    }
+    bits[i] = bits[i]! | (1 << (key & 7));
+  }
+
+  #keyedCount(): number {
+    return this.#byKey !== null ? this.#byKey.size : this.#keyed.length;
+  }
+
+  #keyedTexts(): string[] {
+    return this.#byKey !== null ? [...this.#byKey.values()] : this.#keyed.slice();
   }
 
   /** Distinct addresses. */
   get size(): number {
-    if (this.#byText.size === 0) return this.#byKey.size;
-    if (this.#byKey.size === 0) return this.#byText.size;
+    if (this.#byText.size === 0) return this.#keyedCount();
+    if (this.#keyedCount() === 0) return this.#byText.size;
     return this.values().length;
   }
 
-  /** The distinct addresses (in insertion order of their first appearance per kind). */
+  /** The distinct addresses (keyed ones first, each in the order first seen). */
   values(): string[] {
-    if (this.#byText.size === 0) return [...this.#byKey.values()];
-    if (this.#byKey.size === 0) return [...this.#byText];
-    return [...new Set([...this.#byKey.values(), ...this.#byText])];
+    if (this.#byText.size === 0) return this.#keyedTexts();
+    if (this.#keyedCount() === 0) return [...this.#byText];
+    return [...new Set([...this.#keyedTexts(), ...this.#byText])];
   }
 }

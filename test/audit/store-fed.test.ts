@@ -84,4 +84,20 @@ test('PeerSet: keyed and unkeyed addresses count once per text', () => {
   assert.equal(t.values(), ['a']);
 });
 
+test('PeerSet: past the bitmap threshold, keys still count once and every text comes back', () => {
+  const s = new PeerSet();
+  const want = new Set<string>();
+  let x = 99;
+  for (let n = 0; n < 20_000; n++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    const key = x % 3000;
+    s.add(`10.0.${key >> 8}.${key & 255}`, key);
+    want.add(`10.0.${key >> 8}.${key & 255}`);
+    if (n % 1000 === 0) { s.add('192.0.2.1', -1); want.add('192.0.2.1'); }
+  }
+  s.add('10.0.0.5', -1); // also known by key 5: counts once
+  assert.is(s.size, want.size);
+  assert.equal(s.values().sort(), [...want].sort());
+});
+
 test.run();
