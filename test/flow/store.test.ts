@@ -14,6 +14,16 @@ import type { FlowRecord } from '../../src/flow/record.js';
 const corpus = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
 const evidenceDir = fileURLToPath(new URL('../../fixtures/evidence/', import.meta.url));
 
+/** Every public and pilot corpus capture. */
+function corpusCaptures(): string[] {
+  const files: string[] = [];
+  for (const d of ['public', 'pilot']) {
+    if (!existsSync(corpus + d)) continue;
+    for (const n of readdirSync(corpus + d)) if (/\.(pcap|pcapng|cap)$/.test(n)) files.push(`${corpus}${d}/${n}`);
+  }
+  return files;
+}
+
 function roundTrip(flows: FlowRecord[]): void {
   const store = new FlowStore();
   for (const f of flows) store.add(f);
@@ -25,11 +35,7 @@ function roundTrip(flows: FlowRecord[]): void {
 
 test('corpus captures: every record comes back equal, in gatherEvidence order', async () => {
   if (!existsSync(corpus)) { console.log('skip: ../shared/corpus not available'); return; }
-  const files: string[] = [];
-  for (const d of ['public', 'pilot']) {
-    if (!existsSync(corpus + d)) continue;
-    for (const n of readdirSync(corpus + d)) if (/\.(pcap|pcapng|cap)$/.test(n)) files.push(`${corpus}${d}/${n}`);
-  }
+  const files = corpusCaptures();
   let n = 0, special = 0;
   for (const f of files) {
     const ev = await gatherEvidence([f]);
@@ -47,11 +53,7 @@ test('corpus captures: every record comes back equal, in gatherEvidence order', 
 
 test('rows taken straight from the flow table (rowSink) give the same records as FlowRecords, Community IDs computed on demand', async () => {
   if (!existsSync(corpus)) { console.log('skip: ../shared/corpus not available'); return; }
-  const files: string[] = [];
-  for (const d of ['public', 'pilot']) {
-    if (!existsSync(corpus + d)) continue;
-    for (const n of readdirSync(corpus + d)) if (/\.(pcap|pcapng|cap)$/.test(n)) files.push(`${corpus}${d}/${n}`);
-  }
+  const files = corpusCaptures();
   files.push(fileURLToPath(new URL('../../fixtures/demo/sample.pcapng', import.meta.url)));
   let rows = 0;
   for (const f of files) {

@@ -109,13 +109,7 @@ export class FlowStore {
     u[p] = f.firstNsec; u[p + 1] = f.lastNsec; u[p + 2] = f.origP; u[p + 3] = f.respP;
     u[p + 4] = f.vlan ?? 0; u[p + 5] = f.ifIndex ?? 0;
     u[p + 6] = this.#addrs.idOfText(f.origH); u[p + 7] = this.#addrs.idOfText(f.respH);
-    // low-cardinality columns: the same string object as the previous record most of the time
-    const lc = this.#lastStr, li = this.#lastId;
-    const cs = f.connState, hs = f.history, ev = f.evidence, so = f.source;
-    u[p + 8] = cs === lc[0] ? li[0]! : (lc[0] = cs, li[0] = this.#intern(cs));
-    u[p + 9] = hs === lc[1] ? li[1]! : (lc[1] = hs, li[1] = this.#intern(hs));
-    u[p + 10] = ev === lc[2] ? li[2]! : (lc[2] = ev, li[2] = this.#intern(ev));
-    u[p + 11] = so === lc[3] ? li[3]! : (lc[3] = so, li[3] = this.#intern(so));
+    this.#putStrings(u, p, f.connState, f.history, f.evidence, f.source);
     const b = this.#u8s[ch]!, q = row * 4;
     b[q] = f.proto; b[q + 1] = f.origFlags; b[q + 2] = f.respFlags;
     b[q + 3] = (f.directionInferred ? DIR_INFERRED : 0) | (f.verdict === 'allowed' ? VERDICT_ALLOWED : f.verdict === 'denied' ? VERDICT_DENIED : 0) |
@@ -150,12 +144,7 @@ export class FlowStore {
     u[p] = r.firstNsec; u[p + 1] = r.lastNsec; u[p + 2] = r.origP; u[p + 3] = r.respP;
     u[p + 4] = r.vlan >= 0 ? r.vlan : 0; u[p + 5] = r.ifIndex >= 0 ? r.ifIndex : 0;
     u[p + 6] = this.#addrs.idOfWords(r.orig); u[p + 7] = this.#addrs.idOfWords(r.resp);
-    const lc = this.#lastStr, li = this.#lastId;
-    const cs = r.connState, hs = r.history;
-    u[p + 8] = cs === lc[0] ? li[0]! : (lc[0] = cs, li[0] = this.#intern(cs));
-    u[p + 9] = hs === lc[1] ? li[1]! : (lc[1] = hs, li[1] = this.#intern(hs));
-    u[p + 10] = evidence === lc[2] ? li[2]! : (lc[2] = evidence, li[2] = this.#intern(evidence));
-    u[p + 11] = source === lc[3] ? li[3]! : (lc[3] = source, li[3] = this.#intern(source));
+    this.#putStrings(u, p, r.connState, r.history, evidence, source);
     const b = this.#u8s[ch]!, q = row * 4;
     b[q] = r.proto; b[q + 1] = r.origFlags; b[q + 2] = r.respFlags;
     b[q + 3] = CID_LAZY | (r.directionInferred ? DIR_INFERRED : 0) | (r.vlan < 0 ? VLAN_NULL : 0) | (r.ifIndex < 0 ? IF_NULL : 0);
@@ -170,6 +159,15 @@ export class FlowStore {
       this.addRow(row, src?.name ?? '', src?.kind ?? 'pcap');
       return true;
     };
+  }
+
+  /** The low-cardinality string columns (8..11) of the row at u[p]: the same string objects as the previous row most of the time. */
+  #putStrings(u: Uint32Array, p: number, cs: string, hs: string, ev: string, so: string): void {
+    const lc = this.#lastStr, li = this.#lastId;
+    u[p + 8] = cs === lc[0] ? li[0]! : (lc[0] = cs, li[0] = this.#intern(cs));
+    u[p + 9] = hs === lc[1] ? li[1]! : (lc[1] = hs, li[1] = this.#intern(hs));
+    u[p + 10] = ev === lc[2] ? li[2]! : (lc[2] = ev, li[2] = this.#intern(ev));
+    u[p + 11] = so === lc[3] ? li[3]! : (lc[3] = so, li[3] = this.#intern(so));
   }
 
   #fits(f: FlowRecord): boolean {

@@ -1,10 +1,10 @@
 /** Handler of `flowaudit flows`: gather evidence, write one record per flow, summary on stderr. */
 import { ExitCode } from '../../exit-codes.js';
-import { gatherEvidence, unreadableInputs } from '../../gather.js';
+import { gatherEvidence, unreadableInputs, type GatherOptions } from '../../gather.js';
 import { progressBar } from '../../progress.js';
 import { inputFormatOf } from '../../options/input.js';
 import { flowOptionsOf } from '../../options/flow.js';
-import { openOutput } from '../../../report/output.js';
+import { openOutput, type Output } from '../../../report/output.js';
 import { FlowStreamWriter, writeFlows } from '../../../report/flows/writer.js';
 import { FlowStore } from '../../../report/flows/store.js';
 import type { Evidence } from '../../../flow/record.js';
@@ -27,33 +27,45 @@ export function summaryLines(ev: Evidence, flowCount = ev.flows.length): string[
   return lines;
 }
 
-export async function run(a: FlowsArgs): Promise<number> {
-  if (a.unsorted === true) return runUnsorted(a);
-  const flowOpts = flowOptionsOf(a);
+/** Gather the inputs with the command's options and a progress bar; flows go to `sinks`. */
+async function gather(a: FlowsArgs, sinks: Pick<GatherOptions, 'onFlow' | 'rowSink' | 'between'>): Promise<Evidence> {
   const forced = inputFormatOf(a);
   const bar = progressBar();
-  let ev: Evidence;
-  // flows are kept compactly (typed columns) rather than as objects, then written in sorted order
-  const store = new FlowStore();
   try {
-    ev = await gatherEvidence(a.inputs, {
-      ...flowOpts, ...bar.opts, ...(forced !== undefined ? { inputFormat: forced } : {}), onFlow: (f) => store.add(f), rowSink: store.rowSink(),
-    });
+    return await gatherEvidence(a.inputs, { ...flowOptionsOf(a), ...bar.opts, ...(forced !== undefined ? { inputFormat: forced } : {}), ...sinks });
   } finally {
     bar.stop();
   }
-  // as gatherEvidence does for retained flows: a capture read as pcapng says so
-  for (const i of ev.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
-  const out = await openOutput(a.output);
+}
+
+/** Open the output, run `write`, then end it (or remove it when `write` fails). */
+async function intoOutput<T>(file: string | undefined, write: (out: Output) => Promise<T>): Promise<T> {
+  const out = await openOutput(file);
   try {
-    await writeFlows(out, store.sorted(), a.format);
+    const r = await write(out);
     await out.end();
+    return r;
   } catch (e) {
     await out.abort();
     throw e;
   }
-  for (const l of summaryLines(ev, store.size)) process.stderr.write(l + '\n');
+}
+
+/** The closing stderr lines, and the exit code: 2 when an input could not be read at all. */
+function finish(ev: Evidence, flowCount: number): number {
+  for (const l of summaryLines(ev, flowCount)) process.stderr.write(l + '\n');
   return unreadableInputs(ev).length > 0 ? ExitCode.Error : ExitCode.Ok;
+}
+
+export async function run(a: FlowsArgs): Promise<number> {
+  if (a.unsorted === true) return runUnsorted(a);
+  // flows are kept compactly (typed columns) rather than as objects, then written in sorted order
+  const store = new FlowStore();
+  const ev = await gather(a, { onFlow: (f) => store.add(f), rowSink: store.rowSink() });
+  // as gatherEvidence does for retained flows: a capture read as pcapng says so
+  for (const i of ev.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
+  await intoOutput(a.output, (out) => writeFlows(out, store.sorted(), a.format));
+  return finish(ev, store.size);
 }
 
 /**
@@ -61,27 +73,10 @@ export async function run(a: FlowsArgs): Promise<number> {
  * inputs and options); nothing is kept, and the reader waits while the output is behind.
  */
 async function runUnsorted(a: FlowsArgs): Promise<number> {
-  const flowOpts = flowOptionsOf(a);
-  const forced = inputFormatOf(a);
-  const out = await openOutput(a.output);
-  const w = new FlowStreamWriter(out, a.format);
-  const bar = progressBar();
-  let ev: Evidence;
-  try {
-    try {
-      ev = await gatherEvidence(a.inputs, {
-        ...flowOpts, ...bar.opts, ...(forced !== undefined ? { inputFormat: forced } : {}),
-        onFlow: (f) => w.add(f), between: () => w.pending(),
-      });
-    } finally {
-      bar.stop();
-    }
-    await w.end();
-    await out.end();
-  } catch (e) {
-    await out.abort();
-    throw e;
-  }
-  for (const l of summaryLines(ev, w.count)) process.stderr.write(l + '\n');
-  return unreadableInputs(ev).length > 0 ? ExitCode.Error : ExitCode.Ok;
+  const { ev, count } = await intoOutput(a.output, async (out) => {
+    const w = new FlowStreamWriter(out, a.format);
+    const ev = await gather(a, { onFlow: (f) => w.add(f), between: () => w.pending() });
+    return { ev, count: await w.end() };
+  });
+  return finish(ev, count);
 }
