@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { tsCompare, tsDiff, tsToIso } from '../core/time.js';
+import { compareFlows } from '../flow/order.js';
 import type { Evidence, FlowRecord, InputSummary, NameObservation } from '../flow/record.js';
 import type { CompiledPolicy } from '../rules/policy.js';
 import { PROTO_NAME, isMulticastOrBroadcast } from '../rules/policy.js';
@@ -88,6 +89,16 @@ interface Agg {
   finding: Finding | null;
   /** The last values added to sources/inputs/peers/respPeers/ports (consecutive flows repeat them: no Set lookup). */
   lastEvidence: string; lastSource: string; lastPeer: string; lastResp: string; lastPort: number;
+  /**
+   * The first of its flows in compareFlows order, whatever order they come in: origH/respH/respP
+   * (and an unexpected finding's reason) are taken from it, so the finding is the same for flows
+   * fed sorted, in finishing order, or in any other order. null for missing/not-observed.
+   */
+  rep: FlowRecord | null;
+  /** The first flow (compareFlows order) that carried ICMP errors: its first error is quoted in explanations. */
+  icmpRep: FlowRecord | null;
+  /** reason must be computed again from rep (unexpected findings, when an earlier flow came). */
+  reasonStale: boolean;
 }
 
 /** What a new aggregate is made from (the rest starts empty and is filled by account()). */
@@ -150,9 +161,17 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       outcomes: { answered: 0, 'no-answer': 0, refused: 0, 'icmp-unreachable': 0, denied: 0 },
       origPkts: 0, respPkts: 0, origBytes: 0, respBytes: 0, inferred: 0, notes: new Set(), peers: new PeerSet(), respPeers: new PeerSet(), ports: new Set(), finding: null,
       lastEvidence: '', lastSource: '', lastPeer: '', lastResp: '', lastPort: -1,
+      rep: f, icmpRep: null, reasonStale: false,
     };
     aggs.set(key, a);
     return a;
+  };
+
+  /** Take origH/respH/respP from f (oriented as the caller matched it) when f comes first in compareFlows order. */
+  const represent = (a: Agg, f: FlowRecord, oH: string, rH: string, port: number): void => {
+    if (f === a.rep || (a.rep !== null && compareFlows(f, a.rep) >= 0)) return;
+    a.rep = f; a.origH = oH; a.respH = rH; a.respP = port;
+    if (a.kind === 'unexpected') a.reasonStale = true;
   };
 
   /** Add one flow to an aggregate. */
@@ -162,6 +181,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     if (tsCompare(f.lastSec, f.lastNsec, a.lSec, a.lNsec) > 0) { a.lSec = f.lastSec; a.lNsec = f.lastNsec; }
     const st = f.connState === '' ? '-' : f.connState;
     a.states.set(st, (a.states.get(st) ?? 0) + 1);
+    if (f.icmpErrors.length > 0 && (a.icmpRep === null || compareFlows(f, a.icmpRep) < 0)) a.icmpRep = f;
     for (const e of f.icmpErrors) {
       const k = `${e.proto}/${e.type}/${e.code}/${e.from}`;
       const x = a.icmp.get(k);
@@ -205,6 +225,10 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
   }
 
   function buildFinding(a: Agg): Finding {
+    if (a.reasonStale && a.rep !== null) {
+      a.reason = unexpectedReason(a.rep, a.origMask, a.respMask) + otherProfiles(a.rep);
+      a.reasonStale = false;
+    }
     const rule = a.rule >= 0 ? rules[a.rule]! : null;
     const proto = PROTO_NAME[a.proto] ?? String(a.proto);
     const evidence: FindingEvidence = {
@@ -241,7 +265,8 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     const respP = a.ports.size > 1 ? Math.min(...a.ports) : a.respP;
     const severity = severityOf(a, rule);
     return {
-      id: findingId(a.kind, rule?.id ?? '', origH, respH, proto, a.ports.size > 1 ? '49152-65535' : String(respP)),
+      // a side folded into '*' is named by its roles: two folds that differ only in roles keep distinct ids
+      id: findingId(a.kind, rule?.id ?? '', origH === '*' ? `*${a.origMask}` : origH, respH === '*' ? `*${a.respMask}` : respH, proto, a.ports.size > 1 ? '49152-65535' : String(respP)),
       kind: a.kind,
       severity,
       rule: rule?.id ?? null,
@@ -282,7 +307,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     if (a.outcomes['no-answer']) parts.push(`no answer${times(a.outcomes['no-answer'])}`);
     if (a.outcomes.refused) parts.push(`refused (RST)${times(a.outcomes.refused)}`);
     if (a.outcomes['icmp-unreachable']) {
-      const ic = [...a.icmp.values()][0];
+      const ic = a.icmpRep?.icmpErrors[0];
       parts.push(`ICMP unreachable${ic ? ` type ${ic.type} code ${ic.code} from ${ic.from}` : ''}${times(a.outcomes['icmp-unreachable'])}`);
     }
     if (a.outcomes.denied) parts.push(`denied by the flow log's rule${times(a.outcomes.denied)}`);
@@ -408,6 +433,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
           for (const i of ids) stats[i]!.docOnly++;
           const agg = touch(aggKey('doc-only', r, `roles:${oM}`, rH, f.proto, port), () => ({ kind: 'doc-only', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
           note(agg);
+          represent(agg, f, oH, rH, port);
           addPeer(agg, oH, oKey);
           if (aggCreated) created.push(snapshot(agg));
           return created;
@@ -418,6 +444,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
           for (const i of real) { stats[i]!.legacy++; if (outcome === 'answered') stats[i]!.seen++; else stats[i]!.blocked++; }
           const agg = touch(aggKey('legacy', r, `roles:${oM}`, rH, f.proto, port), () => ({ kind: 'legacy', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
           note(agg);
+          represent(agg, f, oH, rH, port);
           addPeer(agg, oH, oKey);
           if (aggCreated) created.push(snapshot(agg));
           return created;
@@ -436,6 +463,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
           const r = primary(nonLegacy);
           const agg = touch(aggKey('blocked', r, `roles:${oM}`, rH, f.proto, port), () => ({ kind: 'blocked', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
           note(agg);
+          represent(agg, f, oH, rH, port);
           addPeer(agg, oH, oKey);
           if (aggCreated) created.push(snapshot(agg));
         }
@@ -448,6 +476,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         const peer = knownIsOrig ? f.respH : f.origH;
         const key = knownIsOrig ? aggKey('unknown-host', -1, f.origH, '>', f.proto, f.respP) : aggKey('unknown-host', -1, '<', f.respH, f.proto, f.respP);
         const agg = touch(key, () => ({ kind: 'unknown-host', rule: -1, origH: f.origH, respH: f.respH, proto: f.proto, respP: f.respP, origMask: om, respMask: rm, reason: '' }), f, outcome);
+        represent(agg, f, f.origH, f.respH, f.respP);
         addPeer(agg, peer, knownIsOrig ? respKey : origKey);
         if (aggCreated) created.push(snapshot(agg));
         return created;
@@ -470,6 +499,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         byOrig.set(numKey, agg);
       }
       account(agg, f, outcome);
+      represent(agg, f, f.origH, f.respH, f.respP);
       addPeer(agg, f.origH, origKey);
       if (f.respH !== agg.lastResp) { agg.respPeers.add(f.respH, respKey); agg.lastResp = f.respH; }
       if (f.respP !== agg.lastPort) { agg.ports.add(f.respP); agg.lastPort = f.respP; }
@@ -568,7 +598,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
             outcomes: { answered: 0, 'no-answer': 0, refused: 0, 'icmp-unreachable': 0, denied: 0 },
             origPkts: 0, respPkts: 0, origBytes: 0, respBytes: 0, inferred: 0, notes: new Set(), peers: new PeerSet(),
             respPeers: new PeerSet(), ports: new Set(), reason: text, finding: null,
-            lastEvidence: '', lastSource: '', lastPeer: '', lastResp: '', lastPort: -1,
+            lastEvidence: '', lastSource: '', lastPeer: '', lastResp: '', lastPort: -1, rep: null, icmpRep: null, reasonStale: false,
           });
         }
         if (rpcNotes.has(i)) reason = reason ? `${reason}; ${rpcNotes.get(i)}` : rpcNotes.get(i)!;

@@ -11,6 +11,9 @@
 import { open, stat } from 'node:fs/promises';
 import { gunzipHead } from '../capture/source.js';
 import type { Evidence, EvidenceKind, FlowRecord, InputSummary } from '../flow/record.js';
+import { compareFlows } from '../flow/order.js';
+
+export { compareFlows };
 import { FlowEngine, DEFAULT_NAME_PARSERS } from '../flow/engine.js';
 import type { Timeouts } from '../flow/timeouts.js';
 import type { FlowRowSink } from '../flow/table.js';
@@ -120,22 +123,6 @@ function captureSummary(info: CaptureInfo, anomalies: Record<string, { count: nu
     bytes: info.fileBytes, firstSec: info.firstTsSec, firstNsec: info.firstTsNsec, lastSec: info.lastTsSec, lastNsec: info.lastTsNsec,
     anomalies, end: { clean: info.end.clean, code: info.end.code, offset: info.end.offset, reason: info.end.reason },
   };
-}
-
-/** Deterministic flow order: first packet time, then protocol, endpoints, VLAN, source. */
-export function compareFlows(a: FlowRecord, b: FlowRecord): number {
-  if (a.firstSec !== b.firstSec) return a.firstSec - b.firstSec;
-  if (a.firstNsec !== b.firstNsec) return a.firstNsec - b.firstNsec;
-  if (a.proto !== b.proto) return a.proto - b.proto;
-  if (a.origH !== b.origH) return a.origH < b.origH ? -1 : 1;
-  if (a.origP !== b.origP) return a.origP - b.origP;
-  if (a.respH !== b.respH) return a.respH < b.respH ? -1 : 1;
-  if (a.respP !== b.respP) return a.respP - b.respP;
-  const av = a.vlan ?? -1, bv = b.vlan ?? -1;
-  if (av !== bv) return av - bv;
-  if (a.source !== b.source) return a.source < b.source ? -1 : 1;
-  if (a.lastSec !== b.lastSec) return a.lastSec - b.lastSec;
-  return a.lastNsec - b.lastNsec;
 }
 
 /**

@@ -15,7 +15,7 @@
  * Community ID, ...) are kept as they are in a side map, so the round trip is always exact.
  */
 import type { ConnState, EvidenceKind, FlowRecord } from '../../flow/record.js';
-import { compareFlows } from '../../cli/gather.js';
+import { compareFlows } from '../../flow/order.js';
 import { communityId } from '../../flow/community-id.js';
 import { FlowRow } from '../../flow/row.js';
 import type { FlowRowSink, FlowTable } from '../../flow/table.js';
