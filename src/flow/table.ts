@@ -610,8 +610,8 @@ export class FlowTable {
     r.fileIndex = this.#file[f]!;
   }
 
-  /** Build the record of flow f (one object per flow). */
-  toRecord(f: number): FlowRecord {
+  /** Build the record of flow f (one object per flow); without `withCommunityId` its communityId is '' (no SHA-1). */
+  toRecord(f: number, withCommunityId = true): FlowRecord {
     const r = this.#row;
     this.readRow(f, r);
     const src = this.#sources[r.fileIndex];
@@ -628,7 +628,7 @@ export class FlowTable {
       vlan: r.vlan >= 0 ? r.vlan : null,
       tunnel: this.#tunnel.get(f) ?? null,
       ifIndex: r.ifIndex >= 0 ? r.ifIndex : null,
-      communityId: communityId(r.orig, r.resp, r.proto, r.origP, r.respP),
+      communityId: withCommunityId ? communityId(r.orig, r.resp, r.proto, r.origP, r.respP) : '',
       evidence: src?.kind ?? 'pcap',
       source: src?.name ?? '',
       verdict: null,

@@ -6,7 +6,7 @@ import { detectEvidencePath, isEvidenceFormat } from '../../../evidence/index.js
 import type { Evidence } from '../../../flow/record.js';
 import { ExitCode } from '../../exit-codes.js';
 import { UsageError } from '../../../core/errors.js';
-import { gatherEvidence, unreadableInputs } from '../../gather.js';
+import { gatherEvidence, unreadableInputs, type GatherOptions } from '../../gather.js';
 import { inputFormatOf } from '../../options/input.js';
 import { flowOptionsOf } from '../../options/flow.js';
 import { policyOf } from '../../options/policy.js';
@@ -41,20 +41,34 @@ export async function run(a: AuditArgs): Promise<number> {
   // read (memory: only the readers' open flows and the findings, whatever the log's size).
   const compare = await comparePolicies(policy);
   const auditor = createAuditor(policy, { failOn, compare });
-  const streaming = await onlyFlowRecords(inputs, forced);
+  const twoPass = a['two-pass'] === true;
+  if (twoPass && inputs.includes('-')) throw new UsageError('usage.two_pass_stdin', '--two-pass reads the capture files twice, and stdin can be read only once: give a file');
+  // Flow logs alone carry no names, and --two-pass learns them first: then every flow goes into
+  // the auditor as it finishes (the audit does not depend on the order flows come in).
+  const streaming = twoPass || await onlyFlowRecords(inputs, forced);
   const store = new FlowStore();
-  const bar = progressBar();
-  let evidence: Evidence;
-  try {
-    evidence = await gatherEvidence(inputs, {
-      maxFlows: fo.maxFlows, vlanInKey: fo.vlanInKey, timeouts: fo.timeouts, threads: fo.threads, ...bar.opts,
-      ...(forced !== undefined ? { inputFormat: forced } : {}),
-      onFlow: streaming ? (f) => { auditor.addFlow(f); } : (f) => store.add(f),
-      ...(streaming ? {} : { rowSink: store.rowSink() }),
-    });
-  } finally {
-    bar.stop();
+  const gather = async (list: string[], sinks: Pick<GatherOptions, 'onFlow' | 'rowSink' | 'names'>): Promise<Evidence> => {
+    const bar = progressBar();
+    try {
+      return await gatherEvidence(list, {
+        maxFlows: fo.maxFlows, vlanInKey: fo.vlanInKey, timeouts: fo.timeouts, threads: fo.threads, ...bar.opts,
+        ...(forced !== undefined ? { inputFormat: forced } : {}), ...sinks,
+      });
+    } finally {
+      bar.stop();
+    }
+  };
+  if (twoPass) {
+    // pass 1: the capture files' DNS answers and TLS SNI only (every flow is dropped as it finishes)
+    const captures: string[] = [];
+    for (const i of inputs) if (forced === undefined ? !(await isFlowRecordInput(i)) : !isEvidenceFormat(forced)) captures.push(i);
+    const first = await gather(captures, { onFlow: () => undefined, rowSink: () => true });
+    for (const n of first.names) auditor.addName(n);
   }
+  const evidence = await gather(inputs, streaming
+    // (the audit does not use Community IDs: flows taken from the flow table skip computing them)
+    ? { onFlow: (f) => { auditor.addFlow(f); }, rowSink: (t, f) => { auditor.addFlow(t.toRecord(f, false)); return true; }, ...(twoPass ? { names: false } : {}) }
+    : { onFlow: (f) => store.add(f), rowSink: store.rowSink() });
   for (const i of evidence.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
   for (const i of evidence.inputs) {
     if (i.end.clean) continue;
@@ -90,13 +104,16 @@ async function comparePolicies(policy: CompiledPolicy): Promise<CompiledPolicy[]
 /** True when every input is a flow-record file or folder (no packets: no names to wait for). */
 async function onlyFlowRecords(inputs: string[], forced: string | undefined): Promise<boolean> {
   if (forced !== undefined) return isEvidenceFormat(forced);
-  for (const i of inputs) {
-    if (i === '-') return false;
-    try {
-      if ((await detectEvidencePath(i)) === null) return false;
-    } catch {
-      return false; // unreadable: gatherEvidence reports it
-    }
-  }
+  for (const i of inputs) if (!(await isFlowRecordInput(i))) return false;
   return inputs.length > 0;
+}
+
+/** A flow-record file or folder (flow logs, Zeek, Suricata), not a capture (unreadable: false; gatherEvidence reports it). */
+async function isFlowRecordInput(input: string): Promise<boolean> {
+  if (input === '-') return false;
+  try {
+    return (await detectEvidencePath(input)) !== null;
+  } catch {
+    return false;
+  }
 }
