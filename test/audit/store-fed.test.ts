@@ -1,6 +1,6 @@
 /**
- * The audit command's path: flows kept as FlowStore rows, audited in time order with the store's
- * address ids as keys (roles and peers remembered by number), must give exactly the report of the
+ * The audit command's path: flows kept as FlowStore rows, audited in the order they finished with
+ * the store's address ids as keys (roles and peers remembered by number), must give exactly the report of the
  * plain path (audit over gatherEvidence's records). Checked on the demo sample, on the pilot
  * captures and on a generated capture with thousands of flows folded into few findings.
  */
@@ -35,11 +35,8 @@ async function both(file: string, inventory: string): Promise<[AuditReport, Audi
   for (const i of ev.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
   const auditor = createAuditor(await policy(inventory));
   for (const n of ev.names) auditor.addName(n);
-  const order = store.order();
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k]!;
-    auditor.addFlow(store.get(i, false), store.origAddrId(i), store.respAddrId(i));
-  }
+  // as the audit command does: in the order the flows finished, keyed by address id
+  for (let i = 0; i < store.size; i++) auditor.addFlow(store.get(i, false), store.origAddrId(i), store.respAddrId(i));
   return [auditor.finish(ev), plain];
 }
 
