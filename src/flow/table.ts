@@ -118,6 +118,7 @@ export class FlowTable {
   #sink: FlowSink;
   #rowSink: FlowRowSink | null = null;
   readonly #row = new FlowRow();
+  readonly #respScratch = new Uint32Array(4);
   #sources: FlowSource[] = [];
   #icmpErr = new Map<number, IcmpErrorEvidence[]>();
   #tunnel = new Map<number, { kind: string; outerSrc: string; outerDst: string }>();
@@ -554,7 +555,9 @@ export class FlowTable {
   /** Responder address of flow f as text (for SNI observations). */
   respAddr(f: number): string {
     const o = f * U + ((this.#u[f * U + U_STATE]! & B_ORIG_IS_B) !== 0 ? 0 : 4);
-    return formatAddr(this.#u, o);
+    const w = this.#respScratch, u = this.#u;
+    w[0] = u[o]!; w[1] = u[o + 1]!; w[2] = u[o + 2]!; w[3] = u[o + 3]!;
+    return this.#addr(w);
   }
 
   /** Finish every flow idle past its timeout at packet time (nowSec, nowNsec). Returns how many. */
