@@ -35,16 +35,15 @@ export async function run(a: AuditArgs): Promise<number> {
   for (const w of policy.warnings) process.stderr.write(`flowaudit: warning: ${w}\n`);
   const fo = flowOptionsOf(a);
   const forced = inputFormatOf(a);
-  // Finished flows are kept compactly (typed columns, ~100 B per flow) rather than as objects, and
-  // audited once every DNS/SNI name is known (names can give addresses their roles).
-  // Flow logs alone carry no DNS/SNI names, so their flows go straight into the auditor as they are
-  // read (memory: only the readers' open flows and the findings, whatever the log's size).
+  // A flow can be audited only once every DNS/SNI name is known (names give addresses roles), and
+  // the report does not depend on the order flows come in. So by default finished flows are kept
+  // compactly (FlowStore rows, ~100 B per flow) and audited at the end. Flow logs alone carry no
+  // names, and --two-pass learns them in a first read: then each flow goes into the auditor as it
+  // finishes, and memory holds only the open flows and the findings, whatever the input's size.
   const compare = await comparePolicies(policy);
   const auditor = createAuditor(policy, { failOn, compare });
   const twoPass = a['two-pass'] === true;
   if (twoPass && inputs.includes('-')) throw new UsageError('usage.two_pass_stdin', '--two-pass reads the capture files twice, and stdin can be read only once: give a file');
-  // Flow logs alone carry no names, and --two-pass learns them first: then every flow goes into
-  // the auditor as it finishes (the audit does not depend on the order flows come in).
   const streaming = twoPass || await onlyFlowRecords(inputs, forced);
   const store = new FlowStore();
   const gather = async (list: string[], sinks: Pick<GatherOptions, 'onFlow' | 'rowSink' | 'names'>): Promise<Evidence> => {
@@ -79,9 +78,8 @@ export async function run(a: AuditArgs): Promise<number> {
   // Nothing could be read at all: no report (it would say PASS about no evidence); stderr said why.
   if (evidence.inputs.length > 0 && unreadableInputs(evidence).length === evidence.inputs.length) return ExitCode.Error;
   for (const n of evidence.names) auditor.addName(n);
-  // In the order they finished: the report does not depend on the order (no sort needed). The audit
-  // does not use Community IDs (rows kept from the flow table skip computing them), and the store's
-  // address ids let it remember each address's roles by number.
+  // in the order they finished (no sort); the store's address ids let the auditor remember each
+  // address's roles and peers by number
   for (let i = 0; i < store.size; i++) auditor.addFlow(store.get(i, false), store.origAddrId(i), store.respAddrId(i));
   const report = auditor.finish(evidence);
   return writeAuditReport(report, a);
