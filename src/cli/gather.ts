@@ -10,6 +10,7 @@
  */
 import { open, stat } from 'node:fs/promises';
 import { gunzipHead } from '../capture/source.js';
+import { FlowauditError } from '../core/errors.js';
 import type { Evidence, EvidenceKind, FlowRecord, InputSummary } from '../flow/record.js';
 import { compareFlows } from '../flow/order.js';
 
@@ -218,7 +219,10 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
         ...(opts.between !== undefined ? { between: opts.between } : {}),
       }, (rec) => engine.packet(rec));
     } catch (e) {
-      // an input vanished between planning and reading: read the others one by one
+      // Only an input that vanished between planning and reading (an open error) is worked around,
+      // by reading the others one by one; anything else (a consumer's failure reported through
+      // `between`, say, such as a full disk under `flows --unsorted`) stops the run.
+      if (!(e instanceof FlowauditError) || !e.code.startsWith('capture.open.')) throw e;
       infos = [];
       for (let j = 0; j < names.length; j++) {
         try {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FlowStreamWriter } from '../../src/report/flows/writer.js';
+import { gatherEvidence } from '../../src/cli/gather.js';
 import type { Output } from '../../src/report/output.js';
 import type { FlowRecord } from '../../src/flow/record.js';
 import { generateBench } from '../../bench/gen/index.js';
@@ -83,6 +84,19 @@ test('FlowStreamWriter: asks the reader to wait while blocks are queued, writes 
   const ls = lines(text);
   assert.is(ls.length, 200_000);
   assert.is(JSON.parse(ls[12345]!).orig_p, 12345);
+});
+
+test('a consumer failing through `between` stops the read with its error (no retry, nothing read after it)', async () => {
+  let calls = 0, packetsAfter = 0, failed = false;
+  const err = await gatherEvidence([sample], {
+    chunkSize: 4096,
+    onFlow: () => { if (failed) packetsAfter++; },
+    between: () => { calls++; if (calls === 3) { failed = true; return Promise.reject(new Error('disk full')); } return undefined; },
+  }).then(() => null, (e: Error) => e);
+  assert.ok(err !== null, 'gatherEvidence rejected');
+  assert.is(err!.message, 'disk full');
+  assert.is(calls, 3, 'asked before each chunk after the first, and not again after the failure');
+  assert.is(packetsAfter, 0);
 });
 
 test.run();
