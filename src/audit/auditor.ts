@@ -101,6 +101,9 @@ interface Agg {
   reasonStale: boolean;
 }
 
+/** Dynamic-RPC linking state of one host pair (see createAuditor). */
+interface RpcPair { hasEpm: boolean; eSec: number; eNsec: number; linked: number; pending: number[] }
+
 /** What a new aggregate is made from (the rest starts empty and is filled by account()). */
 type AggInit = Pick<Agg, 'kind' | 'rule' | 'origH' | 'respH' | 'proto' | 'respP' | 'origMask' | 'respMask' | 'reason'>;
 
@@ -135,8 +138,16 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
   // matchFlow's answer besides the rule ids
   let mReversed = false, mViaProxy = false;
   // Dynamic RPC linking: endpoint-mapper exchanges and dynamic flows by host pair.
-  const epm = new Map<string, [number, number]>(); // earliest answered 135 exchange per host pair
-  const dyn = new Map<string, Array<[number, number]>>();
+  // Per host pair: the earliest answered 135 exchange so far, the dynamic-RPC flows at or after it
+  // (linked: they stay linked, since the earliest exchange can only move earlier) and the times of
+  // those before it or with none yet (pending, re-checked when an earlier exchange comes). Exact in
+  // any flow order; memory holds only the pending flows, not one entry per dynamic-RPC flow.
+  const rpcPairs = new Map<string, RpcPair>();
+  const rpcPair = (k: string): RpcPair => {
+    let p = rpcPairs.get(k);
+    if (p === undefined) { p = { hasEpm: false, eSec: 0, eNsec: 0, linked: 0, pending: [] }; rpcPairs.set(k, p); }
+    return p;
+  };
   const roles = (m: number) => policy.roleList(m);
   // roles by address key (addFlow's origKey/respKey); -1 = not looked up yet; reset when names change them
   let keyRoles = new Float64Array(0);
@@ -415,9 +426,17 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       const oKey = reversed ? respKey : origKey;
 
       if (f.proto === 6 && port === 135 && outcome === 'answered') {
-        const k = `${oH}|${rH}`;
-        const e = epm.get(k);
-        if (e === undefined || tsCompare(f.firstSec, f.firstNsec, e[0], e[1]) < 0) epm.set(k, [f.firstSec, f.firstNsec]);
+        const p = rpcPair(`${oH}|${rH}`);
+        if (!p.hasEpm || tsCompare(f.firstSec, f.firstNsec, p.eSec, p.eNsec) < 0) {
+          p.hasEpm = true; p.eSec = f.firstSec; p.eNsec = f.firstNsec;
+          // pending flows at or after the new earliest exchange are linked now
+          const keep: number[] = [];
+          for (let j = 0; j < p.pending.length; j += 2) {
+            if (tsCompare(p.eSec, p.eNsec, p.pending[j]!, p.pending[j + 1]!) <= 0) p.linked++;
+            else keep.push(p.pending[j]!, p.pending[j + 1]!);
+          }
+          p.pending = keep;
+        }
       }
 
       if (ids.length > 0) {
@@ -453,10 +472,9 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
           if (outcome === 'answered') stats[i]!.seen++; else stats[i]!.blocked++;
           if (viaProxy) stats[i]!.viaProxy++;
           if (rules[i]!.rpcDynamic) {
-            const k = `${oH}|${rH}`;
-            const l = dyn.get(k) ?? [];
-            l.push([f.firstSec, f.firstNsec]);
-            dyn.set(k, l);
+            const p = rpcPair(`${oH}|${rH}`);
+            if (p.hasEpm && tsCompare(p.eSec, p.eNsec, f.firstSec, f.firstNsec) <= 0) p.linked++;
+            else p.pending.push(f.firstSec, f.firstNsec);
           }
         }
         if (outcome !== 'answered') {
@@ -523,12 +541,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       // RPC endpoint-mapper links.
       const rpcNotes = new Map<number, string>();
       let linked = 0, unlinked = 0;
-      for (const [k, list] of dyn) {
-        const e = epm.get(k);
-        for (const t of list) {
-          if (e !== undefined && tsCompare(e[0], e[1], t[0], t[1]) <= 0) linked++; else unlinked++;
-        }
-      }
+      for (const p of rpcPairs.values()) { linked += p.linked; unlinked += p.pending.length / 2; }
       rules.forEach((r, i) => {
         if (r.rpcDynamic && linked + unlinked > 0) {
           rpcNotes.set(i, `${linked} of ${linked + unlinked} dynamic RPC flows followed an endpoint-mapper (135) exchange between the same hosts${unlinked ? `; ${unlinked} had none in the capture (it may predate it)` : ''}`);

@@ -242,6 +242,23 @@ test('dynamic RPC flows are linked to the endpoint-mapper exchange before them',
   assert.match(byKind(r, 'blocked')[0]!.evidence.notes.join(), /endpoint-mapper/);
 });
 
+test('dynamic RPC linking is the same in every flow order (an earlier endpoint-mapper exchange links flows seen before it)', async () => {
+  const pol = await policyFor(BASIC_INVENTORY, 'hybrid-identity', ['phs']);
+  const flows = [
+    flow({ o: AADC, r: DC, p: 49153, t: 10 }), flow({ o: AADC, r: DC, p: 135, t: 20 }), flow({ o: AADC, r: DC, p: 49160, t: 30 }),
+    flow({ o: AADC, r: DC, p: 49161, t: 3 }), flow({ o: AADC, r: DC, p: 135, t: 5 }),
+  ];
+  const notes = new Set<string>();
+  // every order of the five flows (120), fed to one incremental auditor each
+  const perms = (a: number[]): number[][] => (a.length <= 1 ? [a] : a.flatMap((x, i) => perms([...a.slice(0, i), ...a.slice(i + 1)]).map((p) => [x, ...p])));
+  for (const order of perms([0, 1, 2, 3, 4])) {
+    const au = createAuditor(pol);
+    for (const i of order) au.addFlow(flows[i]!);
+    notes.add(cov(au.finish(evidence([])), 'T1-RPC').reason);
+  }
+  assert.equal([...notes], ['2 of 3 dynamic RPC flows followed an endpoint-mapper (135) exchange between the same hosts; 1 had none in the capture (it may predate it)']);
+});
+
 test('a flow whose originator was guessed is matched the other way round when only that fits', async () => {
   const pol = await policyFor(BASIC_INVENTORY);
   const r = audit(evidence([flow({ o: DC, op: 389, r: AADC, p: 50123, inferred: true })]), pol);
