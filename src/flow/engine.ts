@@ -296,12 +296,14 @@ export class FlowEngine {
     return this.#withSink(onFlow, () => this.table.flush());
   }
 
+  /** Run fn with every finished flow going to onFlow as a record (a row sink, if set, is bypassed meanwhile). */
   #withSink(onFlow: FlowSink | undefined, fn: () => number): number {
     if (onFlow === undefined) return fn();
     const t = this.table;
-    const prev = t.sink;
+    const prev = t.sink, prevRows = t.rowSink;
     t.setSink(onFlow);
-    try { return fn(); } finally { t.setSink(prev); }
+    t.setRowSink(null);
+    try { return fn(); } finally { t.setSink(prev); t.setRowSink(prevRows); }
   }
 
   get evictions(): number {

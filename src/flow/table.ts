@@ -168,6 +168,10 @@ export class FlowTable {
     this.#rowSink = rowSink;
   }
 
+  get rowSink(): FlowRowSink | null {
+    return this.#rowSink;
+  }
+
   /** The name and kind registered for an input (setSource). */
   sourceOf(fileIndex: number): FlowSource | undefined {
     return this.#sources[fileIndex];

@@ -75,6 +75,23 @@ test('rows taken straight from the flow table (rowSink) give the same records as
   assert.ok(rows > 500, `${rows} rows`);
 });
 
+test('FlowEngine.flush(onFlow) hands every flow to onFlow as a record, even with a row sink set', async () => {
+  const { FlowEngine } = await import('../../src/flow/engine.js');
+  const { readCaptures } = await import('../../src/capture/read.js');
+  const sample = fileURLToPath(new URL('../../fixtures/demo/sample.pcapng', import.meta.url));
+  const rows: number[] = [], records: FlowRecord[] = [];
+  const eng = new FlowEngine({ onFlow: () => { throw new Error('the default sink is not used'); } });
+  eng.addSource(0, sample, 'pcapng');
+  eng.table.setRowSink((_t, f) => { rows.push(f); return true; });
+  await readCaptures([sample], {}, (r) => eng.packet(r));
+  const before = rows.length;
+  const n = eng.flush((f) => records.push(f));
+  assert.is(records.length, n);
+  assert.ok(n > 10, `${n} flows flushed`);
+  assert.is(rows.length, before, 'no row taken during flush(onFlow)');
+  assert.ok(eng.table.rowSink !== null, 'the row sink is back afterwards');
+});
+
 test('all corpus captures in one run (many ties, several sources), and flow-log fixtures', async () => {
   if (!existsSync(corpus + 'public')) { console.log('skip: ../shared/corpus not available'); return; }
   const files = readdirSync(corpus + 'public').filter((n) => /\.(pcap|pcapng)$/.test(n)).map((n) => corpus + 'public/' + n);
