@@ -210,6 +210,7 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
     try {
       const par = (opts.threads ?? 1) > 1 ? await (await import('../flow/parallel/gather-parallel.js')).readCapturesParallel(names, engine, {
         threads: opts.threads!, names: opts.names !== false,
+        ...(opts.between !== undefined ? { between: opts.between } : {}),
         ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
         ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
       }) : null;

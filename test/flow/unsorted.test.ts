@@ -99,4 +99,21 @@ test('a consumer failing through `between` stops the read with its error (no ret
   assert.is(packetsAfter, 0);
 });
 
+test('with --threads 2 too, a failing consumer stops the read with its error', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fa-between-'));
+  try {
+    const gen = path.join(dir, 'g.pcap');
+    generateBench({ out: gen, format: 'pcap', options: { seed: 4 }, limits: { packets: 30_000 } });
+    let calls = 0;
+    const err = await gatherEvidence([gen], {
+      threads: 2,
+      between: () => (++calls === 2 ? Promise.reject(new Error('disk full')) : undefined),
+    }).then(() => null, (e: Error) => e);
+    assert.is(err?.message, 'disk full');
+    assert.is(calls, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();

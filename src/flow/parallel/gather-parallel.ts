@@ -45,6 +45,8 @@ export interface ParallelOptions {
   /** Collect DNS/SNI names (default true). Must match the engine's nameParsers. */
   names?: boolean;
   onProgress?: (bytesRead: number, totalBytes: number | null) => void;
+  /** Back-pressure for a streaming consumer: awaited (when it returns a promise) before each next batch of packets. */
+  between?: () => Promise<void> | undefined;
   /** Filled in when given (tests, benchmarks): ranges planned, ranges re-read from the file start, workers. */
   stats?: ParallelStats;
 }
@@ -235,6 +237,8 @@ class ParallelRun {
         if (s.pos < b.n) return true;
         this.#recycle(b);
         s.batch = null;
+        const wait = this.#opts.between?.();
+        if (wait !== undefined) await wait;
       }
       const js = s.jobs[s.cur];
       if (js === undefined) return false;
