@@ -280,6 +280,7 @@ async function main(): Promise<void> {
   let gc: Record<string, unknown> | null = null;
   const fa = progs.find((p) => p.name === 'flowaudit-flows');
   const nodeFloor = progs.find((p) => p.name === 'node-floor');
+  const faAudit = progs.find((p) => p.name === 'flowaudit-audit');
   if (a['gc-check'] && !a['no-gc-check'] && fa !== undefined && !skipped.has(fa.name)) {
     // --trace-gc-nvp prints one line per GC with `gc=s|mc|ms` and `allocated=` (bytes allocated since the previous GC).
     const count = (cmd: string[]) => {
@@ -301,11 +302,13 @@ async function main(): Promise<void> {
       if (m !== null) pk = Number(m[1]);
     }
     const f = count(fa.cmd);
+    const au = faAudit !== undefined && !skipped.has(faAudit.name) ? count(faAudit.cmd) : null;
     const n = nodeFloor !== undefined ? count(nodeFloor.cmd) : null;
     const perPkt = (x: { allocatedMB: number }) => (pk ? +((x.allocatedMB * 1e6) / pk).toFixed(0) : null);
     gc = {
       packets: pk, flows: cap.stats.uniqueTcpUdpFlows ?? null,
       flowaudit: { ...f, allocatedBytesPerPacket: perPkt(f) },
+      flowauditAudit: au === null ? null : { ...au, allocatedBytesPerPacket: perPkt(au) },
       nodeFloor: n === null ? null : { ...n, allocatedBytesPerPacket: perPkt(n) },
     };
     log(`gc: flowaudit ${f.scavenges} scavenges, ${f.markCompacts} full GCs, ${f.allocatedMB} MB allocated (${perPkt(f)} B/packet)${n ? `; node-floor ${n.scavenges}/${n.markCompacts}, ${n.allocatedMB} MB (${perPkt(n)} B/packet)` : ''}`);
@@ -355,10 +358,12 @@ async function main(): Promise<void> {
     for (const [n, why] of skipped) md.push(`- ${n}: ${why}`);
   }
   if (gc !== null) {
-    const g = gc as { flowaudit: { scavenges: number; markCompacts: number; allocatedMB: number; allocatedBytesPerPacket: number | null }; nodeFloor: { scavenges: number; markCompacts: number; allocatedMB: number; allocatedBytesPerPacket: number | null } | null };
+    type GcRow = { scavenges: number; markCompacts: number; allocatedMB: number; allocatedBytesPerPacket: number | null };
+    const g = gc as { flowaudit: GcRow; flowauditAudit: GcRow | null; nodeFloor: GcRow | null };
     md.push('', 'GC check (`node --trace-gc-nvp`, one extra run each; allocated = sum of bytes allocated between GCs):', '');
     md.push('| program | scavenges | full GCs | allocated MB | allocated B/packet |', '|---|---|---|---|---|');
     md.push(`| flowaudit-flows | ${g.flowaudit.scavenges} | ${g.flowaudit.markCompacts} | ${g.flowaudit.allocatedMB} | ${g.flowaudit.allocatedBytesPerPacket} |`);
+    if (g.flowauditAudit !== null) md.push(`| flowaudit-audit | ${g.flowauditAudit.scavenges} | ${g.flowauditAudit.markCompacts} | ${g.flowauditAudit.allocatedMB} | ${g.flowauditAudit.allocatedBytesPerPacket} |`);
     if (g.nodeFloor !== null) md.push(`| node-floor | ${g.nodeFloor.scavenges} | ${g.nodeFloor.markCompacts} | ${g.nodeFloor.allocatedMB} | ${g.nodeFloor.allocatedBytesPerPacket} |`);
   }
   const text = md.join('\n');
