@@ -149,18 +149,22 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     return p;
   };
   const roles = (m: number) => policy.roleList(m);
-  // roles by address key (addFlow's origKey/respKey); -1 = not looked up yet; reset when names change them
-  let keyRoles = new Float64Array(0);
+  // roles by address key (addFlow's origKey/respKey), with a flag per key for "looked up"; reset when
+  // names change roles. Integer arrays: a mask read back is a small integer, not a boxed double.
+  let keyRoles = new Uint32Array(0);
+  let keyKnown = new Uint8Array(0);
   let keyVersion = policy.rolesVersion;
   const rolesByKey = (key: number, addr: string): number => {
-    if (keyVersion !== policy.rolesVersion) { keyRoles.fill(-1); keyVersion = policy.rolesVersion; }
-    if (key >= keyRoles.length) {
-      const next = new Float64Array(Math.max(1024, key * 2)).fill(-1);
-      next.set(keyRoles);
-      keyRoles = next;
+    if (keyVersion !== policy.rolesVersion) { keyKnown.fill(0); keyVersion = policy.rolesVersion; }
+    if (key >= keyKnown.length) {
+      const n = Math.max(1024, key * 2);
+      const roles2 = new Uint32Array(n), known2 = new Uint8Array(n);
+      roles2.set(keyRoles); known2.set(keyKnown);
+      keyRoles = roles2; keyKnown = known2;
     }
-    let m = keyRoles[key]!;
-    if (m < 0) { m = policy.rolesOf(addr); keyRoles[key] = m; }
+    if (keyKnown[key] === 1) return keyRoles[key]!;
+    const m = policy.rolesOf(addr);
+    keyRoles[key] = m; keyKnown[key] = 1;
     return m;
   };
   const rolesText = (m: number) => (m === 0 ? 'an address in no role' : roles(m).join('+'));
