@@ -447,29 +447,24 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         const protoName = PROTO_NAME[f.proto] as 'tcp' | 'udp';
         const real = ids.filter((i) => !rules[i]!.docOnly.includes(protoName));
         const primary = (list: number[]) => list.slice().sort((x, y) => LEVEL_RANK[rules[x]!.level] - LEVEL_RANK[rules[y]!.level] || x - y)[0]!;
-        const note = (a: Agg) => {
-          if (reversed) a.notes.add('originator guessed by the flow stage (no TCP handshake seen); matched with the sides swapped');
-          if (viaProxy) a.notes.add(`through the outbound proxy ${rH} (the destination behind the proxy is not visible)`);
-        };
-        if (real.length === 0) {
-          const r = primary(ids);
-          for (const i of ids) stats[i]!.docOnly++;
-          const agg = touch(aggKey('doc-only', r, `roles:${oM}`, rH, f.proto, port), () => ({ kind: 'doc-only', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
-          note(agg);
+        // Fold the flow into the finding of this kind for rule r, per originator roles, responder and port.
+        const fold = (kind: 'doc-only' | 'legacy' | 'blocked', r: number): void => {
+          const agg = touch(aggKey(kind, r, `roles:${oM}`, rH, f.proto, port), () => ({ kind, rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
+          if (reversed) agg.notes.add('originator guessed by the flow stage (no TCP handshake seen); matched with the sides swapped');
+          if (viaProxy) agg.notes.add(`through the outbound proxy ${rH} (the destination behind the proxy is not visible)`);
           represent(agg, f, oH, rH, port);
           addPeer(agg, oH, oKey);
           if (aggCreated) created.push(snapshot(agg));
+        };
+        if (real.length === 0) {
+          for (const i of ids) stats[i]!.docOnly++;
+          fold('doc-only', primary(ids));
           return created;
         }
         const nonLegacy = real.filter((i) => rules[i]!.level !== 'legacy');
         if (nonLegacy.length === 0) {
-          const r = primary(real);
           for (const i of real) { stats[i]!.legacy++; if (outcome === 'answered') stats[i]!.seen++; else stats[i]!.blocked++; }
-          const agg = touch(aggKey('legacy', r, `roles:${oM}`, rH, f.proto, port), () => ({ kind: 'legacy', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
-          note(agg);
-          represent(agg, f, oH, rH, port);
-          addPeer(agg, oH, oKey);
-          if (aggCreated) created.push(snapshot(agg));
+          fold('legacy', primary(real));
           return created;
         }
         for (const i of nonLegacy) {
@@ -481,14 +476,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
             else p.pending.push(f.firstSec, f.firstNsec);
           }
         }
-        if (outcome !== 'answered') {
-          const r = primary(nonLegacy);
-          const agg = touch(aggKey('blocked', r, `roles:${oM}`, rH, f.proto, port), () => ({ kind: 'blocked', rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
-          note(agg);
-          represent(agg, f, oH, rH, port);
-          addPeer(agg, oH, oKey);
-          if (aggCreated) created.push(snapshot(agg));
-        }
+        if (outcome !== 'answered') fold('blocked', primary(nonLegacy));
         return created;
       }
 
