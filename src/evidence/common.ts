@@ -29,6 +29,31 @@ export interface ReadResult {
 
 export type OnFlow = (f: FlowRecord) => void;
 
+/**
+ * What the line-oriented flow-record readers (Zeek conn.log, Suricata eve.json) share: where flows
+ * and anomalies go, the record counter, the line index anomalies are counted at, the file read.
+ */
+export abstract class LineRecordReader {
+  protected readonly anomalies: Anomalies;
+  protected readonly onFlow: OnFlow;
+  records = 0;
+  protected index = 0;
+  protected source = '';
+
+  constructor(anomalies: Anomalies, onFlow: OnFlow) {
+    this.anomalies = anomalies;
+    this.onFlow = onFlow;
+  }
+
+  /** The line as a JSON object, or null after counting `<prefix>.bad_json_line` at line idx. */
+  protected jsonObject(line: string, idx: number, offset: number, prefix: string): Record<string, unknown> | null {
+    let o: unknown;
+    try { o = JSON.parse(line); } catch { o = null; }
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) { this.anomalies.add(`${prefix}.bad_json_line`, idx, offset); return null; }
+    return o as Record<string, unknown>;
+  }
+}
+
 /** A record with every field at its "the source cannot tell" value. */
 export function blankFlow(evidence: EvidenceKind, source: string): FlowRecord {
   return {

@@ -12,38 +12,25 @@
  * → RSTR, open → S1; no SYN from orig → OTH. UDP: SF when both sides sent, S0 when only the
  * originator did; other protocols (ICMP, …) OTH, as Zeek writes them. History stays '' (Suricata keeps no event order).
  */
-import type { Anomalies } from '../core/anomalies.js';
 import type { ConnState, FlowRecord } from '../flow/record.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, blankFlow, canonAddr, communityId, parseAnyTs, protoNumber, widen } from './common.js';
-import type { EndState, OnFlow } from './common.js';
+import { LineRecordReader, type EndState } from './common.js';
 import { forEachLine } from './input.js';
 import { originatorInferred } from './zeek.js';
 
-export class SuricataEveReader {
-  readonly #anomalies: Anomalies;
-  readonly #onFlow: OnFlow;
-  records = 0;
-  #index = 0;
-  #source = '';
-
-  constructor(anomalies: Anomalies, onFlow: OnFlow) {
-    this.#anomalies = anomalies;
-    this.#onFlow = onFlow;
-  }
+export class SuricataEveReader extends LineRecordReader {
 
   async readFile(file: string): Promise<{ bytes: number; end: EndState }> {
-    this.#source = file;
+    this.source = file;
     return forEachLine(file, (line, offset) => {
       if (line.trim() === '') return;
-      const idx = this.#index++;
-      let o: unknown;
-      try { o = JSON.parse(line); } catch { this.#anomalies.add('evidence.suricata.bad_json_line', idx, offset); return; }
-      if (o === null || typeof o !== 'object' || Array.isArray(o)) { this.#anomalies.add('evidence.suricata.bad_json_line', idx, offset); return; }
-      const ev = o as Record<string, unknown>;
-      if (ev['event_type'] !== 'flow') { this.#anomalies.add('evidence.suricata.skipped_non_flow_event', idx, offset); return; }
+      const idx = this.index++;
+      const ev = this.jsonObject(line, idx, offset, 'evidence.suricata');
+      if (ev === null) return;
+      if (ev['event_type'] !== 'flow') { this.anomalies.add('evidence.suricata.skipped_non_flow_event', idx, offset); return; }
       this.records++;
-      const f = this.#flow(ev, (why) => this.#anomalies.add(`evidence.suricata.${why}`, idx, offset));
-      if (f !== null) this.#onFlow(f);
+      const f = this.#flow(ev, (why) => this.anomalies.add(`evidence.suricata.${why}`, idx, offset));
+      if (f !== null) this.onFlow(f);
     });
   }
 
@@ -57,7 +44,7 @@ export class SuricataEveReader {
     const rp = icmp ? int(ev['icmp_code']) : int(ev['dest_port']);
     const fl = obj(ev['flow']);
     if (fl === null) { bad('missing_flow_object'); return null; }
-    const f = blankFlow('suricata', this.#source);
+    const f = blankFlow('suricata', this.source);
     f.proto = proto; f.origH = oh; f.respH = rh;
     f.origP = op < 0 || op > 65535 ? 0 : op; f.respP = rp < 0 || rp > 65535 ? 0 : rp;
     const start = parseAnyTs(fl['start']) ?? parseAnyTs(ev['timestamp']);

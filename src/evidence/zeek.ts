@@ -9,12 +9,11 @@
  * history letters, and the originator counts as inferred as the flow stage would count it (see
  * originatorInferred).
  */
-import type { Anomalies } from '../core/anomalies.js';
 import type { ConnState, FlowRecord } from '../flow/record.js';
 import {
   blankFlow, canonAddr, communityId, flagsFromHistory, parseAnyTs, protoNumber, splitDecimalSeconds,
 } from './common.js';
-import type { EndState, OnFlow } from './common.js';
+import { LineRecordReader, type EndState } from './common.js';
 import { forEachLine } from './input.js';
 
 const CONN_STATES = new Set(['S0', 'S1', 'SF', 'REJ', 'S2', 'S3', 'RSTO', 'RSTR', 'RSTOS0', 'RSTRH', 'SH', 'SHR', 'OTH']);
@@ -22,20 +21,10 @@ const CONN_STATES = new Set(['S0', 'S1', 'SF', 'REJ', 'S2', 'S3', 'RSTO', 'RSTR'
 /** One conn.log entry with every field as text (TSV) or JSON value, by Zeek field name. */
 type Getter = (name: string) => unknown;
 
-export class ZeekConnReader {
-  readonly #anomalies: Anomalies;
-  readonly #onFlow: OnFlow;
-  records = 0;
-  #index = 0;
-  #source = '';
-
-  constructor(anomalies: Anomalies, onFlow: OnFlow) {
-    this.#anomalies = anomalies;
-    this.#onFlow = onFlow;
-  }
+export class ZeekConnReader extends LineRecordReader {
 
   async readFile(file: string): Promise<{ bytes: number; end: EndState }> {
-    this.#source = file;
+    this.source = file;
     let sep = '\t';
     let unset = '-';
     let empty = '(empty)';
@@ -55,13 +44,13 @@ export class ZeekConnReader {
         return; // #types, #open, #close, #set_separator
       }
       if (line.charCodeAt(0) === 0x7b /* { */) { this.#json(line, offset); return; }
-      const idx = this.#index++;
+      const idx = this.index++;
       this.records++;
-      if (col === null) { this.#anomalies.add('evidence.zeek.line_before_fields', idx, offset); return; }
-      if (path !== 'conn') { this.#anomalies.add('evidence.zeek.not_conn_log', idx, offset); return; }
+      if (col === null) { this.anomalies.add('evidence.zeek.line_before_fields', idx, offset); return; }
+      if (path !== 'conn') { this.anomalies.add('evidence.zeek.not_conn_log', idx, offset); return; }
       const cells = line.split(sep);
       const c = col;
-      if (cells.length !== c.size) { this.#anomalies.add('evidence.zeek.column_count_mismatch', idx, offset); return; }
+      if (cells.length !== c.size) { this.anomalies.add('evidence.zeek.column_count_mismatch', idx, offset); return; }
       const get: Getter = (name) => {
         const i = c.get(name);
         if (i === undefined) return undefined;
@@ -73,13 +62,11 @@ export class ZeekConnReader {
   }
 
   #json(line: string, offset: number): void {
-    const idx = this.#index++;
+    const idx = this.index++;
     this.records++;
-    let o: unknown;
-    try { o = JSON.parse(line); } catch { this.#anomalies.add('evidence.zeek.bad_json_line', idx, offset); return; }
-    if (o === null || typeof o !== 'object' || Array.isArray(o)) { this.#anomalies.add('evidence.zeek.bad_json_line', idx, offset); return; }
-    const rec = o as Record<string, unknown>;
-    if (typeof rec['_path'] === 'string' && rec['_path'] !== 'conn') { this.#anomalies.add('evidence.zeek.not_conn_log', idx, offset); return; }
+    const rec = this.jsonObject(line, idx, offset, 'evidence.zeek');
+    if (rec === null) return;
+    if (typeof rec['_path'] === 'string' && rec['_path'] !== 'conn') { this.anomalies.add('evidence.zeek.not_conn_log', idx, offset); return; }
     const id = rec['id'] !== null && typeof rec['id'] === 'object' ? rec['id'] as Record<string, unknown> : null;
     const get: Getter = (name) => {
       const v = rec[name];
@@ -91,7 +78,7 @@ export class ZeekConnReader {
   }
 
   #entry(get: Getter, idx: number, offset: number): void {
-    const bad = (why: string) => this.#anomalies.add(`evidence.zeek.${why}`, idx, offset);
+    const bad = (why: string) => this.anomalies.add(`evidence.zeek.${why}`, idx, offset);
     const ts = parseAnyTs(get('ts'));
     if (ts === null) { bad('bad_timestamp'); return; }
     const oh = canonAddr(text(get('id.orig_h'))), rh = canonAddr(text(get('id.resp_h')));
@@ -105,7 +92,7 @@ export class ZeekConnReader {
       proto = name === 'icmp' && oh.includes(':') ? 58 : protoNumber(name);
     }
     if (proto < 0 || proto > 255) { bad('unknown_transport'); return; }
-    const f: FlowRecord = blankFlow('zeek', this.#source);
+    const f: FlowRecord = blankFlow('zeek', this.source);
     f.firstSec = ts[0]; f.firstNsec = ts[1];
     const dur = get('duration');
     const d = typeof dur === 'number' ? splitDecimalSeconds(dur.toFixed(9)) : typeof dur === 'string' ? splitDecimalSeconds(dur) : [0, 0] as [number, number];
@@ -129,7 +116,7 @@ export class ZeekConnReader {
     if (vlan >= 0) f.vlan = vlan;
     const cid = get('community_id');
     f.communityId = typeof cid === 'string' && cid !== '' ? cid : communityId(proto, oh, op, rh, rp);
-    this.#onFlow(f);
+    this.onFlow(f);
   }
 }
 
