@@ -2,11 +2,12 @@
 import cliProgress from 'cli-progress';
 import type { GatherOptions } from './gather.js';
 
-export function progressBar(): { opts: Pick<GatherOptions, 'onProgress'>; stop: () => void } {
+/** `label` (e.g. "pass 1/2") is shown before the bar when a run reads its inputs more than once. */
+export function progressBar(label = ''): { opts: Pick<GatherOptions, 'onProgress'>; stop: () => void } {
   if (!process.stderr.isTTY) return { opts: {}, stop: () => {} };
   const bar = new cliProgress.SingleBar({
     stream: process.stderr, hideCursor: true, clearOnComplete: true,
-    format: ' {bar} {percentage}% | {mb}/{totalMb} MiB | eta {eta}s',
+    format: `${label === '' ? '' : ` ${label}`} {bar} {percentage}% | {mb}/{totalMb} MiB | eta {eta}s`,
   }, cliProgress.Presets.shades_classic);
   let started = false;
   return {

@@ -46,8 +46,8 @@ export async function run(a: AuditArgs): Promise<number> {
   if (twoPass && inputs.includes('-')) throw new UsageError('usage.two_pass_stdin', '--two-pass reads the capture files twice, and stdin can be read only once: give a file');
   const streaming = twoPass || await onlyFlowRecords(inputs, forced);
   const store = new FlowStore();
-  const gather = async (list: string[], sinks: Pick<GatherOptions, 'onFlow' | 'rowSink' | 'names'>): Promise<Evidence> => {
-    const bar = progressBar();
+  const gather = async (list: string[], sinks: Pick<GatherOptions, 'onFlow' | 'rowSink' | 'names'>, label = ''): Promise<Evidence> => {
+    const bar = progressBar(label);
     try {
       return await gatherEvidence(list, {
         maxFlows: fo.maxFlows, vlanInKey: fo.vlanInKey, timeouts: fo.timeouts, threads: fo.threads, ...bar.opts,
@@ -61,13 +61,13 @@ export async function run(a: AuditArgs): Promise<number> {
     // pass 1: the capture files' DNS answers and TLS SNI only (every flow is dropped as it finishes)
     const captures: string[] = [];
     for (const i of inputs) if (forced === undefined ? !(await isFlowRecordInput(i)) : !isEvidenceFormat(forced)) captures.push(i);
-    const first = await gather(captures, { onFlow: () => undefined, rowSink: () => true });
+    const first = await gather(captures, { onFlow: () => undefined, rowSink: () => true }, 'pass 1/2 (names)');
     for (const n of first.names) auditor.addName(n);
   }
   const evidence = await gather(inputs, streaming
     // (the audit does not use Community IDs: flows taken from the flow table skip computing them)
     ? { onFlow: (f) => { auditor.addFlow(f); }, rowSink: (t, f) => { auditor.addFlow(t.toRecord(f, false)); return true; }, ...(twoPass ? { names: false } : {}) }
-    : { onFlow: (f) => store.add(f), rowSink: store.rowSink() });
+    : { onFlow: (f) => store.add(f), rowSink: store.rowSink() }, twoPass ? 'pass 2/2 (flows)' : '');
   for (const i of evidence.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
   for (const i of evidence.inputs) {
     if (i.end.clean) continue;
