@@ -26,6 +26,11 @@ export interface AuditOptions {
    * allow what this one does not (e.g. SMB 445 is in entra-connect-2025 but not in the seed).
    */
   compare?: CompiledPolicy[];
+  /**
+   * Whether addFlow returns the findings each flow creates (default true: live audits print them).
+   * A batch audit that only calls finish() passes false and saves building one finding per new one.
+   */
+  newFindings?: boolean;
 }
 
 export interface Auditor {
@@ -35,7 +40,8 @@ export interface Auditor {
    * Audit one finished flow; returns the findings this flow created (not those it only updated).
    * `origKey`/`respKey` (optional): small non-negative integers naming the flow's addresses, the same
    * for the same address text across calls (FlowStore address ids); the auditor then remembers each
-   * address's roles by key instead of looking its text up.
+   * address's roles by key instead of looking its text up. The auditor copies what it keeps of
+   * the record: a caller may refill one object for every flow (FlowStore.getInto).
    */
   addFlow(flow: FlowRecord, origKey?: number, respKey?: number): Finding[];
   /** Close the audit: missing/not-observed, coverage, report. */
@@ -52,7 +58,9 @@ const BIDIRECTIONAL_EVIDENCE = new Set(['pcap', 'pcapng', 'live', 'zeek', 'suric
 /** Pure: did this flow get through? */
 export function flowOutcome(f: FlowRecord): FlowOutcome {
   if (f.verdict === 'denied') return 'denied';
-  for (const e of f.icmpErrors) {
+  const errs = f.icmpErrors;
+  for (let i = 0; i < errs.length; i++) {
+    const e = errs[i]!;
     if ((e.proto === 'icmp' && e.type === 3) || (e.proto === 'icmp6' && e.type === 1)) return 'icmp-unreachable';
   }
   if (f.proto === 6) {
@@ -101,6 +109,57 @@ interface Agg {
   reasonStale: boolean;
 }
 
+/** What addFlow returns when the flow created no finding (shared, frozen). */
+const NO_FINDINGS: Finding[] = Object.freeze([]) as unknown as Finding[];
+
+/** The rules a flow matched, sorted out once per match() answer (see classify). */
+interface Matched {
+  /** Rules that are not doc-only for the flow's protocol, and those of them that are not legacy. */
+  real: readonly number[];
+  nonLegacy: readonly number[];
+  /** The primary (most required, then first) rule of all, of real, of nonLegacy (-1: none). */
+  primaryAll: number; primaryReal: number; primaryNonLegacy: number;
+  /** Whether any nonLegacy rule is a dynamic-RPC rule. */
+  rpcDynamic: boolean;
+}
+
+/**
+ * An aggregate as a class: every instance has one shape whose number fields stay unboxed doubles,
+ * so adding a flow's counts allocates nothing (an object built by spreading `init` boxed each one).
+ */
+class AggState implements Agg {
+  kind: FindingKind; rule: number;
+  origH: string; respH: string; proto: number; respP: number;
+  origMask: number; respMask: number;
+  flows = 0;
+  fSec: number; fNsec: number; lSec: number; lNsec: number;
+  states = new Map<string, number>();
+  icmp = new Map<string, { proto: string; type: number; code: number; from: string; count: number }>();
+  sources = new Set<string>(); inputs = new Set<string>();
+  outcomes: Record<FlowOutcome, number> = { answered: 0, 'no-answer': 0, refused: 0, 'icmp-unreachable': 0, denied: 0 };
+  origPkts = 0; respPkts = 0; origBytes = 0; respBytes = 0;
+  inferred = 0;
+  notes = new Set<string>();
+  peers = new PeerSet();
+  respPeers = new PeerSet();
+  ports = new Set<number>();
+  reason: string;
+  finding: Finding | null = null;
+  lastEvidence = ''; lastSource = ''; lastPeer = ''; lastResp = ''; lastPort = -1;
+  rep: FlowRecord | null;
+  icmpRep: FlowRecord | null = null;
+  reasonStale = false;
+
+  constructor(init: AggInit, f: FlowRecord) {
+    this.kind = init.kind; this.rule = init.rule;
+    this.origH = init.origH; this.respH = init.respH; this.proto = init.proto; this.respP = init.respP;
+    this.origMask = init.origMask; this.respMask = init.respMask;
+    this.reason = init.reason;
+    this.fSec = f.firstSec; this.fNsec = f.firstNsec; this.lSec = f.lastSec; this.lNsec = f.lastNsec;
+    this.rep = { ...f };
+  }
+}
+
 /** Dynamic-RPC linking state of one host pair (see createAuditor). */
 interface RpcPair { hasEpm: boolean; eSec: number; eNsec: number; linked: number; pending: number[] }
 
@@ -132,9 +191,11 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
   const counters = { total: 0, audited: 0, outOfScope: 0, notAudited: 0 };
   let initiatorsSeen = 0;
   // the flows' time span (first and last packet), kept as numbers: no object per flow
-  let wAny = false, wFirstSec = 0, wFirstNsec = 0, wLastSec = 0, wLastNsec = 0;
+  // (in a Float64Array: a double kept in a closure variable would be boxed anew on every change)
+  let wAny = false;
+  const win = new Float64Array(4); // first s, first ns, last s, last ns
   // unexpected aggregates by numbers: originator roles → (responder roles, protocol, port key)
-  const unexpectedIndex = new Map<number, Map<number, Agg>>();
+  const unexpectedIndex = new Map<number, Map<number, Map<number, Agg>>>();
   // matchFlow's answer besides the rule ids
   let mReversed = false, mViaProxy = false;
   // Dynamic RPC linking: endpoint-mapper exchanges and dynamic flows by host pair.
@@ -143,11 +204,51 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
   // those before it or with none yet (pending, re-checked when an earlier exchange comes). Exact in
   // any flow order; memory holds only the pending flows, not one entry per dynamic-RPC flow.
   const rpcPairs = new Map<string, RpcPair>();
-  const rpcPair = (k: string): RpcPair => {
+  // the same pairs by address keys (addFlow's origKey/respKey), in front of the map by text
+  const rpcByKeys = new Map<number, Map<number, RpcPair>>();
+  const rpcPair = (oH: string, rH: string, oKey: number, rKey: number): RpcPair => {
+    const numeric = oKey >= 0 && rKey >= 0 && oKey < 0x40000000 && rKey < 0x40000000;
+    let byResp: Map<number, RpcPair> | undefined;
+    if (numeric) {
+      byResp = rpcByKeys.get(oKey);
+      if (byResp === undefined) { byResp = new Map(); rpcByKeys.set(oKey, byResp); }
+      const hit = byResp.get(rKey);
+      if (hit !== undefined) return hit;
+    }
+    const k = `${oH}|${rH}`;
     let p = rpcPairs.get(k);
     if (p === undefined) { p = { hasEpm: false, eSec: 0, eNsec: 0, linked: 0, pending: [] }; rpcPairs.set(k, p); }
+    byResp?.set(rKey, p);
     return p;
   };
+  const reportNew = opts.newFindings ?? true;
+  // the findings the current addFlow created (NO_FINDINGS until one is)
+  let created: Finding[] = NO_FINDINGS;
+  const noteNew = (a: Agg): void => {
+    if (!reportNew) return;
+    if (created === NO_FINDINGS) created = [];
+    created.push(snapshot(a));
+  };
+  const primaryOf = (list: readonly number[]): number =>
+    list.length === 0 ? -1 : list.slice().sort((x, y) => LEVEL_RANK[rules[x]!.level] - LEVEL_RANK[rules[y]!.level] || x - y)[0]!;
+  // match() answers are shared frozen arrays: each is sorted out once per protocol
+  const matchedBy = [new WeakMap<readonly number[], Matched>(), new WeakMap<readonly number[], Matched>()];
+  const classify = (ids: readonly number[], proto: number): Matched => {
+    const memo = Object.isFrozen(ids) ? matchedBy[proto === 6 ? 0 : 1]! : null;
+    const hit = memo?.get(ids);
+    if (hit !== undefined) return hit;
+    const protoName = PROTO_NAME[proto] as 'tcp' | 'udp';
+    const real = ids.filter((i) => !rules[i]!.docOnly.includes(protoName));
+    const nonLegacy = real.filter((i) => rules[i]!.level !== 'legacy');
+    const m: Matched = {
+      real, nonLegacy, primaryAll: primaryOf(ids), primaryReal: primaryOf(real), primaryNonLegacy: primaryOf(nonLegacy),
+      rpcDynamic: nonLegacy.some((i) => rules[i]!.rpcDynamic),
+    };
+    memo?.set(ids, m);
+    return m;
+  };
+  // unknown-host aggregates by (known address key, direction, protocol, port), in front of aggs by text
+  const unknownByKeys = new Map<number, Agg>();
   const roles = (m: number) => policy.roleList(m);
   // roles by address key (addFlow's origKey/respKey), with a flag per key for "looked up"; reset when
   // names change roles. Integer arrays: a mask read back is a small integer, not a boxed double.
@@ -170,14 +271,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
   const rolesText = (m: number) => (m === 0 ? 'an address in no role' : roles(m).join('+'));
 
   const newAgg = (key: string, init: AggInit, f: FlowRecord): Agg => {
-    const a: Agg = {
-      ...init, flows: 0, fSec: f.firstSec, fNsec: f.firstNsec, lSec: f.lastSec, lNsec: f.lastNsec,
-      states: new Map(), icmp: new Map(), sources: new Set(), inputs: new Set(),
-      outcomes: { answered: 0, 'no-answer': 0, refused: 0, 'icmp-unreachable': 0, denied: 0 },
-      origPkts: 0, respPkts: 0, origBytes: 0, respBytes: 0, inferred: 0, notes: new Set(), peers: new PeerSet(), respPeers: new PeerSet(), ports: new Set(), finding: null,
-      lastEvidence: '', lastSource: '', lastPeer: '', lastResp: '', lastPort: -1,
-      rep: f, icmpRep: null, reasonStale: false,
-    };
+    const a = new AggState(init, f);
     aggs.set(key, a);
     return a;
   };
@@ -185,7 +279,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
   /** Take origH/respH/respP from f (oriented as the caller matched it) when f comes first in compareFlows order. */
   const represent = (a: Agg, f: FlowRecord, oH: string, rH: string, port: number): void => {
     if (f === a.rep || (a.rep !== null && compareFlows(f, a.rep) >= 0)) return;
-    a.rep = f; a.origH = oH; a.respH = rH; a.respP = port;
+    a.rep = { ...f }; a.origH = oH; a.respH = rH; a.respP = port;
     if (a.kind === 'unexpected') a.reasonStale = true;
   };
 
@@ -196,8 +290,9 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     if (tsCompare(f.lastSec, f.lastNsec, a.lSec, a.lNsec) > 0) { a.lSec = f.lastSec; a.lNsec = f.lastNsec; }
     const st = f.connState === '' ? '-' : f.connState;
     a.states.set(st, (a.states.get(st) ?? 0) + 1);
-    if (f.icmpErrors.length > 0 && (a.icmpRep === null || compareFlows(f, a.icmpRep) < 0)) a.icmpRep = f;
-    for (const e of f.icmpErrors) {
+    if (f.icmpErrors.length > 0 && (a.icmpRep === null || compareFlows(f, a.icmpRep) < 0)) a.icmpRep = { ...f };
+    for (let i = 0; i < f.icmpErrors.length; i++) {
+      const e = f.icmpErrors[i]!;
       const k = `${e.proto}/${e.type}/${e.code}/${e.from}`;
       const x = a.icmp.get(k);
       if (x) x.count += e.count;
@@ -217,14 +312,19 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     if (f.directionInferred) a.inferred++;
   };
 
-  /** The aggregate under `key`, made from `init` (called only then) when new; `aggCreated` says which. */
-  let aggCreated = false;
-  const touch = (key: string, init: () => AggInit, f: FlowRecord, outcome: FlowOutcome): Agg => {
-    let a = aggs.get(key);
-    aggCreated = a === undefined;
-    if (a === undefined) a = newAgg(key, init(), f);
-    account(a, f, outcome);
-    return a;
+  /** Fold a matched flow into the finding of this kind for rule r, per originator roles, responder and port. */
+  const fold = (kind: 'doc-only' | 'legacy' | 'blocked', r: number, f: FlowRecord, outcome: FlowOutcome, oH: string, rH: string,
+    oM: number, rM: number, port: number, oKey: number, reversed: boolean, viaProxy: boolean): void => {
+    const key = aggKey(kind, r, `roles:${oM}`, rH, f.proto, port);
+    let agg = aggs.get(key);
+    const isNew = agg === undefined;
+    if (agg === undefined) agg = newAgg(key, { kind, rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }, f);
+    account(agg, f, outcome);
+    if (reversed) agg.notes.add('originator guessed by the flow stage (no TCP handshake seen); matched with the sides swapped');
+    if (viaProxy) agg.notes.add(`through the outbound proxy ${rH} (the destination behind the proxy is not visible)`);
+    represent(agg, f, oH, rH, port);
+    addPeer(agg, oH, oKey);
+    if (isNew) noteNew(agg);
   };
 
   const addPeer = (a: Agg, h: string, key: number): void => {
@@ -411,18 +511,18 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
 
     addFlow(f, origKey = -1, respKey = -1) {
       counters.total++;
-      if (!wAny || tsCompare(f.firstSec, f.firstNsec, wFirstSec, wFirstNsec) < 0) { wFirstSec = f.firstSec; wFirstNsec = f.firstNsec; }
-      if (!wAny || tsCompare(f.lastSec, f.lastNsec, wLastSec, wLastNsec) > 0) { wLastSec = f.lastSec; wLastNsec = f.lastNsec; }
+      if (!wAny || tsCompare(f.firstSec, f.firstNsec, win[0]!, win[1]!) < 0) { win[0] = f.firstSec; win[1] = f.firstNsec; }
+      if (!wAny || tsCompare(f.lastSec, f.lastNsec, win[2]!, win[3]!) > 0) { win[2] = f.lastSec; win[3] = f.lastNsec; }
       wAny = true;
-      if (f.proto !== 6 && f.proto !== 17) { counters.notAudited++; return []; }
+      if (f.proto !== 6 && f.proto !== 17) { counters.notAudited++; return NO_FINDINGS; }
       const om = origKey >= 0 ? rolesByKey(origKey, f.origH) : policy.rolesOf(f.origH);
       const rm = respKey >= 0 ? rolesByKey(respKey, f.respH) : policy.rolesOf(f.respH);
-      if (om === 0 && rm === 0) { counters.outOfScope++; return []; }
+      if (om === 0 && rm === 0) { counters.outOfScope++; return NO_FINDINGS; }
       counters.audited++;
       initiatorsSeen = (initiatorsSeen | om) >>> 0;
       if (f.directionInferred) initiatorsSeen = (initiatorsSeen | rm) >>> 0;
       const outcome = flowOutcome(f);
-      const created: Finding[] = [];
+      created = NO_FINDINGS;
       const ids = matchFlow(f, om, rm);
       const reversed = mReversed, viaProxy = mViaProxy;
       const oH = reversed ? f.respH : f.origH, rH = reversed ? f.origH : f.respH;
@@ -430,7 +530,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       const oKey = reversed ? respKey : origKey;
 
       if (f.proto === 6 && port === 135 && outcome === 'answered') {
-        const p = rpcPair(`${oH}|${rH}`);
+        const p = rpcPair(oH, rH, oKey, reversed ? origKey : respKey);
         if (!p.hasEpm || tsCompare(f.firstSec, f.firstNsec, p.eSec, p.eNsec) < 0) {
           p.hasEpm = true; p.eSec = f.firstSec; p.eNsec = f.firstNsec;
           // pending flows at or after the new earliest exchange are linked now
@@ -444,39 +544,32 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       }
 
       if (ids.length > 0) {
-        const protoName = PROTO_NAME[f.proto] as 'tcp' | 'udp';
-        const real = ids.filter((i) => !rules[i]!.docOnly.includes(protoName));
-        const primary = (list: number[]) => list.slice().sort((x, y) => LEVEL_RANK[rules[x]!.level] - LEVEL_RANK[rules[y]!.level] || x - y)[0]!;
-        // Fold the flow into the finding of this kind for rule r, per originator roles, responder and port.
-        const fold = (kind: 'doc-only' | 'legacy' | 'blocked', r: number): void => {
-          const agg = touch(aggKey(kind, r, `roles:${oM}`, rH, f.proto, port), () => ({ kind, rule: r, origH: oH, respH: rH, proto: f.proto, respP: port, origMask: oM, respMask: rM, reason: '' }), f, outcome);
-          if (reversed) agg.notes.add('originator guessed by the flow stage (no TCP handshake seen); matched with the sides swapped');
-          if (viaProxy) agg.notes.add(`through the outbound proxy ${rH} (the destination behind the proxy is not visible)`);
-          represent(agg, f, oH, rH, port);
-          addPeer(agg, oH, oKey);
-          if (aggCreated) created.push(snapshot(agg));
-        };
-        if (real.length === 0) {
-          for (const i of ids) stats[i]!.docOnly++;
-          fold('doc-only', primary(ids));
+        const m = classify(ids, f.proto);
+        if (m.real.length === 0) {
+          for (let j = 0; j < ids.length; j++) stats[ids[j]!]!.docOnly++;
+          fold('doc-only', m.primaryAll, f, outcome, oH, rH, oM, rM, port, oKey, reversed, viaProxy);
           return created;
         }
-        const nonLegacy = real.filter((i) => rules[i]!.level !== 'legacy');
-        if (nonLegacy.length === 0) {
-          for (const i of real) { stats[i]!.legacy++; if (outcome === 'answered') stats[i]!.seen++; else stats[i]!.blocked++; }
-          fold('legacy', primary(real));
+        if (m.nonLegacy.length === 0) {
+          for (let j = 0; j < m.real.length; j++) { const i = m.real[j]!; stats[i]!.legacy++; if (outcome === 'answered') stats[i]!.seen++; else stats[i]!.blocked++; }
+          fold('legacy', m.primaryReal, f, outcome, oH, rH, oM, rM, port, oKey, reversed, viaProxy);
           return created;
         }
-        for (const i of nonLegacy) {
+        for (let j = 0; j < m.nonLegacy.length; j++) {
+          const i = m.nonLegacy[j]!;
           if (outcome === 'answered') stats[i]!.seen++; else stats[i]!.blocked++;
           if (viaProxy) stats[i]!.viaProxy++;
-          if (rules[i]!.rpcDynamic) {
-            const p = rpcPair(`${oH}|${rH}`);
+        }
+        if (m.rpcDynamic) {
+          // one link (or pending entry) per matched dynamic-RPC rule
+          for (let j = 0; j < m.nonLegacy.length; j++) {
+            if (!rules[m.nonLegacy[j]!]!.rpcDynamic) continue;
+            const p = rpcPair(oH, rH, oKey, reversed ? origKey : respKey);
             if (p.hasEpm && tsCompare(p.eSec, p.eNsec, f.firstSec, f.firstNsec) <= 0) p.linked++;
             else p.pending.push(f.firstSec, f.firstNsec);
           }
         }
-        if (outcome !== 'answered') fold('blocked', primary(nonLegacy));
+        if (outcome !== 'answered') fold('blocked', m.primaryNonLegacy, f, outcome, oH, rH, oM, rM, port, oKey, reversed, viaProxy);
         return created;
       }
 
@@ -484,11 +577,24 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         // One side is in no role: summarise by the known host, the direction and the service port.
         const knownIsOrig = om !== 0;
         const peer = knownIsOrig ? f.respH : f.origH;
-        const key = knownIsOrig ? aggKey('unknown-host', -1, f.origH, '>', f.proto, f.respP) : aggKey('unknown-host', -1, '<', f.respH, f.proto, f.respP);
-        const agg = touch(key, () => ({ kind: 'unknown-host', rule: -1, origH: f.origH, respH: f.respH, proto: f.proto, respP: f.respP, origMask: om, respMask: rm, reason: '' }), f, outcome);
+        const kk = knownIsOrig ? origKey : respKey;
+        const numeric = kk >= 0 && kk < 0x4000000;
+        const nk = numeric ? ((kk * 2 + (knownIsOrig ? 1 : 0)) * 2 + (f.proto === 17 ? 1 : 0)) * 65536 + f.respP : -1;
+        let agg = numeric ? unknownByKeys.get(nk) : undefined;
+        let isNew = false;
+        if (agg === undefined) {
+          const key = knownIsOrig ? aggKey('unknown-host', -1, f.origH, '>', f.proto, f.respP) : aggKey('unknown-host', -1, '<', f.respH, f.proto, f.respP);
+          agg = aggs.get(key);
+          if (agg === undefined) {
+            isNew = true;
+            agg = newAgg(key, { kind: 'unknown-host', rule: -1, origH: f.origH, respH: f.respH, proto: f.proto, respP: f.respP, origMask: om, respMask: rm, reason: '' }, f);
+          }
+          if (numeric) unknownByKeys.set(nk, agg);
+        }
+        account(agg, f, outcome);
         represent(agg, f, f.origH, f.respH, f.respP);
         addPeer(agg, peer, knownIsOrig ? respKey : origKey);
-        if (aggCreated) created.push(snapshot(agg));
+        if (isNew) noteNew(agg);
         return created;
       }
 
@@ -498,9 +604,12 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       // as one service: a user subnet sweeping RPC ports on the DCs is one finding, not thousands.
       // Looked up by numbers first (most flows of a busy capture land here); the string key names it.
       const portKey = f.respP >= 49152 ? 49152 : f.respP;
-      const numKey = (rm * 2 + (f.proto === 17 ? 1 : 0)) * 65536 + portKey;
-      let byOrig = unexpectedIndex.get(om);
-      if (byOrig === undefined) { byOrig = new Map(); unexpectedIndex.set(om, byOrig); }
+      // (role masks can pass the small-integer range: one map level per mask, so no key is boxed)
+      const numKey = (f.proto === 17 ? 65536 : 0) + portKey;
+      let byRoles = unexpectedIndex.get(om);
+      if (byRoles === undefined) { byRoles = new Map(); unexpectedIndex.set(om, byRoles); }
+      let byOrig = byRoles.get(rm);
+      if (byOrig === undefined) { byOrig = new Map(); byRoles.set(rm, byOrig); }
       let agg = byOrig.get(numKey);
       const isNew = agg === undefined;
       if (agg === undefined) {
@@ -514,7 +623,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       if (f.respH !== agg.lastResp) { agg.respPeers.add(f.respH, respKey); agg.lastResp = f.respH; }
       if (f.respP !== agg.lastPort) { agg.ports.add(f.respP); agg.lastPort = f.respP; }
       if (f.directionInferred) agg.notes.add('originator guessed by the flow stage (no TCP handshake seen)');
-      if (isNew) created.push(snapshot(agg));
+      if (isNew) noteNew(agg);
       return created;
     },
 
@@ -527,7 +636,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         if (first === null || tsCompare(i.firstSec, i.firstNsec, first[0], first[1]) < 0) first = [i.firstSec, i.firstNsec];
         if (last === null || tsCompare(i.lastSec, i.lastNsec, last[0], last[1]) > 0) last = [i.lastSec, i.lastNsec];
       }
-      if (first === null && wAny) { first = [wFirstSec, wFirstNsec]; last = [wLastSec, wLastNsec]; }
+      if (first === null && wAny) { first = [win[0]!, win[1]!]; last = [win[2]!, win[3]!]; }
       const seconds = first !== null && last !== null ? Math.max(0, tsDiff(last[0], last[1], first[0], first[1])) : 0;
 
       // RPC endpoint-mapper links.

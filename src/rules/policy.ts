@@ -68,7 +68,7 @@ export interface CompiledPolicy {
   /** Names that bound an address to a role, by address (for explanations). */
   namesOf(addr: string): string[];
   roleList(mask: number): string[];
-  /** Rule indices allowing (proto, respPort) for these role masks. */
+  /** Rule indices allowing (proto, respPort) for these role masks (a shared frozen array: do not modify). */
   match(proto: number, respPort: number, origMask: number, respMask: number): number[];
   /** Rule indices for (proto, port) regardless of roles. */
   rulesOnPort(proto: number, port: number): number[];
@@ -157,6 +157,8 @@ export function compilePolicy(profile: Profile, inventory: Inventory, extraFeatu
 
   // Port classes: every port maps to the (deduplicated) list of rules covering it.
   const classRules: number[][] = [[]];
+  /** match() answers by (port class, originator mask, responder mask); frozen arrays. */
+  const matchMemo = new Map<number, Map<number, number[]>>();
   const classIndex = new Map<string, number>([['', 0]]);
   const portClass: [Uint16Array, Uint16Array] = [new Uint16Array(65536), new Uint16Array(65536)];
   (['tcp', 'udp'] as const).forEach((proto, pi) => {
@@ -242,13 +244,27 @@ export function compilePolicy(profile: Profile, inventory: Inventory, extraFeatu
     match(proto, respPort, origMask, respMask) {
       const pi = PROTO_INDEX[proto];
       if (pi === undefined || origMask === 0 || respMask === 0) return NO_RULES;
-      const ids = classRules[portClass[pi as 0 | 1][respPort]!]!;
+      const cls = portClass[pi as 0 | 1][respPort]!;
+      const ids = classRules[cls]!;
+      if (ids.length === 0) return NO_RULES;
+      // the answer depends on (port class, masks) only: remembered (small-integer keys), so a flow allocates nothing
+      const small = cls < 0x400 && origMask < 0x100000 && respMask < 0x40000000;
+      let byResp: Map<number, number[]> | undefined;
+      if (small) {
+        const k1 = cls * 0x100000 + origMask;
+        byResp = matchMemo.get(k1);
+        if (byResp === undefined) { if (matchMemo.size >= 1 << 12) matchMemo.clear(); byResp = new Map(); matchMemo.set(k1, byResp); }
+        const hit = byResp.get(respMask);
+        if (hit !== undefined) return hit;
+      }
       let out: number[] = NO_RULES;
       for (const i of ids) {
         if ((ruleInit[i]! & origMask) === 0 || (ruleResp[i]! & respMask) === 0) continue;
         if (out === NO_RULES) out = [];
         out.push(i);
       }
+      if (out !== NO_RULES) Object.freeze(out);
+      if (byResp !== undefined && byResp.size < 1 << 12) byResp.set(respMask, out);
       return out;
     },
     rulesOnPort(proto, port) {

@@ -367,4 +367,20 @@ test('--fail-on: only the named kinds (and never info findings) fail', async () 
   assert.is(audit(evidence([flow({ o: AADC, r: DC, p: 445 })]), pol, { failOn: [] }).summary.verdict, 'PASS');
 });
 
+test('a caller may refill one record object for every flow: the auditor copies what it keeps (ICMP error quoted from the earliest flow)', async () => {
+  const pol = () => policyFor(BASIC_INVENTORY);
+  const a = flow({ o: '10.0.0.20', r: '10.0.0.10', p: 389, state: 'S0', t: 100, icmp: [{ proto: 'icmp', type: 3, code: 13, from: '10.0.0.1', count: 1 }] });
+  const b = flow({ o: '10.0.0.20', r: '10.0.0.10', p: 389, state: 'S0', t: 200, icmp: [{ proto: 'icmp', type: 3, code: 3, from: '10.0.0.2', count: 1 }] });
+  const c = flow({ o: '10.0.0.20', r: '10.0.0.10', p: 9999, t: 300 });
+  const want = audit(evidence([a, b, c]), await pol());
+  const blocked = want.findings.find((f) => f.kind === 'blocked');
+  assert.ok(blocked !== undefined && blocked.explanation.includes('type 3 code 13 from 10.0.0.1'), blocked?.explanation);
+  for (const order of [[a, b, c], [c, b, a], [b, c, a]]) {
+    const auditor = createAuditor(await pol(), { newFindings: false });
+    const rec = { ...order[0]! };
+    for (const f of order) assert.is(auditor.addFlow(Object.assign(rec, f)).length, 0);
+    assert.equal(auditor.finish(evidence([a, b, c])), want);
+  }
+});
+
 test.run();

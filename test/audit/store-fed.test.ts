@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { gatherEvidence } from '../../src/cli/gather.js';
 import { audit, createAuditor } from '../../src/audit/auditor.js';
 import type { AuditReport } from '../../src/audit/types.js';
-import { FlowStore } from '../../src/report/flows/store.js';
+import { FlowStore, blankRecord } from '../../src/report/flows/store.js';
 import { loadProfile } from '../../src/rules/profile.js';
 import { loadInventory } from '../../src/rules/inventory.js';
 import { compilePolicy, type CompiledPolicy } from '../../src/rules/policy.js';
@@ -33,10 +33,15 @@ async function both(file: string, inventory: string): Promise<[AuditReport, Audi
   const store = new FlowStore();
   const ev = await gatherEvidence([file], { onFlow: (f) => store.add(f), rowSink: store.rowSink() });
   for (const i of ev.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
-  const auditor = createAuditor(await policy(inventory));
+  const auditor = createAuditor(await policy(inventory), { newFindings: false });
   for (const n of ev.names) auditor.addName(n);
-  // as the audit command does: in the order the flows finished, keyed by address id
-  for (let i = 0; i < store.size; i++) auditor.addFlow(store.get(i, false), store.origAddrId(i), store.respAddrId(i));
+  // as the audit command does: in the order the flows finished, keyed by address id, every flow
+  // refilled into ONE record object (the auditor must copy what it keeps)
+  const rec = blankRecord();
+  for (let i = 0; i < store.size; i++) {
+    const made = auditor.addFlow(store.getInto(i, rec, false), store.origAddrId(i), store.respAddrId(i));
+    assert.is(made.length, 0, 'newFindings: false returns no findings');
+  }
   return [auditor.finish(ev), plain];
 }
 

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gatherEvidence, sortFlows } from '../../src/cli/gather.js';
-import { FlowStore } from '../../src/report/flows/store.js';
+import { FlowStore, blankRecord } from '../../src/report/flows/store.js';
 import type { FlowRecord } from '../../src/flow/record.js';
 
 const corpus = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
@@ -29,6 +29,12 @@ function roundTrip(flows: FlowRecord[]): void {
   for (const f of flows) store.add(f);
   assert.is(store.size, flows.length);
   for (let i = 0; i < flows.length; i++) assert.equal(store.get(i), flows[i], `record ${i}`);
+  // getInto refills one object with the same record, whatever the previous one was
+  const reused = blankRecord();
+  for (let i = flows.length - 1; i >= 0; i--) {
+    assert.ok(store.getInto(i, reused) === reused);
+    assert.equal({ ...reused }, flows[i], `record ${i} (getInto)`);
+  }
   const want = sortFlows(flows.slice());
   assert.equal([...store.sorted()], want);
 }

@@ -49,4 +49,27 @@ test('the port table is compiled once: every port of every rule maps back to it'
   }
 });
 
+test('match() answers are remembered per (port class, masks): shared frozen arrays, equal to the rule-by-rule answer', async () => {
+  const pol = await policyFor(INV);
+  const roleCount = Object.keys(pol.profile.roles).length;
+  const ports = [0, 53, 88, 135, 389, 443, 445, 636, 3268, 5985, 8080, 10100, 49152, 55000, 65535];
+  let nonEmpty = 0;
+  for (const proto of [6, 17, 1]) {
+    for (const port of ports) {
+      for (let om = 0; om < 1 << Math.min(roleCount, 6); om++) {
+        for (const rm of [0, 1, 2, 4, 8, 16, 32, 3, 63, (1 << roleCount) - 1]) {
+          const want = pol.rules.flatMap((r, i) => (r.protocols.includes(proto === 6 ? 'tcp' : 'udp') && proto !== 1 && om !== 0 && rm !== 0 &&
+            r.ports.some(([a, b]) => port >= a && port <= b) && (pol.ruleInit[i]! & om) !== 0 && (pol.ruleResp[i]! & rm) !== 0 ? [i] : []));
+          const first = pol.match(proto, port, om, rm), again = pol.match(proto, port, om, rm);
+          if (first.join() !== want.join()) assert.unreachable(`${proto}/${port} ${om}→${rm}: ${first} != ${want}`);
+          assert.ok(first === again, 'the same array the second time');
+          assert.ok(Object.isFrozen(first), 'frozen: callers cannot change the remembered answer');
+          if (first.length > 0) nonEmpty++;
+        }
+      }
+    }
+  }
+  assert.ok(nonEmpty > 50, `${nonEmpty} non-empty answers checked`);
+});
+
 test.run();

@@ -49,6 +49,16 @@ function isU32(v: number): boolean {
   return Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 }
 
+/** A record with every field, to be filled (FlowStore.getInto). */
+export function blankRecord(): FlowRecord {
+  return {
+    firstSec: 0, firstNsec: 0, lastSec: 0, lastNsec: 0, proto: 0, origH: '', origP: 0, respH: '', respP: 0,
+    origPkts: 0, respPkts: 0, origIpBytes: 0, respIpBytes: 0, origFlags: 0, respFlags: 0,
+    connState: '', history: '', directionInferred: false, icmpErrors: EMPTY, vlan: null, tunnel: null, ifIndex: null,
+    communityId: '', evidence: 'pcap', source: '', verdict: null,
+  };
+}
+
 export class FlowStore {
   #n = 0;
   #cap = 0;
@@ -202,6 +212,16 @@ export class FlowStore {
   get(i: number, withCommunityId = true): FlowRecord {
     const sp = this.#special.get(i);
     if (sp !== undefined) return sp;
+    return this.getInto(i, blankRecord(), withCommunityId);
+  }
+
+  /**
+   * Fill `out` with record i and return it: a loop over the store can reuse one object (nothing
+   * allocated per flow). A consumer that keeps a record past the next call must copy it.
+   */
+  getInto(i: number, out: FlowRecord, withCommunityId = true): FlowRecord {
+    const sp = this.#special.get(i);
+    if (sp !== undefined) return Object.assign(out, sp);
     const ch = i >>> CHUNK_BITS, row = i & CHUNK_MASK;
     const d = this.#f64s[ch]!, o = row * 6, u = this.#u32s[ch]!, p = row * 12, b = this.#u8s[ch]!, q = row * 4, str = this.#strings;
     const bits = b[q + 3]!;
@@ -210,25 +230,24 @@ export class FlowStore {
       const ov = this.#kindOverride.get(u[p + 11]!);
       if (ov !== undefined && ov.from === u[p + 10]) evidence = ov.to;
     }
-    return {
-      firstSec: d[o]!, firstNsec: u[p]!, lastSec: d[o + 1]!, lastNsec: u[p + 1]!,
-      proto: b[q]!,
-      origH: this.#addrs.text(u[p + 6]!), origP: u[p + 2]!, respH: this.#addrs.text(u[p + 7]!), respP: u[p + 3]!,
-      origPkts: d[o + 2]!, respPkts: d[o + 3]!, origIpBytes: d[o + 4]!, respIpBytes: d[o + 5]!,
-      origFlags: b[q + 1]!, respFlags: b[q + 2]!,
-      connState: str[u[p + 8]!]! as ConnState,
-      history: str[u[p + 9]!]!,
-      directionInferred: (bits & DIR_INFERRED) !== 0,
-      icmpErrors: EMPTY,
-      vlan: (bits & VLAN_NULL) !== 0 ? null : u[p + 4]!,
-      tunnel: null,
-      ifIndex: (bits & IF_NULL) !== 0 ? null : u[p + 5]!,
-      communityId: (bits & CID_LAZY) !== 0 ? (withCommunityId ? this.#cidOf(u[p + 6]!, u[p + 7]!, b[q]!, u[p + 2]!, u[p + 3]!) : '')
-        : (bits & CID_EMPTY) !== 0 ? '' : this.#cidText(ch, row),
-      evidence: evidence as EvidenceKind,
-      source: str[u[p + 11]!]!,
-      verdict: (bits & VERDICT_ALLOWED) !== 0 ? 'allowed' : (bits & VERDICT_DENIED) !== 0 ? 'denied' : null,
-    };
+    out.firstSec = d[o]!; out.firstNsec = u[p]!; out.lastSec = d[o + 1]!; out.lastNsec = u[p + 1]!;
+    out.proto = b[q]!;
+    out.origH = this.#addrs.text(u[p + 6]!); out.origP = u[p + 2]!; out.respH = this.#addrs.text(u[p + 7]!); out.respP = u[p + 3]!;
+    out.origPkts = d[o + 2]!; out.respPkts = d[o + 3]!; out.origIpBytes = d[o + 4]!; out.respIpBytes = d[o + 5]!;
+    out.origFlags = b[q + 1]!; out.respFlags = b[q + 2]!;
+    out.connState = str[u[p + 8]!]! as ConnState;
+    out.history = str[u[p + 9]!]!;
+    out.directionInferred = (bits & DIR_INFERRED) !== 0;
+    out.icmpErrors = EMPTY;
+    out.vlan = (bits & VLAN_NULL) !== 0 ? null : u[p + 4]!;
+    out.tunnel = null;
+    out.ifIndex = (bits & IF_NULL) !== 0 ? null : u[p + 5]!;
+    out.communityId = (bits & CID_LAZY) !== 0 ? (withCommunityId ? this.#cidOf(u[p + 6]!, u[p + 7]!, b[q]!, u[p + 2]!, u[p + 3]!) : '')
+      : (bits & CID_EMPTY) !== 0 ? '' : this.#cidText(ch, row);
+    out.evidence = evidence as EvidenceKind;
+    out.source = str[u[p + 11]!]!;
+    out.verdict = (bits & VERDICT_ALLOWED) !== 0 ? 'allowed' : (bits & VERDICT_DENIED) !== 0 ? 'denied' : null;
+    return out;
   }
 
   /**

@@ -1,6 +1,6 @@
 /** The audit command: gather evidence, audit it, write the report, choose the exit code. */
 import { createAuditor } from '../../../audit/auditor.js';
-import { FlowStore } from '../../../report/flows/store.js';
+import { FlowStore, blankRecord } from '../../../report/flows/store.js';
 import { progressBar } from '../../progress.js';
 import { detectEvidencePath, isEvidenceFormat } from '../../../evidence/index.js';
 import type { Evidence } from '../../../flow/record.js';
@@ -41,7 +41,8 @@ export async function run(a: AuditArgs): Promise<number> {
   // names, and --two-pass learns them in a first read: then each flow goes into the auditor as it
   // finishes, and memory holds only the open flows and the findings, whatever the input's size.
   const compare = await comparePolicies(policy);
-  const auditor = createAuditor(policy, { failOn, compare });
+  // (the report is built by finish(): addFlow need not return the findings each flow creates)
+  const auditor = createAuditor(policy, { failOn, compare, newFindings: false });
   const twoPass = a['two-pass'] === true;
   if (twoPass && inputs.includes('-')) throw new UsageError('usage.two_pass_stdin', '--two-pass reads the capture files twice, and stdin can be read only once: give a file');
   const streaming = twoPass || await onlyFlowRecords(inputs, forced);
@@ -80,7 +81,8 @@ export async function run(a: AuditArgs): Promise<number> {
   for (const n of evidence.names) auditor.addName(n);
   // in the order they finished (no sort); the store's address ids let the auditor remember each
   // address's roles and peers by number
-  for (let i = 0; i < store.size; i++) auditor.addFlow(store.get(i, false), store.origAddrId(i), store.respAddrId(i));
+  const rec = blankRecord();
+  for (let i = 0; i < store.size; i++) auditor.addFlow(store.getInto(i, rec, false), store.origAddrId(i), store.respAddrId(i));
   const report = auditor.finish(evidence);
   return writeAuditReport(report, a);
 }
