@@ -4,9 +4,7 @@
  * `FlowTable.readRow`, a consumer copies what it keeps (see FlowStore.addRow), and nothing is
  * allocated per flow. `FlowTable.toRecord` builds the FlowRecord object from the same fill.
  */
-import { formatAddr } from '../core/ip.js';
-import { communityId } from './community-id.js';
-import type { ConnState, FlowRecord, IcmpErrorEvidence } from './record.js';
+import type { ConnState } from './record.js';
 
 export class FlowRow {
   firstSec = 0; firstNsec = 0; lastSec = 0; lastNsec = 0;
@@ -28,46 +26,4 @@ export class FlowRow {
   ifIndex = -1;
   /** Input the flow came from (FlowTable.setSource). */
   fileIndex = 0;
-}
-
-/** Address text from four words, with a cache for IPv4 (servers repeat across flows). */
-export class AddressText {
-  readonly #v4 = new Map<number, string>();
-
-  of(w: Uint32Array): string {
-    if (w[0] === 0 && w[1] === 0 && w[2] === 0xffff) {
-      const v = w[3]!;
-      let s = this.#v4.get(v);
-      if (s === undefined) {
-        if (this.#v4.size >= 65536) this.#v4.clear();
-        s = formatAddr(w);
-        this.#v4.set(v, s);
-      }
-      return s;
-    }
-    return formatAddr(w);
-  }
-}
-
-/** The FlowRecord of a row (one object); without `withCommunityId` its communityId is '' (no SHA-1). */
-export function recordOfRow(r: FlowRow, src: { name: string; kind: FlowRecord['evidence'] } | undefined, text: AddressText, withCommunityId: boolean,
-  icmpErrors: IcmpErrorEvidence[], tunnel: FlowRecord['tunnel']): FlowRecord {
-  return {
-    firstSec: r.firstSec, firstNsec: r.firstNsec, lastSec: r.lastSec, lastNsec: r.lastNsec,
-    proto: r.proto,
-    origH: text.of(r.orig), origP: r.origP, respH: text.of(r.resp), respP: r.respP,
-    origPkts: r.origPkts, respPkts: r.respPkts, origIpBytes: r.origIpBytes, respIpBytes: r.respIpBytes,
-    origFlags: r.origFlags, respFlags: r.respFlags,
-    connState: r.connState,
-    history: r.history,
-    directionInferred: r.directionInferred,
-    icmpErrors,
-    vlan: r.vlan >= 0 ? r.vlan : null,
-    tunnel,
-    ifIndex: r.ifIndex >= 0 ? r.ifIndex : null,
-    communityId: withCommunityId ? communityId(r.orig, r.resp, r.proto, r.origP, r.respP) : '',
-    evidence: src?.kind ?? 'pcap',
-    source: src?.name ?? '',
-    verdict: null,
-  };
 }

@@ -23,8 +23,8 @@ import { formatAddr } from '../core/ip.js';
 import type { DecodedPacket } from '../decode/packet.js';
 import { TUNNEL_NAMES } from '../decode/packet.js';
 import type { ConnState, EvidenceKind, FlowRecord, IcmpErrorEvidence } from './record.js';
-import { icmpCounterpart } from './community-id.js';
-import { AddressText, FlowRow, recordOfRow } from './row.js';
+import { communityId, icmpCounterpart } from './community-id.js';
+import { FlowRow } from './row.js';
 import { receiverIsOriginator } from './originator.js';
 import { Tcp, TcpFlag, tcpStep, historyLetter, historyString, tcpConnState, udpConnState, H } from './tcp-state.js';
 import { resolveTimeouts, timeoutClass, timeoutVector, TO, type Timeouts } from './timeouts.js';
@@ -52,14 +52,7 @@ export type FlowSink = (f: FlowRecord) => void;
  * call): return true when taken, false to have it built as a FlowRecord and given to the sink
  * instead. Flows with ICMP error evidence or a tunnel always go to the sink as records.
  */
-export type FlowRowSink = (t: RowSource, f: number) => boolean;
-
-/** What a row sink may ask about flow f: a FlowTable, or the rows of another thread's table (src/flow/parallel). */
-export interface RowSource {
-  readRow(f: number, r: FlowRow): void;
-  sourceOf(fileIndex: number): FlowSource | undefined;
-  toRecord(f: number, withCommunityId?: boolean): FlowRecord;
-}
+export type FlowRowSink = (t: FlowTable, f: number) => boolean;
 
 export const DEFAULT_MAX_FLOWS = 4 * 1024 * 1024;
 
@@ -91,45 +84,7 @@ function fmix(h: number): number {
   return h >>> 0;
 }
 
-/** Words per exported flow (FlowTable.exportRow): the 128-byte record, VLAN, interface, input, padding to 8 bytes. */
-export const EXPORT_WORDS = U + 4;
-
-/** Fill r from an exported flow (FlowTable.exportRow) at u[at]; d is a Float64Array over the same buffer. */
-export function importRow(u: Uint32Array, d: Float64Array, at: number, r: FlowRow): void {
-  readRecord(u, d, at, (at >>> 1) + D0, r);
-  r.vlan = u[at + U]! | 0; r.ifIndex = u[at + U + 1]! | 0; r.fileIndex = u[at + U + 2]!;
-}
-
-/** The numbers of the flow record at u[o] / d[od] (all but the cold columns) into r. */
-function readRecord(u: Uint32Array, d: Float64Array, o: number, od: number, r: FlowRow): void {
-  const state = u[o + U_STATE]!, bits = state & 255;
-  const origIsB = (bits & B_ORIG_IS_B) !== 0;
-  const oo = origIsB ? o + 4 : o, ro = origIsB ? o : o + 4;
-  const proto = u[o + U_META]! & 255;
-  const portA = u[o + U_PORTS]! >>> 16, portB = u[o + U_PORTS]! & 0xffff;
-  let origP = origIsB ? portB : portA, respP = origIsB ? portA : portB;
-  const hw = u[o + U_HIST]!;
-  if (proto === 1 || proto === 58) { const aux = hw >>> 16; origP = aux >> 8; respP = aux & 255; }
-  const ow = r.orig, rw = r.resp;
-  ow[0] = u[oo]!; ow[1] = u[oo + 1]!; ow[2] = u[oo + 2]!; ow[3] = u[oo + 3]!;
-  rw[0] = u[ro]!; rw[1] = u[ro + 1]!; rw[2] = u[ro + 2]!; rw[3] = u[ro + 3]!;
-  const history = historyString(hw & 0xffff, u[o + U_HIST0]!, u[o + U_HIST1]!, (bits & B_FLIPPED) !== 0);
-  const st = state >>> 24;
-  const pktsO = d[od + D_PKTO]!, pktsR = d[od + D_PKTR]!;
-  let connState: string;
-  if (proto === 6) connState = tcpConnState(st >> 4, st & 15, history, (bits & B_PAYLOAD) !== 0);
-  else if (proto === 17) connState = udpConnState(pktsO, pktsR);
-  else connState = 'OTH';
-  r.firstSec = d[od + D_FSEC]!; r.firstNsec = d[od + D_FNSEC]!; r.lastSec = d[od + D_LSEC]!; r.lastNsec = u[o + U_LNSEC]!;
-  r.proto = proto; r.origP = origP; r.respP = respP;
-  r.origPkts = pktsO; r.respPkts = pktsR; r.origIpBytes = d[od + D_BYTO]!; r.respIpBytes = d[od + D_BYTR]!;
-  r.origFlags = (state >>> 8) & 255; r.respFlags = (state >>> 16) & 255;
-  r.connState = connState as ConnState;
-  r.history = history;
-  r.directionInferred = (bits & B_INFERRED) !== 0;
-}
-
-export class FlowTable implements RowSource {
+export class FlowTable {
   readonly maxFlows: number;
   readonly vlanInKey: boolean;
   readonly timeouts: Timeouts;
@@ -171,7 +126,7 @@ export class FlowTable implements RowSource {
   readonly #k = new Uint32Array(8);
   #kPorts = 0; #kMeta = 0; #kHash = 0; #kFlipped = false;
   #nowSec = 0; #nowNsec = 0;
-  readonly #text = new AddressText();
+  readonly #v4cache = new Map<number, string>();
 
   constructor(opts: FlowTableOptions, sink: FlowSink) {
     this.maxFlows = Math.max(1, opts.maxFlows ?? DEFAULT_MAX_FLOWS);
@@ -606,7 +561,7 @@ export class FlowTable implements RowSource {
     const o = f * U + ((this.#u[f * U + U_STATE]! & B_ORIG_IS_B) !== 0 ? 0 : 4);
     const w = this.#respScratch, u = this.#u;
     w[0] = u[o]!; w[1] = u[o + 1]!; w[2] = u[o + 2]!; w[3] = u[o + 3]!;
-    return this.#text.of(w);
+    return this.#addr(w);
   }
 
   /** Finish every flow idle past its timeout at packet time (nowSec, nowNsec). Returns how many. */
@@ -631,27 +586,75 @@ export class FlowTable implements RowSource {
 
   /** Read flow f into `r` (numbers only; addresses as words): what toRecord builds its object from. */
   readRow(f: number, r: FlowRow): void {
-    readRecord(this.#u, this.#d, f * U, f * D + D0, r);
+    const u = this.#u, d = this.#d, o = f * U, od = f * D + D0;
+    const state = u[o + U_STATE]!, bits = state & 255;
+    const origIsB = (bits & B_ORIG_IS_B) !== 0;
+    const oo = origIsB ? o + 4 : o, ro = origIsB ? o : o + 4;
+    const proto = u[o + U_META]! & 255;
+    const portA = u[o + U_PORTS]! >>> 16, portB = u[o + U_PORTS]! & 0xffff;
+    let origP = origIsB ? portB : portA, respP = origIsB ? portA : portB;
+    const hw = u[o + U_HIST]!;
+    if (proto === 1 || proto === 58) { const aux = hw >>> 16; origP = aux >> 8; respP = aux & 255; }
+    const ow = r.orig, rw = r.resp;
+    ow[0] = u[oo]!; ow[1] = u[oo + 1]!; ow[2] = u[oo + 2]!; ow[3] = u[oo + 3]!;
+    rw[0] = u[ro]!; rw[1] = u[ro + 1]!; rw[2] = u[ro + 2]!; rw[3] = u[ro + 3]!;
+    const history = historyString(hw & 0xffff, u[o + U_HIST0]!, u[o + U_HIST1]!, (bits & B_FLIPPED) !== 0);
+    const st = state >>> 24;
+    const pktsO = d[od + D_PKTO]!, pktsR = d[od + D_PKTR]!;
+    let connState: string;
+    if (proto === 6) connState = tcpConnState(st >> 4, st & 15, history, (bits & B_PAYLOAD) !== 0);
+    else if (proto === 17) connState = udpConnState(pktsO, pktsR);
+    else connState = 'OTH';
+    r.firstSec = d[od + D_FSEC]!; r.firstNsec = d[od + D_FNSEC]!; r.lastSec = d[od + D_LSEC]!; r.lastNsec = u[o + U_LNSEC]!;
+    r.proto = proto; r.origP = origP; r.respP = respP;
+    r.origPkts = pktsO; r.respPkts = pktsR; r.origIpBytes = d[od + D_BYTO]!; r.respIpBytes = d[od + D_BYTR]!;
+    r.origFlags = (state >>> 8) & 255; r.respFlags = (state >>> 16) & 255;
+    r.connState = connState as ConnState;
+    r.history = history;
+    r.directionInferred = (bits & B_INFERRED) !== 0;
     r.vlan = this.#vlan[f]!;
     r.ifIndex = this.#ifIndex[f]!;
     r.fileIndex = this.#file[f]!;
-  }
-
-  /**
-   * Copy flow f as EXPORT_WORDS words into u at `at` (a multiple of 2): its 128-byte record then
-   * VLAN, interface and input. `importRow` reads it back into a FlowRow anywhere (another thread).
-   */
-  exportRow(f: number, u: Uint32Array, at: number): void {
-    const src = this.#u, o = f * U;
-    for (let i = 0; i < U; i++) u[at + i] = src[o + i]!;
-    u[at + U] = this.#vlan[f]! >>> 0; u[at + U + 1] = this.#ifIndex[f]! >>> 0; u[at + U + 2] = this.#file[f]!;
   }
 
   /** Build the record of flow f (one object per flow); without `withCommunityId` its communityId is '' (no SHA-1). */
   toRecord(f: number, withCommunityId = true): FlowRecord {
     const r = this.#row;
     this.readRow(f, r);
-    return recordOfRow(r, this.#sources[r.fileIndex], this.#text, withCommunityId, this.#icmpErr.get(f) ?? NO_ICMP_ERRORS, this.#tunnel.get(f) ?? null);
+    const src = this.#sources[r.fileIndex];
+    return {
+      firstSec: r.firstSec, firstNsec: r.firstNsec, lastSec: r.lastSec, lastNsec: r.lastNsec,
+      proto: r.proto,
+      origH: this.#addr(r.orig), origP: r.origP, respH: this.#addr(r.resp), respP: r.respP,
+      origPkts: r.origPkts, respPkts: r.respPkts, origIpBytes: r.origIpBytes, respIpBytes: r.respIpBytes,
+      origFlags: r.origFlags, respFlags: r.respFlags,
+      connState: r.connState,
+      history: r.history,
+      directionInferred: r.directionInferred,
+      icmpErrors: this.#icmpErr.get(f) ?? NO_ICMP_ERRORS,
+      vlan: r.vlan >= 0 ? r.vlan : null,
+      tunnel: this.#tunnel.get(f) ?? null,
+      ifIndex: r.ifIndex >= 0 ? r.ifIndex : null,
+      communityId: withCommunityId ? communityId(r.orig, r.resp, r.proto, r.origP, r.respP) : '',
+      evidence: src?.kind ?? 'pcap',
+      source: src?.name ?? '',
+      verdict: null,
+    };
+  }
+
+  /** Address text, with a small cache for IPv4 (servers repeat across flows). */
+  #addr(w: Uint32Array): string {
+    if (w[0] === 0 && w[1] === 0 && w[2] === 0xffff) {
+      const v = w[3]!;
+      let s = this.#v4cache.get(v);
+      if (s === undefined) {
+        if (this.#v4cache.size >= 65536) this.#v4cache.clear();
+        s = formatAddr(w);
+        this.#v4cache.set(v, s);
+      }
+      return s;
+    }
+    return formatAddr(w);
   }
 
   /** TCP endpoint states of flow f (for tests): [orig, resp]. */

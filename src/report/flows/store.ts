@@ -18,7 +18,7 @@ import type { ConnState, EvidenceKind, FlowRecord } from '../../flow/record.js';
 import { compareFlows } from '../../flow/order.js';
 import { communityId } from '../../flow/community-id.js';
 import { FlowRow } from '../../flow/row.js';
-import type { FlowRowSink, RowSource } from '../../flow/table.js';
+import type { FlowRowSink, FlowTable } from '../../flow/table.js';
 import { AddressTable } from './address-table.js';
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -163,7 +163,7 @@ export class FlowStore {
   /** A FlowTable row sink (FlowTable.setRowSink) that keeps every finished flow here as a row. */
   rowSink(): FlowRowSink {
     const row = this.#row;
-    return (t: RowSource, f: number): boolean => {
+    return (t: FlowTable, f: number): boolean => {
       t.readRow(f, row);
       const src = t.sourceOf(row.fileIndex);
       this.addRow(row, src?.name ?? '', src?.kind ?? 'pcap');
