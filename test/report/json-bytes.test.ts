@@ -16,7 +16,7 @@ import type { FlowRecord, IcmpErrorEvidence } from '../../src/flow/record.js';
 import { gatherEvidence } from '../../src/cli/gather.js';
 
 const num = fc.oneof(
-  fc.nat({ max: 70000 }), fc.nat(), fc.constantFrom(0, -0, 1, 9, 10, 99, 100, 2 ** 53 - 1, 2 ** 53, 1e21, -1, 0.5, 1e300, NaN, Infinity),
+  fc.nat({ max: 70000 }), fc.nat(), fc.constantFrom(0, -0, 1, 9, 10, 99, 100, 999_999_999, 1e9, 2 ** 31 - 1, 2 ** 31, 2 ** 53 - 1, 2 ** 53, 1e21, -1, 0.5, 1e300, NaN, Infinity),
   fc.double({ noNaN: false }),
 );
 // mostly ordinary values (the writer's own path), some awkward ones (declined, or written exactly)

@@ -8,7 +8,7 @@
  *   const store = new FlowStore();
  *   const ev = await gatherEvidence(inputs, { onFlow: (f) => store.add(f) });
  *   store.setEvidenceKind(file, 'pcap', 'pcapng');     // like gatherEvidence's own fix-up
- *   await writeFlows(out, store.sorted(), 'ndjson');    // records rebuilt one at a time
+ *   await writeFlows(out, store.sorted(true, blankRecord()), 'ndjson'); // one record object refilled per flow
  *
  * `get(i)` rebuilds a record equal (field by field) to the one added. Records that do not fit the
  * columns exactly (non-integer or out-of-range numbers, ICMP errors, tunnels, an unusual
@@ -337,8 +337,13 @@ export class FlowStore {
   }
 
   /** Every record in compareFlows order, rebuilt one at a time (see get() for `withCommunityId`). */
-  *sorted(withCommunityId = true): Generator<FlowRecord> {
+  /**
+   * The records in compareFlows order. With `into`, every record is that one object refilled
+   * (getInto: nothing allocated per flow), for a consumer that is done with each before the next.
+   */
+  *sorted(withCommunityId = true, into?: FlowRecord): Generator<FlowRecord> {
     const order = this.order();
-    for (let i = 0; i < order.length; i++) yield this.get(order[i]!, withCommunityId);
+    if (into === undefined) for (let i = 0; i < order.length; i++) yield this.get(order[i]!, withCommunityId);
+    else for (let i = 0; i < order.length; i++) yield this.getInto(order[i]!, into, withCommunityId);
   }
 }

@@ -6,7 +6,7 @@ import { inputFormatOf } from '../../options/input.js';
 import { flowOptionsOf } from '../../options/flow.js';
 import { openOutput, type Output } from '../../../report/output.js';
 import { FlowStreamWriter, writeFlows } from '../../../report/flows/writer.js';
-import { FlowStore } from '../../../report/flows/store.js';
+import { FlowStore, blankRecord } from '../../../report/flows/store.js';
 import type { Evidence } from '../../../flow/record.js';
 import type { FlowsArgs } from './command.js';
 
@@ -64,7 +64,8 @@ export async function run(a: FlowsArgs): Promise<number> {
   const ev = await gather(a, { onFlow: (f) => store.add(f), rowSink: store.rowSink() });
   // as gatherEvidence does for retained flows: a capture read as pcapng says so
   for (const i of ev.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
-  await intoOutput(a.output, (out) => writeFlows(out, store.sorted(), a.format));
+  // (the writer is done with each record before the next: one object is refilled for all)
+  await intoOutput(a.output, (out) => writeFlows(out, store.sorted(true, blankRecord()), a.format));
   return finish(ev, store.size);
 }
 
