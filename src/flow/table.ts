@@ -22,7 +22,7 @@ import type { Anomalies } from '../core/anomalies.js';
 import { formatAddr } from '../core/ip.js';
 import type { DecodedPacket } from '../decode/packet.js';
 import { TUNNEL_NAMES } from '../decode/packet.js';
-import type { ConnState, EvidenceKind, FlowRecord, IcmpErrorEvidence } from './record.js';
+import { blankRecord, type ConnState, type EvidenceKind, type FlowRecord, type IcmpErrorEvidence } from './record.js';
 import { communityId, icmpCounterpart } from './community-id.js';
 import { FlowRow } from './row.js';
 import { receiverIsOriginator } from './originator.js';
@@ -619,27 +619,31 @@ export class FlowTable {
 
   /** Build the record of flow f (one object per flow); without `withCommunityId` its communityId is '' (no SHA-1). */
   toRecord(f: number, withCommunityId = true): FlowRecord {
+    return this.recordInto(f, blankRecord(), withCommunityId);
+  }
+
+  /** Fill `out` with the record of flow f and return it (a consumer that keeps nothing can refill one object for every flow). */
+  recordInto(f: number, out: FlowRecord, withCommunityId = true): FlowRecord {
     const r = this.#row;
     this.readRow(f, r);
     const src = this.#sources[r.fileIndex];
-    return {
-      firstSec: r.firstSec, firstNsec: r.firstNsec, lastSec: r.lastSec, lastNsec: r.lastNsec,
-      proto: r.proto,
-      origH: this.#addr(r.orig), origP: r.origP, respH: this.#addr(r.resp), respP: r.respP,
-      origPkts: r.origPkts, respPkts: r.respPkts, origIpBytes: r.origIpBytes, respIpBytes: r.respIpBytes,
-      origFlags: r.origFlags, respFlags: r.respFlags,
-      connState: r.connState,
-      history: r.history,
-      directionInferred: r.directionInferred,
-      icmpErrors: this.#icmpErr.get(f) ?? NO_ICMP_ERRORS,
-      vlan: r.vlan >= 0 ? r.vlan : null,
-      tunnel: this.#tunnel.get(f) ?? null,
-      ifIndex: r.ifIndex >= 0 ? r.ifIndex : null,
-      communityId: withCommunityId ? communityId(r.orig, r.resp, r.proto, r.origP, r.respP) : '',
-      evidence: src?.kind ?? 'pcap',
-      source: src?.name ?? '',
-      verdict: null,
-    };
+    out.firstSec = r.firstSec; out.firstNsec = r.firstNsec; out.lastSec = r.lastSec; out.lastNsec = r.lastNsec;
+    out.proto = r.proto;
+    out.origH = this.#addr(r.orig); out.origP = r.origP; out.respH = this.#addr(r.resp); out.respP = r.respP;
+    out.origPkts = r.origPkts; out.respPkts = r.respPkts; out.origIpBytes = r.origIpBytes; out.respIpBytes = r.respIpBytes;
+    out.origFlags = r.origFlags; out.respFlags = r.respFlags;
+    out.connState = r.connState;
+    out.history = r.history;
+    out.directionInferred = r.directionInferred;
+    out.icmpErrors = this.#icmpErr.get(f) ?? NO_ICMP_ERRORS;
+    out.vlan = r.vlan >= 0 ? r.vlan : null;
+    out.tunnel = this.#tunnel.get(f) ?? null;
+    out.ifIndex = r.ifIndex >= 0 ? r.ifIndex : null;
+    out.communityId = withCommunityId ? communityId(r.orig, r.resp, r.proto, r.origP, r.respP) : '';
+    out.evidence = src?.kind ?? 'pcap';
+    out.source = src?.name ?? '';
+    out.verdict = null;
+    return out;
   }
 
   /** Address text, with a small cache for IPv4 (servers repeat across flows). */

@@ -14,7 +14,7 @@
  * columns exactly (non-integer or out-of-range numbers, ICMP errors, tunnels, an unusual
  * Community ID, ...) are kept as they are in a side map, so the round trip is always exact.
  */
-import type { ConnState, EvidenceKind, FlowRecord } from '../../flow/record.js';
+import { blankRecord, type ConnState, type EvidenceKind, type FlowRecord } from '../../flow/record.js';
 import { compareFlows } from '../../flow/order.js';
 import { communityId } from '../../flow/community-id.js';
 import { FlowRow } from '../../flow/row.js';
@@ -49,15 +49,7 @@ function isU32(v: number): boolean {
   return Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 }
 
-/** A record with every field, to be filled (FlowStore.getInto). */
-export function blankRecord(): FlowRecord {
-  return {
-    firstSec: 0, firstNsec: 0, lastSec: 0, lastNsec: 0, proto: 0, origH: '', origP: 0, respH: '', respP: 0,
-    origPkts: 0, respPkts: 0, origIpBytes: 0, respIpBytes: 0, origFlags: 0, respFlags: 0,
-    connState: '', history: '', directionInferred: false, icmpErrors: EMPTY, vlan: null, tunnel: null, ifIndex: null,
-    communityId: '', evidence: 'pcap', source: '', verdict: null,
-  };
-}
+export { blankRecord };
 
 export class FlowStore {
   #n = 0;

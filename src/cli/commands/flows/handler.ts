@@ -76,7 +76,9 @@ export async function run(a: FlowsArgs): Promise<number> {
 async function runUnsorted(a: FlowsArgs): Promise<number> {
   const { ev, count } = await intoOutput(a.output, async (out) => {
     const w = new FlowStreamWriter(out, a.format);
-    const ev = await gather(a, { onFlow: (f) => w.add(f), between: () => w.pending() });
+    // flows taken straight from the flow table are refilled into one record (the writer keeps nothing)
+    const rec = blankRecord();
+    const ev = await gather(a, { onFlow: (f) => w.add(f), rowSink: (t, f) => { w.add(t.recordInto(f, rec)); return true; }, between: () => w.pending() });
     return { ev, count: await w.end() };
   });
   return finish(ev, count);
