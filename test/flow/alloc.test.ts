@@ -1,0 +1,81 @@
+/**
+ * The hot path (read + decode + flow update + rows out) allocates nothing per packet: objects are
+ * made per flow, not per packet. Two captures with the same 240 flows (TCP over IPv4 and IPv6,
+ * some on a VLAN, UDP), one with 20× the packets of the other, are read in a child process that
+ * V8 tells how much it allocated (--trace-gc-nvp, a forced GC at the end so every byte is
+ * counted). The bigger capture may allocate only a few bytes more per extra packet (an object per
+ * packet would be 16 bytes or more). Not a timing test. (V8's sampling heap profiler is no use
+ * here: while it runs, optimised code allocates numbers it otherwise keeps in registers.)
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildPcap, type PcapPacket } from '../helpers/capture-builder.js';
+import { eth, ethTagged, ipv4, ipv6, tcp, udp } from '../decode/helpers/build.js';
+
+const ETH_IPV4 = 0x0800, ETH_IPV6 = 0x86dd, TPID = 0x8100;
+const SYN = 2, ACK = 16, PSH = 8, FIN = 1;
+
+/** 240 flows, each with `rounds` request/response exchanges after its handshake. */
+function capture(rounds: number): Buffer {
+  const packets: PcapPacket[] = [];
+  let t = 1_700_000_000;
+  for (let i = 0; i < 240; i++) {
+    const v6 = i % 4 === 3, vlan = i % 5 === 4, isUdp = i % 6 === 5;
+    const c = v6 ? `fd00::${(i + 1).toString(16)}` : `10.1.${i >> 8}.${i & 255}`, s = v6 ? 'fd00::ffff' : '10.9.0.1';
+    const cp = 40000 + i, sp = isUdp ? 5000 : 8000;
+    const frame = (fromClient: boolean, flags: number, len: number): Buffer => {
+      const payload = Buffer.alloc(len, 0x41);
+      const l4 = isUdp ? udp(fromClient ? cp : sp, fromClient ? sp : cp, payload)
+        : tcp({ sport: fromClient ? cp : sp, dport: fromClient ? sp : cp, flags, seq: 1, ack: 1 }, payload);
+      const src = fromClient ? c : s, dst = fromClient ? s : c, proto = isUdp ? 17 : 6;
+      const ip = v6 ? ipv6({ src, dst, nh: proto }, l4) : ipv4({ src, dst, proto }, l4);
+      const type = v6 ? ETH_IPV6 : ETH_IPV4;
+      return vlan ? ethTagged([[TPID, 120]], type, ip) : eth(type, ip);
+    };
+    const add = (fromClient: boolean, flags: number, len: number): void => { packets.push({ tsSec: t, tsNsec: (packets.length * 1000) % 1e9, data: frame(fromClient, flags, len) }); };
+    if (!isUdp) { add(true, SYN, 0); add(false, SYN | ACK, 0); add(true, ACK, 0); }
+    for (let r = 0; r < rounds; r++) { add(true, PSH | ACK, 100); add(false, PSH | ACK, 300); }
+    if (!isUdp) { add(true, FIN | ACK, 0); add(false, FIN | ACK, 0); add(true, ACK, 0); }
+    t += 1;
+  }
+  return buildPcap({ packets, nanos: true });
+}
+
+const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
+
+/** Bytes V8 allocated in a child process reading `file` through the engine `runs` times, and the packets of one run. */
+function allocated(file: string, runs: number): { bytes: number; packets: number } {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--trace-gc-nvp', '--import', 'tsx', here('./perf/alloc-run.ts'), file, String(runs)],
+    { encoding: 'utf8', cwd: here('../..'), maxBuffer: 64 << 20 });
+  assert.is(r.status, 0, r.stderr);
+  let bytes = 0;
+  for (const m of r.stdout.matchAll(/ allocated=(\d+)/g)) bytes += Number(m[1]);
+  const p = /packets (\d+)/.exec(r.stdout);
+  assert.ok(p !== null && bytes > 0, r.stdout.slice(-500));
+  return { bytes, packets: Number(p![1]) };
+}
+
+test('read + decode + flow update: no allocation per packet (20× the packets, the same allocation)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fa-alloc-'));
+  try {
+    const small = join(dir, 'small.pcap'), big = join(dir, 'big.pcap');
+    writeFileSync(small, capture(20));
+    writeFileSync(big, capture(400));
+    // the same number of runs each (start-up and compilation cost the same), best of 2
+    const a = [allocated(small, 4), allocated(small, 4)], b = [allocated(big, 4), allocated(big, 4)];
+    const aBytes = Math.min(a[0]!.bytes, a[1]!.bytes), bBytes = Math.min(b[0]!.bytes, b[1]!.bytes);
+    const extra = 4 * (b[0]!.packets - a[0]!.packets);
+    assert.ok(extra > 600_000, `${extra} extra packets`);
+    const perPacket = (bBytes - aBytes) / extra;
+    assert.ok(perPacket < 4, `${perPacket.toFixed(2)} B allocated per extra packet (${aBytes} B for 4 × ${a[0]!.packets} packets, ${bBytes} B for 4 × ${b[0]!.packets})`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
