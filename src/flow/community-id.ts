@@ -30,10 +30,12 @@ const W = new Int32Array(80);
 const B64 = Array.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', (c) => c.charCodeAt(0));
 
 /**
- * SHA-1 of bytes[0, n) (n ≤ 55: one block) as base64 (28 characters with the '=' pad).
+ * SHA-1 of bytes[0, n) (n ≤ 55: one block) as base64 (28 characters with the '=' pad), after
+ * "1:" with `idPrefix` (a Community ID: one flat string, not "1:" + digest, which would be a rope
+ * that every reader of its characters has to flatten first).
  * `bytes` is used as the padded block: its contents from n on are overwritten.
  */
-export function sha1Base64(bytes: Uint8Array, n: number): string {
+export function sha1Base64(bytes: Uint8Array, n: number, idPrefix = false): string {
   if (n < 0 || n > 55 || bytes.length < 64) throw new RangeError(`sha1Base64: one-block input only (n=${n})`);
   bytes[n] = 0x80;
   bytes.fill(0, n + 1, 60);
@@ -71,6 +73,17 @@ export function sha1Base64(bytes: Uint8Array, n: number): string {
   const g0 = h0 >>> 8, g1 = ((h0 & 255) << 16) | (h1 >>> 16), g2 = ((h1 & 0xffff) << 8) | (h2 >>> 24);
   const g3 = h2 & 0xffffff, g4 = h3 >>> 8, g5 = ((h3 & 255) << 16) | (h4 >>> 16), g6 = (h4 & 0xffff) << 8;
   const tb = B64;
+  if (idPrefix) {
+    return String.fromCharCode(49, 58,
+      tb[g0 >>> 18]!, tb[(g0 >>> 12) & 63]!, tb[(g0 >>> 6) & 63]!, tb[g0 & 63]!,
+      tb[g1 >>> 18]!, tb[(g1 >>> 12) & 63]!, tb[(g1 >>> 6) & 63]!, tb[g1 & 63]!,
+      tb[g2 >>> 18]!, tb[(g2 >>> 12) & 63]!, tb[(g2 >>> 6) & 63]!, tb[g2 & 63]!,
+      tb[g3 >>> 18]!, tb[(g3 >>> 12) & 63]!, tb[(g3 >>> 6) & 63]!, tb[g3 & 63]!,
+      tb[g4 >>> 18]!, tb[(g4 >>> 12) & 63]!, tb[(g4 >>> 6) & 63]!, tb[g4 & 63]!,
+      tb[g5 >>> 18]!, tb[(g5 >>> 12) & 63]!, tb[(g5 >>> 6) & 63]!, tb[g5 & 63]!,
+      tb[g6 >>> 18]!, tb[(g6 >>> 12) & 63]!, tb[(g6 >>> 6) & 63]!, 61,
+    );
+  }
   return String.fromCharCode(
     tb[g0 >>> 18]!, tb[(g0 >>> 12) & 63]!, tb[(g0 >>> 6) & 63]!, tb[g0 & 63]!,
     tb[g1 >>> 18]!, tb[(g1 >>> 12) & 63]!, tb[(g1 >>> 6) & 63]!, tb[g1 & 63]!,
@@ -130,5 +143,5 @@ export function communityId(src: ArrayLike<number>, dst: ArrayLike<number>, prot
     block[off] = (sp >>> 8) & 255; block[off + 1] = sp & 255; block[off + 2] = (dp >>> 8) & 255; block[off + 3] = dp & 255;
     off += 4;
   }
-  return '1:' + sha1Base64(block, off);
+  return sha1Base64(block, off, true);
 }
