@@ -65,9 +65,11 @@ export async function run(a: AuditArgs): Promise<number> {
     const first = await gather(captures, { onFlow: () => undefined, rowSink: () => true }, 'pass 1/2 (names)');
     for (const n of first.names) auditor.addName(n);
   }
+  const streamed = blankRecord();
   const evidence = await gather(inputs, streaming
     // (the audit does not use Community IDs: flows taken from the flow table skip computing them)
-    ? { onFlow: (f) => { auditor.addFlow(f); }, rowSink: (t, f) => { auditor.addFlow(t.toRecord(f, false)); return true; }, ...(twoPass ? { names: false } : {}) }
+    // (the auditor copies what it keeps: flows from the flow table refill one record)
+    ? { onFlow: (f) => { auditor.addFlow(f); }, rowSink: (t, f) => { auditor.addFlow(t.recordInto(f, streamed, false)); return true; }, ...(twoPass ? { names: false } : {}) }
     : { onFlow: (f) => store.add(f), rowSink: store.rowSink() }, twoPass ? 'pass 2/2 (flows)' : '');
   for (const i of evidence.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
   for (const i of evidence.inputs) {
