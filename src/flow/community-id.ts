@@ -73,18 +73,9 @@ export function sha1Base64(bytes: Uint8Array, n: number, idPrefix = false): stri
   const g0 = h0 >>> 8, g1 = ((h0 & 255) << 16) | (h1 >>> 16), g2 = ((h1 & 0xffff) << 8) | (h2 >>> 24);
   const g3 = h2 & 0xffffff, g4 = h3 >>> 8, g5 = ((h3 & 255) << 16) | (h4 >>> 16), g6 = (h4 & 0xffff) << 8;
   const tb = B64;
-  if (idPrefix) {
-    return String.fromCharCode(49, 58,
-      tb[g0 >>> 18]!, tb[(g0 >>> 12) & 63]!, tb[(g0 >>> 6) & 63]!, tb[g0 & 63]!,
-      tb[g1 >>> 18]!, tb[(g1 >>> 12) & 63]!, tb[(g1 >>> 6) & 63]!, tb[g1 & 63]!,
-      tb[g2 >>> 18]!, tb[(g2 >>> 12) & 63]!, tb[(g2 >>> 6) & 63]!, tb[g2 & 63]!,
-      tb[g3 >>> 18]!, tb[(g3 >>> 12) & 63]!, tb[(g3 >>> 6) & 63]!, tb[g3 & 63]!,
-      tb[g4 >>> 18]!, tb[(g4 >>> 12) & 63]!, tb[(g4 >>> 6) & 63]!, tb[g4 & 63]!,
-      tb[g5 >>> 18]!, tb[(g5 >>> 12) & 63]!, tb[(g5 >>> 6) & 63]!, tb[g5 & 63]!,
-      tb[g6 >>> 18]!, tb[(g6 >>> 12) & 63]!, tb[(g6 >>> 6) & 63]!, 61,
-    );
-  }
-  return String.fromCharCode(
+  // always built with the "1:" of a Community ID in front: one flat string (the digest alone is
+  // the tail of it, a cheap slice, for the callers that want only the digest)
+  const id = String.fromCharCode(49, 58,
     tb[g0 >>> 18]!, tb[(g0 >>> 12) & 63]!, tb[(g0 >>> 6) & 63]!, tb[g0 & 63]!,
     tb[g1 >>> 18]!, tb[(g1 >>> 12) & 63]!, tb[(g1 >>> 6) & 63]!, tb[g1 & 63]!,
     tb[g2 >>> 18]!, tb[(g2 >>> 12) & 63]!, tb[(g2 >>> 6) & 63]!, tb[g2 & 63]!,
@@ -93,6 +84,7 @@ export function sha1Base64(bytes: Uint8Array, n: number, idPrefix = false): stri
     tb[g5 >>> 18]!, tb[(g5 >>> 12) & 63]!, tb[(g5 >>> 6) & 63]!, tb[g5 & 63]!,
     tb[g6 >>> 18]!, tb[(g6 >>> 12) & 63]!, tb[(g6 >>> 6) & 63]!, 61,
   );
+  return idPrefix ? id : id.slice(2);
 }
 
 function cmpAddr(a: ArrayLike<number>, b: ArrayLike<number>): number {
