@@ -203,7 +203,8 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
   // (linked: they stay linked, since the earliest exchange can only move earlier) and the times of
   // those before it or with none yet (pending, re-checked when an earlier exchange comes). Exact in
   // any flow order; memory holds only the pending flows, not one entry per dynamic-RPC flow.
-  const rpcPairs = new Map<string, RpcPair>();
+  // by originator text, then responder text (address texts are reused strings: no key is built)
+  const rpcPairs = new Map<string, Map<string, RpcPair>>();
   // the same pairs by address keys (addFlow's origKey/respKey), in front of the map by text
   const rpcByKeys = new Map<number, Map<number, RpcPair>>();
   const rpcPair = (oH: string, rH: string, oKey: number, rKey: number): RpcPair => {
@@ -215,9 +216,10 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       const hit = byResp.get(rKey);
       if (hit !== undefined) return hit;
     }
-    const k = `${oH}|${rH}`;
-    let p = rpcPairs.get(k);
-    if (p === undefined) { p = { hasEpm: false, eSec: 0, eNsec: 0, linked: 0, pending: [] }; rpcPairs.set(k, p); }
+    let byText = rpcPairs.get(oH);
+    if (byText === undefined) { byText = new Map(); rpcPairs.set(oH, byText); }
+    let p = byText.get(rH);
+    if (p === undefined) { p = { hasEpm: false, eSec: 0, eNsec: 0, linked: 0, pending: [] }; byText.set(rH, p); }
     byResp?.set(rKey, p);
     return p;
   };
@@ -457,13 +459,27 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     }
   }
 
+  // policy.match answers for recent (protocol, port, masks), direct-mapped: most flows repeat one
+  // (rule matching depends on the masks only, not on names, so an answer never goes stale)
+  const MATCH_SLOTS = 4096;
+  const mcPort = new Int32Array(MATCH_SLOTS).fill(-1), mcOrig = new Int32Array(MATCH_SLOTS), mcResp = new Int32Array(MATCH_SLOTS);
+  const mcIds: (readonly number[])[] = new Array<readonly number[]>(MATCH_SLOTS).fill([]);
+  const match = (proto: number, port: number, om: number, rm: number): readonly number[] => {
+    const pk = (proto << 16) | (port & 0xffff), o = om | 0, r = rm | 0;
+    const slot = (Math.imul(pk ^ Math.imul(o, 0x9e3779b1) ^ Math.imul(r, 0x85ebca77), 0x27d4eb2f) >>> 20) & (MATCH_SLOTS - 1);
+    if (mcPort[slot] === pk && mcOrig[slot] === o && mcResp[slot] === r) return mcIds[slot]!;
+    const ids = policy.match(proto, port, om, rm);
+    mcPort[slot] = pk; mcOrig[slot] = o; mcResp[slot] = r; mcIds[slot] = ids;
+    return ids;
+  };
+
   /** The rules allowing the flow (mReversed/mViaProxy say how they matched). */
-  function matchFlow(f: FlowRecord, om: number, rm: number): number[] {
+  function matchFlow(f: FlowRecord, om: number, rm: number): readonly number[] {
     mReversed = false; mViaProxy = false;
-    let ids = policy.match(f.proto, f.respP, om, rm);
+    let ids = match(f.proto, f.respP, om, rm);
     if (ids.length > 0) return ids;
     if (f.directionInferred) {
-      ids = policy.match(f.proto, f.origP, rm, om);
+      ids = match(f.proto, f.origP, rm, om);
       if (ids.length > 0) { mReversed = true; return ids; }
     }
     if (f.proto === 6 && om !== 0 && policy.isProxy(f.respH)) {
@@ -642,7 +658,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       // RPC endpoint-mapper links.
       const rpcNotes = new Map<number, string>();
       let linked = 0, unlinked = 0;
-      for (const p of rpcPairs.values()) { linked += p.linked; unlinked += p.pending.length / 2; }
+      for (const byText of rpcPairs.values()) for (const p of byText.values()) { linked += p.linked; unlinked += p.pending.length / 2; }
       rules.forEach((r, i) => {
         if (r.rpcDynamic && linked + unlinked > 0) {
           rpcNotes.set(i, `${linked} of ${linked + unlinked} dynamic RPC flows followed an endpoint-mapper (135) exchange between the same hosts${unlinked ? `; ${unlinked} had none in the capture (it may predate it)` : ''}`);
