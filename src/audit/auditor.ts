@@ -75,40 +75,6 @@ export function flowOutcome(f: FlowRecord): FlowOutcome {
 
 const LEVEL_RANK: Record<Level, number> = { required: 0, conditional: 1, optional: 2, legacy: 3 };
 
-interface Agg {
-  kind: FindingKind;
-  rule: number;
-  origH: string; respH: string; proto: number; respP: number;
-  origMask: number; respMask: number;
-  flows: number;
-  fSec: number; fNsec: number; lSec: number; lNsec: number;
-  states: Map<string, number>;
-  icmp: Map<string, { proto: string; type: number; code: number; from: string; count: number }>;
-  sources: Set<string>; inputs: Set<string>;
-  outcomes: Record<FlowOutcome, number>;
-  origPkts: number; respPkts: number; origBytes: number; respBytes: number;
-  inferred: number;
-  notes: Set<string>;
-  peers: PeerSet;
-  /** unexpected only: every responder and responder port folded into this finding. */
-  respPeers: PeerSet;
-  ports: Set<number>;
-  reason: string;
-  finding: Finding | null;
-  /** The last values added to sources/inputs/peers/respPeers/ports (consecutive flows repeat them: no Set lookup). */
-  lastEvidence: string; lastSource: string; lastPeer: string; lastResp: string; lastPort: number;
-  /**
-   * The first of its flows in compareFlows order, whatever order they come in: origH/respH/respP
-   * (and an unexpected finding's reason) are taken from it, so the finding is the same for flows
-   * fed sorted, in finishing order, or in any other order. null for missing/not-observed.
-   */
-  rep: FlowRecord | null;
-  /** The first flow (compareFlows order) that carried ICMP errors: its first error is quoted in explanations. */
-  icmpRep: FlowRecord | null;
-  /** reason must be computed again from rep (unexpected findings, when an earlier flow came). */
-  reasonStale: boolean;
-}
-
 /** What addFlow returns when the flow created no finding (shared, frozen). */
 const NO_FINDINGS: Finding[] = Object.freeze([]) as unknown as Finding[];
 
@@ -124,15 +90,15 @@ interface Matched {
 }
 
 /**
- * An aggregate as a class: every instance has one shape whose number fields stay unboxed doubles,
- * so adding a flow's counts allocates nothing (an object built by spreading `init` boxed each one).
+ * One finding being built from its flows. A class, so that every instance has one shape whose
+ * number fields stay unboxed doubles: adding a flow's counts allocates nothing.
  */
-class AggState implements Agg {
+class Agg {
   kind: FindingKind; rule: number;
   origH: string; respH: string; proto: number; respP: number;
   origMask: number; respMask: number;
   flows = 0;
-  fSec: number; fNsec: number; lSec: number; lNsec: number;
+  fSec = 0; fNsec = 0; lSec = 0; lNsec = 0;
   states = new Map<string, number>();
   icmp = new Map<string, { proto: string; type: number; code: number; from: string; count: number }>();
   sources = new Set<string>(); inputs = new Set<string>();
@@ -141,22 +107,35 @@ class AggState implements Agg {
   inferred = 0;
   notes = new Set<string>();
   peers = new PeerSet();
+  /** unexpected only: every responder and responder port folded into this finding. */
   respPeers = new PeerSet();
   ports = new Set<number>();
   reason: string;
   finding: Finding | null = null;
+  /** The last values added to sources/inputs/peers/respPeers/ports (consecutive flows repeat them: no Set lookup). */
   lastEvidence = ''; lastSource = ''; lastPeer = ''; lastResp = ''; lastPort = -1;
-  rep: FlowRecord | null;
+  /**
+   * The first of its flows in compareFlows order, whatever order they come in (a copy: callers may
+   * refill the record they pass): origH/respH/respP (and an unexpected finding's reason) are taken
+   * from it, so the finding is the same for flows fed sorted, in finishing order, or in any other
+   * order. null for missing/not-observed.
+   */
+  rep: FlowRecord | null = null;
+  /** The first flow (compareFlows order) that carried ICMP errors (a copy): its first error is quoted in explanations. */
   icmpRep: FlowRecord | null = null;
+  /** reason must be computed again from rep (unexpected findings, when an earlier flow came). */
   reasonStale = false;
 
-  constructor(init: AggInit, f: FlowRecord) {
+  /** From its first flow `f`, or with no flow (missing/not-observed). */
+  constructor(init: AggInit, f: FlowRecord | null) {
     this.kind = init.kind; this.rule = init.rule;
     this.origH = init.origH; this.respH = init.respH; this.proto = init.proto; this.respP = init.respP;
     this.origMask = init.origMask; this.respMask = init.respMask;
     this.reason = init.reason;
-    this.fSec = f.firstSec; this.fNsec = f.firstNsec; this.lSec = f.lastSec; this.lNsec = f.lastNsec;
-    this.rep = { ...f };
+    if (f !== null) {
+      this.fSec = f.firstSec; this.fNsec = f.firstNsec; this.lSec = f.lastSec; this.lNsec = f.lastNsec;
+      this.rep = { ...f };
+    }
   }
 }
 
@@ -273,7 +252,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
   const rolesText = (m: number) => (m === 0 ? 'an address in no role' : roles(m).join('+'));
 
   const newAgg = (key: string, init: AggInit, f: FlowRecord): Agg => {
-    const a = new AggState(init, f);
+    const a = new Agg(init, f);
     aggs.set(key, a);
     return a;
   };
@@ -721,15 +700,10 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
           const text = status === 'missing'
             ? `No successful ${svc} flow from ${r.initiator.join('/')} to ${r.responder.join('/')} in ${fmtDuration(seconds)} of capture, although Table ${r.table} ${r.row} (${r.id}) is ${needs}${r.cadenceMinutes ? ` and runs at least every ${r.cadenceMinutes} minutes` : r.cadenceMinutes === 0 ? ' and is continuous' : ''}: check that the ${r.initiator.join('/')} host can reach ${r.responder.join('/')} on ${svc}.`
             : `Table ${r.table} ${r.row} (${r.id}, ${svc}) was not observed: ${why}; capture longer or during the activity to prove it.`;
-          extra.push({
+          extra.push(new Agg({
             kind: status === 'missing' ? 'missing' : 'not-observed', rule: i, origH: '', respH: '', proto: 0, respP: 0,
-            origMask: policy.ruleInit[i]!, respMask: policy.ruleResp[i]!, flows: 0, fSec: 0, fNsec: 0, lSec: 0, lNsec: 0,
-            states: new Map(), icmp: new Map(), sources: new Set(), inputs: new Set(),
-            outcomes: { answered: 0, 'no-answer': 0, refused: 0, 'icmp-unreachable': 0, denied: 0 },
-            origPkts: 0, respPkts: 0, origBytes: 0, respBytes: 0, inferred: 0, notes: new Set(), peers: new PeerSet(),
-            respPeers: new PeerSet(), ports: new Set(), reason: text, finding: null,
-            lastEvidence: '', lastSource: '', lastPeer: '', lastResp: '', lastPort: -1, rep: null, icmpRep: null, reasonStale: false,
-          });
+            origMask: policy.ruleInit[i]!, respMask: policy.ruleResp[i]!, reason: text,
+          }, null));
         }
         if (rpcNotes.has(i)) reason = reason ? `${reason}; ${rpcNotes.get(i)}` : rpcNotes.get(i)!;
         coverage.push({
