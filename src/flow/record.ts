@@ -99,14 +99,15 @@ export interface Evidence {
   evictions: number;
 }
 
-const NO_ERRORS = Object.freeze([]) as unknown as IcmpErrorEvidence[];
+/** The shared (frozen) empty ICMP error list of the many flows without one: one allocation less per record. */
+export const NO_ICMP_ERRORS = Object.freeze([]) as unknown as IcmpErrorEvidence[];
 
 /** A record with every field set (to be filled: FlowTable.recordInto, FlowStore.getInto). */
 export function blankRecord(): FlowRecord {
   return {
     firstSec: 0, firstNsec: 0, lastSec: 0, lastNsec: 0, proto: 0, origH: '', origP: 0, respH: '', respP: 0,
     origPkts: 0, respPkts: 0, origIpBytes: 0, respIpBytes: 0, origFlags: 0, respFlags: 0,
-    connState: '', history: '', directionInferred: false, icmpErrors: NO_ERRORS, vlan: null, tunnel: null, ifIndex: null,
+    connState: '', history: '', directionInferred: false, icmpErrors: NO_ICMP_ERRORS, vlan: null, tunnel: null, ifIndex: null,
     communityId: '', evidence: 'pcap', source: '', verdict: null,
   };
 }

@@ -22,7 +22,7 @@ import type { Anomalies } from '../core/anomalies.js';
 import { formatAddr } from '../core/ip.js';
 import type { DecodedPacket } from '../decode/packet.js';
 import { TUNNEL_NAMES } from '../decode/packet.js';
-import { blankRecord, type ConnState, type EvidenceKind, type FlowRecord, type IcmpErrorEvidence } from './record.js';
+import { blankRecord, NO_ICMP_ERRORS, type ConnState, type EvidenceKind, type FlowRecord, type IcmpErrorEvidence } from './record.js';
 import { communityId, icmpCounterpart } from './community-id.js';
 import { FlowRow } from './row.js';
 import { receiverIsOriginator } from './originator.js';
@@ -71,8 +71,6 @@ const D_LSEC = 0, D_PKTO = 1, D_PKTR = 2, D_BYTO = 3, D_BYTR = 4, D_FSEC = 5, D_
 /** bits (low byte of U_STATE) */
 const B_ORIG_IS_B = 1, B_INFERRED = 2, B_FLIPPED = 4, B_PAYLOAD = 8, B_LIVE = 16;
 
-/** Shared (frozen) empty list for the many flows without ICMP errors: one allocation less per record. */
-const NO_ICMP_ERRORS = Object.freeze([]) as unknown as IcmpErrorEvidence[];
 
 const ICMP_REPLY_TYPES_4 = new Set([0, 14, 16, 18]);
 const ICMP_REPLY_TYPES_6 = new Set([129, 140, 145]);

@@ -93,7 +93,6 @@ function num(buf: Buffer, pos: number, n: number): number {
     return pos + digits;
   }
   if (Number.isSafeInteger(n) && n >= 0) {
-    if (n < 10) { buf[pos] = 48 + n; return pos + 1; }
     let digits = 1;
     for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
     let x = n;

@@ -14,7 +14,7 @@
  * columns exactly (non-integer or out-of-range numbers, ICMP errors, tunnels, an unusual
  * Community ID, ...) are kept as they are in a side map, so the round trip is always exact.
  */
-import { blankRecord, type ConnState, type EvidenceKind, type FlowRecord } from '../../flow/record.js';
+import { blankRecord, NO_ICMP_ERRORS, type ConnState, type EvidenceKind, type FlowRecord } from '../../flow/record.js';
 import { compareFlows } from '../../flow/order.js';
 import { communityId } from '../../flow/community-id.js';
 import { FlowRow } from '../../flow/row.js';
@@ -35,7 +35,6 @@ function isCid(s: string): boolean {
   }
   return (B64_VALUE[s.charCodeAt(28)]! & 3) === 0;
 }
-const EMPTY: never[] = Object.freeze([]) as unknown as never[];
 
 /** Rows per column chunk, and the bytes of one row over all columns. */
 const CHUNK_BITS = 16, CHUNK = 1 << CHUNK_BITS, CHUNK_MASK = CHUNK - 1, ROW_BYTES = 6 * 8 + 12 * 4 + 4 + 20;
@@ -230,7 +229,7 @@ export class FlowStore {
     out.connState = str[u[p + 8]!]! as ConnState;
     out.history = str[u[p + 9]!]!;
     out.directionInferred = (bits & DIR_INFERRED) !== 0;
-    out.icmpErrors = EMPTY;
+    out.icmpErrors = NO_ICMP_ERRORS;
     out.vlan = (bits & VLAN_NULL) !== 0 ? null : u[p + 4]!;
     out.tunnel = null;
     out.ifIndex = (bits & IF_NULL) !== 0 ? null : u[p + 5]!;
@@ -285,7 +284,8 @@ export class FlowStore {
     const out = new Uint32Array(n);
     for (let i = 0; i < n; i++) out[i] = i;
     if (n < 2) return out;
-    const cmp = (a: number, b: number): number => compareFlows(this.get(a, false), this.get(b, false)) || a - b;
+    const ra = blankRecord(), rb = blankRecord();
+    const cmp = (a: number, b: number): number => compareFlows(this.getInto(a, ra, false), this.getInto(b, rb, false)) || a - b;
     let minSec = Infinity, maxSec = -Infinity, plain = true;
     for (let i = 0; i < n; i++) {
       const sp = this.#special.get(i);
@@ -328,10 +328,10 @@ export class FlowStore {
     return out;
   }
 
-  /** Every record in compareFlows order, rebuilt one at a time (see get() for `withCommunityId`). */
   /**
-   * The records in compareFlows order. With `into`, every record is that one object refilled
-   * (getInto: nothing allocated per flow), for a consumer that is done with each before the next.
+   * The records in compareFlows order, rebuilt one at a time (see get() for `withCommunityId`).
+   * With `into`, every record is that one object refilled (getInto: nothing allocated per flow),
+   * for a consumer that is done with each before the next.
    */
   *sorted(withCommunityId = true, into?: FlowRecord): Generator<FlowRecord> {
     const order = this.order();

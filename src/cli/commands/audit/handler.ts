@@ -67,8 +67,8 @@ export async function run(a: AuditArgs): Promise<number> {
   }
   const streamed = blankRecord();
   const evidence = await gather(inputs, streaming
-    // (the audit does not use Community IDs: flows taken from the flow table skip computing them)
-    // (the auditor copies what it keeps: flows from the flow table refill one record)
+    // (flows from the flow table refill one record, which the auditor copies from where it keeps
+    // anything, and skip the Community ID, which the audit does not use)
     ? { onFlow: (f) => { auditor.addFlow(f); }, rowSink: (t, f) => { auditor.addFlow(t.recordInto(f, streamed, false)); return true; }, ...(twoPass ? { names: false } : {}) }
     : { onFlow: (f) => store.add(f), rowSink: store.rowSink() }, twoPass ? 'pass 2/2 (flows)' : '');
   for (const i of evidence.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
