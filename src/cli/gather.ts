@@ -11,7 +11,7 @@
 import { open, stat } from 'node:fs/promises';
 import { gunzipHead } from '../capture/source.js';
 import { FlowauditError } from '../core/errors.js';
-import type { Evidence, EvidenceKind, FlowRecord, InputSummary } from '../flow/record.js';
+import type { Evidence, EvidenceKind, FlowRecord, InputSummary, NameObservation } from '../flow/record.js';
 import { compareFlows } from '../flow/order.js';
 
 export { compareFlows };
@@ -38,6 +38,8 @@ export interface GatherOptions {
   chunkSize?: number;
   /** Collect DNS/SNI name observations (default true). */
   names?: boolean;
+  /** Called with each new DNS/SNI name observation as it is found (before the flows that finish after it). */
+  onName?: (obs: NameObservation) => void;
   /** Force every input to be read as this evidence kind (skips detection). */
   inputFormat?: EvidenceKind;
   /**
@@ -194,6 +196,7 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
   const engine = new FlowEngine({
     onFlow: sink,
     nameParsers: opts.names === false ? {} : DEFAULT_NAME_PARSERS,
+    ...(opts.onName !== undefined ? { onName: opts.onName } : {}),
     ...(opts.maxFlows !== undefined ? { maxFlows: opts.maxFlows } : {}),
     ...(opts.vlanInKey !== undefined ? { vlanInKey: opts.vlanInKey } : {}),
     ...(opts.timeouts !== undefined ? { timeouts: opts.timeouts } : {}),

@@ -68,10 +68,13 @@ export class NameCollector {
   /** Distinct observations dropped because the limit was reached. */
   dropped = 0;
   readonly #onCapped: (() => void) | undefined;
+  readonly #onAdd: ((obs: NameObservation) => void) | undefined;
 
-  constructor(limit = MAX_NAMES, onCapped?: () => void) {
+  /** onAdd: called with each observation kept, as it is kept (in the order of `list`). */
+  constructor(limit = MAX_NAMES, onCapped?: () => void, onAdd?: (obs: NameObservation) => void) {
     this.limit = limit;
     this.#onCapped = onCapped;
+    this.#onAdd = onAdd;
   }
 
   add(name: string, address: string, via: 'dns' | 'sni'): void {
@@ -88,7 +91,9 @@ export class NameCollector {
     }
     if (names === undefined) { names = new Set<string>(); byAddr.set(address, names); }
     names.add(n);
-    this.list.push({ name: n, address, via });
+    const obs: NameObservation = { name: n, address, via };
+    this.list.push(obs);
+    if (this.#onAdd !== undefined) this.#onAdd(obs);
   }
 
   /** Sorted copy (deterministic output). */
@@ -106,6 +111,8 @@ export interface FlowEngineOptions extends FlowTableOptions {
   sweepPackets?: number;
   /** Most distinct name observations kept (default MAX_NAMES); beyond it they are dropped and counted. */
   maxNames?: number;
+  /** Called with each new name observation as it is kept (a consumer that audits flows while they are read). */
+  onName?: (obs: NameObservation) => void;
 }
 
 export class FlowEngine {
@@ -139,7 +146,7 @@ export class FlowEngine {
     this.#parsers = opts.nameParsers ?? DEFAULT_NAME_PARSERS;
     this.#sweepMin = opts.sweepPackets ?? 65536;
     this.#nextSweep = this.#sweepMin;
-    this.names = new NameCollector(opts.maxNames ?? MAX_NAMES, () => this.#count(NAMES_CAPPED));
+    this.names = new NameCollector(opts.maxNames ?? MAX_NAMES, () => this.#count(NAMES_CAPPED), opts.onName);
     this.#onAnswer = (name, address) => this.names.add(name, address, 'dns');
     this.#onDnsLimit = () => { this.#capped = true; this.#count(DNS_ANSWERS_CAPPED); };
   }

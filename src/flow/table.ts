@@ -82,6 +82,47 @@ function fmix(h: number): number {
   return h >>> 0;
 }
 
+/** Words of one packed row (FlowTable.packRow): the 32-word record, VLAN, interface, input, padding (8-byte aligned). */
+export const PACKED_ROW_WORDS = U + 4;
+
+/** Read a packed row (FlowTable.packRow) at word `at` of `u` (and `d`, a Float64 view of the same buffer) into `r`. */
+export function unpackRow(u: Uint32Array, d: Float64Array, at: number, r: FlowRow): void {
+  unpackRecord(u, d, at, r);
+  r.vlan = u[at + U]! | 0;
+  r.ifIndex = u[at + U + 1]! | 0;
+  r.fileIndex = u[at + U + 2]!;
+}
+
+/** The fields of a 128-byte flow record at word o of u (its Float64 half in d) into r, but VLAN, interface and input. */
+function unpackRecord(u: Uint32Array, d: Float64Array, o: number, r: FlowRow): void {
+  const od = (o >>> 1) + D0;
+  const state = u[o + U_STATE]!, bits = state & 255;
+  const origIsB = (bits & B_ORIG_IS_B) !== 0;
+  const oo = origIsB ? o + 4 : o, ro = origIsB ? o : o + 4;
+  const proto = u[o + U_META]! & 255;
+  const portA = u[o + U_PORTS]! >>> 16, portB = u[o + U_PORTS]! & 0xffff;
+  let origP = origIsB ? portB : portA, respP = origIsB ? portA : portB;
+  const hw = u[o + U_HIST]!;
+  if (proto === 1 || proto === 58) { const aux = hw >>> 16; origP = aux >> 8; respP = aux & 255; }
+  const ow = r.orig, rw = r.resp;
+  ow[0] = u[oo]!; ow[1] = u[oo + 1]!; ow[2] = u[oo + 2]!; ow[3] = u[oo + 3]!;
+  rw[0] = u[ro]!; rw[1] = u[ro + 1]!; rw[2] = u[ro + 2]!; rw[3] = u[ro + 3]!;
+  const history = historyString(hw & 0xffff, u[o + U_HIST0]!, u[o + U_HIST1]!, (bits & B_FLIPPED) !== 0);
+  const st = state >>> 24;
+  const pktsO = d[od + D_PKTO]!, pktsR = d[od + D_PKTR]!;
+  let connState: string;
+  if (proto === 6) connState = tcpConnState(st >> 4, st & 15, history, (bits & B_PAYLOAD) !== 0);
+  else if (proto === 17) connState = udpConnState(pktsO, pktsR);
+  else connState = 'OTH';
+  r.firstSec = d[od + D_FSEC]!; r.firstNsec = d[od + D_FNSEC]!; r.lastSec = d[od + D_LSEC]!; r.lastNsec = u[o + U_LNSEC]!;
+  r.proto = proto; r.origP = origP; r.respP = respP;
+  r.origPkts = pktsO; r.respPkts = pktsR; r.origIpBytes = d[od + D_BYTO]!; r.respIpBytes = d[od + D_BYTR]!;
+  r.origFlags = (state >>> 8) & 255; r.respFlags = (state >>> 16) & 255;
+  r.connState = connState as ConnState;
+  r.history = history;
+  r.directionInferred = (bits & B_INFERRED) !== 0;
+}
+
 export class FlowTable {
   readonly maxFlows: number;
   readonly vlanInKey: boolean;
@@ -584,35 +625,24 @@ export class FlowTable {
 
   /** Read flow f into `r` (numbers only; addresses as words): what toRecord builds its object from. */
   readRow(f: number, r: FlowRow): void {
-    const u = this.#u, d = this.#d, o = f * U, od = f * D + D0;
-    const state = u[o + U_STATE]!, bits = state & 255;
-    const origIsB = (bits & B_ORIG_IS_B) !== 0;
-    const oo = origIsB ? o + 4 : o, ro = origIsB ? o : o + 4;
-    const proto = u[o + U_META]! & 255;
-    const portA = u[o + U_PORTS]! >>> 16, portB = u[o + U_PORTS]! & 0xffff;
-    let origP = origIsB ? portB : portA, respP = origIsB ? portA : portB;
-    const hw = u[o + U_HIST]!;
-    if (proto === 1 || proto === 58) { const aux = hw >>> 16; origP = aux >> 8; respP = aux & 255; }
-    const ow = r.orig, rw = r.resp;
-    ow[0] = u[oo]!; ow[1] = u[oo + 1]!; ow[2] = u[oo + 2]!; ow[3] = u[oo + 3]!;
-    rw[0] = u[ro]!; rw[1] = u[ro + 1]!; rw[2] = u[ro + 2]!; rw[3] = u[ro + 3]!;
-    const history = historyString(hw & 0xffff, u[o + U_HIST0]!, u[o + U_HIST1]!, (bits & B_FLIPPED) !== 0);
-    const st = state >>> 24;
-    const pktsO = d[od + D_PKTO]!, pktsR = d[od + D_PKTR]!;
-    let connState: string;
-    if (proto === 6) connState = tcpConnState(st >> 4, st & 15, history, (bits & B_PAYLOAD) !== 0);
-    else if (proto === 17) connState = udpConnState(pktsO, pktsR);
-    else connState = 'OTH';
-    r.firstSec = d[od + D_FSEC]!; r.firstNsec = d[od + D_FNSEC]!; r.lastSec = d[od + D_LSEC]!; r.lastNsec = u[o + U_LNSEC]!;
-    r.proto = proto; r.origP = origP; r.respP = respP;
-    r.origPkts = pktsO; r.respPkts = pktsR; r.origIpBytes = d[od + D_BYTO]!; r.respIpBytes = d[od + D_BYTR]!;
-    r.origFlags = (state >>> 8) & 255; r.respFlags = (state >>> 16) & 255;
-    r.connState = connState as ConnState;
-    r.history = history;
-    r.directionInferred = (bits & B_INFERRED) !== 0;
+    unpackRecord(this.#u, this.#d, f * U, r);
     r.vlan = this.#vlan[f]!;
     r.ifIndex = this.#ifIndex[f]!;
     r.fileIndex = this.#file[f]!;
+  }
+
+  /**
+   * Copy flow f into out[at, at + PACKED_ROW_WORDS) (its 128-byte record, then VLAN, interface and
+   * input): a finished flow handed to another thread, read there with `unpackRow`. `at` must be a
+   * multiple of PACKED_ROW_WORDS in a buffer whose Float64 view is read at the same place.
+   */
+  packRow(f: number, out: Uint32Array, at: number): void {
+    const u = this.#u, o = f * U;
+    for (let i = 0; i < U; i++) out[at + i] = u[o + i]!;
+    out[at + U] = this.#vlan[f]!;
+    out[at + U + 1] = this.#ifIndex[f]!;
+    out[at + U + 2] = this.#file[f]!;
+    out[at + U + 3] = 0;
   }
 
   /** Build the record of flow f (one object per flow); without `withCommunityId` its communityId is '' (no SHA-1). */

@@ -23,7 +23,8 @@
  * Not parallel (returns null, the caller reads sequentially): stdin, gzip, unrecognised files,
  * more than MAX_LANES capture files.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from '../../core/worker.js';
 import { availableParallelism } from 'node:os';
 import type { Outcome } from '../../core/outcome.js';
 import type { CaptureInfo, PacketRecord } from '../../capture/types.js';
@@ -63,22 +64,11 @@ interface Batch { lane: Lane; n: number; i32: Int32Array; f64: Float64Array; pay
 class Lane {
   readonly worker: Worker;
   constructor(onMessage: (lane: Lane, m: FromWorker) => void, onError: (e: Error) => void) {
-    this.worker = spawnWorker();
+    this.worker = spawnWorker(import.meta.url, 'worker');
     this.worker.on('message', (m: FromWorker) => onMessage(this, m));
     this.worker.on('error', onError);
   }
   send(m: ToWorker, transfer: ArrayBuffer[] = []): void { this.worker.postMessage(m, transfer); }
-}
-
-function spawnWorker(): Worker {
-  const self = import.meta.url;
-  if (self.endsWith('.ts')) {
-    // running from source under tsx: register tsx inside the worker, then load the TypeScript entry
-    const api = import.meta.resolve('tsx/esm/api');
-    const entry = new URL('./worker.ts', self).href;
-    return new Worker(`import(${JSON.stringify(api)}).then((t) => { t.register(); return import(${JSON.stringify(entry)}); })`, { eval: true });
-  }
-  return new Worker(new URL('./worker.js', self));
 }
 
 class JobState {

@@ -5,7 +5,7 @@
  * come as text (flow records from other evidence) are interned by their text as given, so they
  * come back exactly as they were.
  */
-import { formatAddr } from '../../core/ip.js';
+import { formatAddr, parseAddr } from '../../core/ip.js';
 
 export class AddressTable {
   #words = new Uint32Array(4 * 1024);
@@ -44,23 +44,38 @@ export class AddressTable {
   idOfWords(w: Uint32Array, off = 0): number {
     const w0 = w[off]!, w1 = w[off + 1]!, w2 = w[off + 2]!, w3 = w[off + 3]!;
     const h = this.#hash(w0, w1, w2, w3);
-    const idx = this.#idx, words = this.#words, mask = this.#mask;
-    let i = h & mask;
-    for (;;) {
-      const v = idx[i * 2]!;
-      if (v === 0) break;
-      if (idx[i * 2 + 1] === h) {
-        const o = (v - 1) * 4;
-        if (words[o + 3] === w3 && words[o + 2] === w2 && words[o + 1] === w1 && words[o] === w0) return v - 1;
-      }
-      i = (i + 1) & mask;
-    }
+    const found = this.#find(w0, w1, w2, w3, h);
+    if (found >= 0) return found;
     const id = this.#newId();
     const ws = this.#words, o = id * 4;
     ws[o] = w0; ws[o + 1] = w1; ws[o + 2] = w2; ws[o + 3] = w3;
     this.#hasWords[id] = 1;
     this.#insert(id, h);
     return id;
+  }
+
+  /** Id of the address with these words (hash h), or -1. */
+  #find(w0: number, w1: number, w2: number, w3: number, h: number): number {
+    const idx = this.#idx, words = this.#words, mask = this.#mask;
+    let i = h & mask;
+    for (;;) {
+      const v = idx[i * 2]!;
+      if (v === 0) return -1;
+      if (idx[i * 2 + 1] === h) {
+        const o = (v - 1) * 4;
+        if (words[o + 3] === w3 && words[o + 2] === w2 && words[o + 1] === w1 && words[o] === w0) return v - 1;
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** Whether the address is here: by its text as given, or (when it parses) by its words. Adds nothing. */
+  has(s: string): boolean {
+    if (this.#byText.has(s)) return true;
+    const w = parseAddr(s);
+    if (w === null) return false;
+    const w0 = w[0] >>> 0, w1 = w[1] >>> 0, w2 = w[2] >>> 0, w3 = w[3] >>> 0;
+    return this.#find(w0, w1, w2, w3, this.#hash(w0, w1, w2, w3)) >= 0;
   }
 
   #insert(id: number, h: number): void {

@@ -241,6 +241,11 @@ export class FlowStore {
     return out;
   }
 
+  /** Whether some record kept here has this address (text as in the records) as an endpoint. */
+  hasAddress(s: string): boolean {
+    return this.#addrs.has(s);
+  }
+
   /**
    * Address ids of record i (the same id for the same address in this store; AddressTable), or -1
    * for a record kept as its object.
