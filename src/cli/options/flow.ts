@@ -34,7 +34,7 @@ export function withFlowOptions<T>(y: Argv<T>): Argv<T & FlowArgs> {
       describe: 'Most flows held in memory; beyond it the least recently active flow is finished early (counted as an eviction)',
     })
     .option('vlan-in-key', { type: 'boolean', default: false, describe: 'Treat the same 5-tuple on different VLANs as different flows' })
-    .option('threads', { type: 'number', default: 1, describe: 'Threads for reading capture files, this one included (2 or more: worker threads read and decode; results are identical)' }) as unknown as Argv<T & FlowArgs>;
+    .option('threads', { type: 'number', default: 1, describe: 'Threads, this one included; results are identical. audit: 2 = the audit runs in its own thread while this one reads, 3 or more also read and decode in worker threads; flows: 2 or more read and decode in worker threads' }) as unknown as Argv<T & FlowArgs>;
   for (const [name, key, what] of TIMEOUT_OPTS) {
     z = z.option(name, { type: 'number', describe: `Seconds of packet time: ${what} (default ${DEFAULT_TIMEOUTS[key]})` }) as unknown as Argv<T & FlowArgs>;
   }

@@ -13,8 +13,8 @@ import { policyOf } from '../../options/policy.js';
 import { failOnOf } from '../../options/audit-output.js';
 import { writeAuditReport } from '../../write-report.js';
 import type { AuditArgs } from './command.js';
-import { BUILTIN_PROFILES, builtinProfile } from '../../../rules/profile.js';
-import { compilePolicy, type CompiledPolicy } from '../../../rules/policy.js';
+import { comparePolicies } from '../../../rules/compare.js';
+import { AuditThread } from './audit-thread.js';
 
 /**
  * The inputs, with unknown options (kept as arguments so that yargs does not drop a lone "-")
@@ -47,57 +47,58 @@ export async function run(a: AuditArgs): Promise<number> {
   if (twoPass && inputs.includes('-')) throw new UsageError('usage.two_pass_stdin', '--two-pass reads the capture files twice, and stdin can be read only once: give a file');
   const streaming = twoPass || await onlyFlowRecords(inputs, forced);
   const store = new FlowStore();
-  const gather = async (list: string[], sinks: Pick<GatherOptions, 'onFlow' | 'rowSink' | 'names'>, label = ''): Promise<Evidence> => {
+  // --threads 2 or more (and flows kept for the end): the audit runs in its own thread while this
+  // one reads (audit-thread.ts); a third thread and more read and decode (gatherEvidence's threads).
+  const thread = fo.threads >= 2 && !streaming
+    ? new AuditThread({ profile: policy.profile, inventory: policy.inventory, features: [...policy.features], failOn })
+    : null;
+  const readThreads = thread !== null ? fo.threads - 1 : fo.threads;
+  const gather = async (list: string[], sinks: Pick<GatherOptions, 'onFlow' | 'rowSink' | 'names' | 'onName'>, label = ''): Promise<Evidence> => {
     const bar = progressBar(label);
     try {
       return await gatherEvidence(list, {
-        maxFlows: fo.maxFlows, vlanInKey: fo.vlanInKey, timeouts: fo.timeouts, threads: fo.threads, ...bar.opts,
+        maxFlows: fo.maxFlows, vlanInKey: fo.vlanInKey, timeouts: fo.timeouts, threads: readThreads, ...bar.opts,
         ...(forced !== undefined ? { inputFormat: forced } : {}), ...sinks,
       });
     } finally {
       bar.stop();
     }
   };
-  if (twoPass) {
-    // pass 1: the capture files' DNS answers and TLS SNI only (every flow is dropped as it finishes)
-    const captures: string[] = [];
-    for (const i of inputs) if (forced === undefined ? !(await isFlowRecordInput(i)) : !isEvidenceFormat(forced)) captures.push(i);
-    const first = await gather(captures, { onFlow: () => undefined, rowSink: () => true }, 'pass 1/2 (names)');
-    for (const n of first.names) auditor.addName(n);
+  try {
+    if (twoPass) {
+      // pass 1: the capture files' DNS answers and TLS SNI only (every flow is dropped as it finishes)
+      const captures: string[] = [];
+      for (const i of inputs) if (forced === undefined ? !(await isFlowRecordInput(i)) : !isEvidenceFormat(forced)) captures.push(i);
+      const first = await gather(captures, { onFlow: () => undefined, rowSink: () => true }, 'pass 1/2 (names)');
+      for (const n of first.names) auditor.addName(n);
+    }
+    const streamed = blankRecord();
+    const evidence = await gather(inputs, streaming
+      // (flows from the flow table refill one record, which the auditor copies from where it keeps
+      // anything, and skip the Community ID, which the audit does not use)
+      ? { onFlow: (f) => { auditor.addFlow(f); }, rowSink: (t, f) => { auditor.addFlow(t.recordInto(f, streamed, false)); return true; }, ...(twoPass ? { names: false } : {}) }
+      : thread !== null ? { onFlow: thread.onFlow, rowSink: thread.rowSink, onName: thread.onName }
+        : { onFlow: (f) => store.add(f), rowSink: store.rowSink() }, twoPass ? 'pass 2/2 (flows)' : '');
+    for (const i of evidence.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
+    for (const i of evidence.inputs) {
+      if (i.end.clean) continue;
+      const nothing = i.packets + i.records === 0;
+      const where = nothing && i.end.offset === 0 ? '' : ` at byte ${i.end.offset}:`;
+      process.stderr.write(`flowaudit: ${i.file}:${where} ${i.end.reason ?? i.end.code ?? 'damaged'}${nothing ? '' : ' (what came before was audited)'}\n`);
+    }
+    // Nothing could be read at all: no report (it would say PASS about no evidence); stderr said why.
+    if (evidence.inputs.length > 0 && unreadableInputs(evidence).length === evidence.inputs.length) return ExitCode.Error;
+    if (thread !== null) return await writeAuditReport((await thread.report(evidence)).report, a);
+    for (const n of evidence.names) auditor.addName(n);
+    // in the order they finished (no sort); the store's address ids let the auditor remember each
+    // address's roles and peers by number
+    const rec = blankRecord();
+    for (let i = 0; i < store.size; i++) auditor.addFlow(store.getInto(i, rec, false), store.origAddrId(i), store.respAddrId(i));
+    const report = auditor.finish(evidence);
+    return await writeAuditReport(report, a);
+  } finally {
+    if (thread !== null) await thread.close();
   }
-  const streamed = blankRecord();
-  const evidence = await gather(inputs, streaming
-    // (flows from the flow table refill one record, which the auditor copies from where it keeps
-    // anything, and skip the Community ID, which the audit does not use)
-    ? { onFlow: (f) => { auditor.addFlow(f); }, rowSink: (t, f) => { auditor.addFlow(t.recordInto(f, streamed, false)); return true; }, ...(twoPass ? { names: false } : {}) }
-    : { onFlow: (f) => store.add(f), rowSink: store.rowSink() }, twoPass ? 'pass 2/2 (flows)' : '');
-  for (const i of evidence.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
-  for (const i of evidence.inputs) {
-    if (i.end.clean) continue;
-    const nothing = i.packets + i.records === 0;
-    const where = nothing && i.end.offset === 0 ? '' : ` at byte ${i.end.offset}:`;
-    process.stderr.write(`flowaudit: ${i.file}:${where} ${i.end.reason ?? i.end.code ?? 'damaged'}${nothing ? '' : ' (what came before was audited)'}\n`);
-  }
-  // Nothing could be read at all: no report (it would say PASS about no evidence); stderr said why.
-  if (evidence.inputs.length > 0 && unreadableInputs(evidence).length === evidence.inputs.length) return ExitCode.Error;
-  for (const n of evidence.names) auditor.addName(n);
-  // in the order they finished (no sort); the store's address ids let the auditor remember each
-  // address's roles and peers by number
-  const rec = blankRecord();
-  for (let i = 0; i < store.size; i++) auditor.addFlow(store.getInto(i, rec, false), store.origAddrId(i), store.respAddrId(i));
-  const report = auditor.finish(evidence);
-  return writeAuditReport(report, a);
-}
-
-/** The other built-in profiles (same inventory), so explanations can say what they would allow. */
-async function comparePolicies(policy: CompiledPolicy): Promise<CompiledPolicy[]> {
-  const compare: CompiledPolicy[] = [];
-  for (const name of BUILTIN_PROFILES) {
-    if (name === policy.profile.name) continue;
-    const other = await builtinProfile(name);
-    if (Object.keys(policy.profile.roles).every((r) => r in other.roles)) compare.push(compilePolicy(other, policy.inventory, [...policy.features]));
-  }
-  return compare;
 }
 
 /** True when every input is a flow-record file or folder (no packets: no names to wait for). */

@@ -1,0 +1,103 @@
+/**
+ * `audit --threads 2`: the audit runs in its own thread while this one reads the captures.
+ *
+ * This thread copies each finished flow's table record into a batch (FlowTable.packRow, 144 bytes,
+ * nothing else: no address text, no lookup) and hands full batches over (transferred, not copied),
+ * with the name observations found since the previous batch and the flows that come as records.
+ * The audit thread keeps the flows and audits them as they come (IncrementalAudit), so at the end
+ * of the input only the last batch and the report are left to do.
+ */
+import type { Worker } from 'node:worker_threads';
+import type { AuditReport } from '../../../audit/types.js';
+import { spawnWorker } from '../../../core/worker.js';
+import type { Evidence, EvidenceKind, FlowRecord, NameObservation } from '../../../flow/record.js';
+import { PACKED_ROW_WORDS, type FlowRowSink, type FlowTable } from '../../../flow/table.js';
+import type { AuditSetup } from './incremental.js';
+
+/** Rows per batch (4096 × 144 B = 576 KiB). */
+const BATCH_ROWS = 4096;
+/** Records per batch at most (they are cloned, not transferred). */
+const BATCH_RECORDS = 1024;
+
+export type ToAuditThread =
+  | { t: 'flows'; sources: [number, string, EvidenceKind][]; names: NameObservation[]; buf: ArrayBuffer; n: number; records: FlowRecord[] }
+  | { t: 'end'; evidence: Pick<Evidence, 'names' | 'inputs' | 'evictions'> };
+
+export interface FromAuditThread {
+  report: AuditReport;
+  /** Why the flows were audited again at the end (a late name), or null. */
+  dropped: string | null;
+}
+
+export class AuditThread {
+  readonly #worker: Worker;
+  readonly #result: Promise<FromAuditThread>;
+  #failure: Error | null = null;
+  #buf = new ArrayBuffer(BATCH_ROWS * PACKED_ROW_WORDS * 4);
+  #u = new Uint32Array(this.#buf);
+  #n = 0;
+  #names: NameObservation[] = [];
+  #records: FlowRecord[] = [];
+  #sources: [number, string, EvidenceKind][] = [];
+  readonly #sent: boolean[] = [];
+
+  constructor(setup: AuditSetup) {
+    this.#worker = spawnWorker(import.meta.url, 'audit-worker', setup);
+    this.#result = new Promise<FromAuditThread>((resolve, reject) => {
+      this.#worker.once('message', (m: FromAuditThread) => resolve(m));
+      this.#worker.once('error', (e: Error) => { this.#failure = e; reject(e); });
+      this.#worker.once('exit', (code) => reject(new Error(`the audit thread stopped (exit code ${code})`)));
+    });
+    this.#result.catch(() => undefined); // awaited in report(); a failure meanwhile must not be unhandled
+  }
+
+  /** For gatherEvidence's onName. */
+  readonly onName = (obs: NameObservation): void => {
+    this.#names.push(obs);
+  };
+
+  /** For gatherEvidence's onFlow. */
+  readonly onFlow = (f: FlowRecord): void => {
+    this.#records.push(f);
+    if (this.#records.length >= BATCH_RECORDS) this.#flush();
+  };
+
+  /** For gatherEvidence's rowSink: takes every flow the table offers. */
+  readonly rowSink: FlowRowSink = (t: FlowTable, f: number): boolean => {
+    if (this.#n === BATCH_ROWS) this.#flush();
+    t.packRow(f, this.#u, this.#n * PACKED_ROW_WORDS);
+    const fi = this.#u[this.#n * PACKED_ROW_WORDS + PACKED_ROW_WORDS - 2]!;
+    if (this.#sent[fi] !== true) {
+      const s = t.sourceOf(fi);
+      this.#sources.push([fi, s?.name ?? '', s?.kind ?? 'pcap']);
+      this.#sent[fi] = true;
+    }
+    this.#n++;
+    return true;
+  };
+
+  #flush(): void {
+    if (this.#failure !== null) throw this.#failure;
+    const m: ToAuditThread = { t: 'flows', sources: this.#sources, names: this.#names, buf: this.#buf, n: this.#n, records: this.#records };
+    this.#worker.postMessage(m, [this.#buf]);
+    this.#buf = new ArrayBuffer(BATCH_ROWS * PACKED_ROW_WORDS * 4);
+    this.#u = new Uint32Array(this.#buf);
+    this.#n = 0;
+    this.#names = [];
+    this.#records = [];
+    this.#sources = [];
+  }
+
+  /** Hand over what is left and wait for the report. */
+  async report(evidence: Pick<Evidence, 'names' | 'inputs' | 'evictions'>): Promise<FromAuditThread> {
+    this.#flush();
+    const end: ToAuditThread = { t: 'end', evidence: { names: evidence.names, inputs: evidence.inputs, evictions: evidence.evictions } };
+    this.#worker.postMessage(end);
+    return this.#result;
+  }
+
+  /** Stop the thread (after the report, or when the run ends without one). */
+  async close(): Promise<void> {
+    await this.#worker.terminate();
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * IncrementalAudit: keeps finished flows (a FlowStore) and audits them as they come, while the
+ * capture is still being read, instead of all at the end. What `audit --threads 2` runs in its
+ * audit thread (audit-thread.ts).
+ *
+ * A flow can be audited for good only once every DNS/SNI name is known, because names give
+ * addresses roles. Names come first in practice (a DNS answer before the connection it resolves;
+ * an SNI inside the flow it names), so each flow is audited with the names known when it comes.
+ * That is the same as auditing it at the end unless a later name changes the roles of an address
+ * that an audited flow already used. Each name is checked for exactly that (the address's roles in
+ * the policy and in each compared policy, and whether it is a proxy, before and after the name);
+ * if it happens, the early audit is dropped and every kept flow is audited again at the end, with
+ * every name first, as the one-thread audit does. Either way the report is the one-thread report:
+ * the audit does not depend on the order flows come in.
+ */
+import { createAuditor, type Auditor } from '../../../audit/auditor.js';
+import type { FindingKind, AuditReport } from '../../../audit/types.js';
+import type { Evidence, EvidenceKind, FlowRecord, NameObservation } from '../../../flow/record.js';
+import { FlowRow } from '../../../flow/row.js';
+import { PACKED_ROW_WORDS, unpackRow } from '../../../flow/table.js';
+import { FlowStore, blankRecord } from '../../../report/flows/store.js';
+import { comparePolicies } from '../../../rules/compare.js';
+import { compilePolicy, type CompiledPolicy } from '../../../rules/policy.js';
+import type { Inventory } from '../../../rules/inventory.js';
+import { canonicalAddr } from '../../../core/ip.js';
+import type { Profile } from '../../../rules/profile.js';
+
+/** What an audit thread is started with (plain data: it crosses to the worker). */
+export interface AuditSetup {
+  profile: Profile;
+  inventory: Inventory;
+  /** Features on (the compiled policy's, inventory's and --features together). */
+  features: string[];
+  failOn: FindingKind[];
+}
+
+interface Stage {
+  policy: CompiledPolicy;
+  compare: CompiledPolicy[];
+  auditor: Auditor;
+}
+
+export class IncrementalAudit {
+  readonly #setup: AuditSetup;
+  readonly store = new FlowStore();
+  #stage: Stage;
+  /** Flows of the store audited so far (while auditing early). */
+  #audited = 0;
+  /** Why the early audit was dropped, or null while it holds. */
+  #dropped: string | null = null;
+  readonly #sources: { name: string; kind: EvidenceKind }[] = [];
+  /** Addresses (canonical text) of the flows given as records (the store interns rows' addresses itself). */
+  readonly #recordAddrs = new Set<string>();
+  readonly #row = new FlowRow();
+  readonly #rec = blankRecord();
+
+  private constructor(setup: AuditSetup, stage: Stage) {
+    this.#setup = setup;
+    this.#stage = stage;
+  }
+
+  static async create(setup: AuditSetup): Promise<IncrementalAudit> {
+    return new IncrementalAudit(setup, await stageOf(setup));
+  }
+
+  /** Null while flows are audited as they come; otherwise why they will be audited again at the end. */
+  get dropped(): string | null {
+    return this.#dropped;
+  }
+
+  /** Name the input behind a fileIndex of packed rows (FlowTable.sourceOf). */
+  setSource(fileIndex: number, name: string, kind: EvidenceKind): void {
+    this.#sources[fileIndex] = { name, kind };
+  }
+
+  /** A new DNS/SNI name observation, before the flows that finished after it was found. */
+  addName(obs: NameObservation): void {
+    if (this.#dropped !== null) return; // the names are taken from the evidence at the end
+    const st = this.#stage;
+    if (!this.store.hasAddress(obs.address) && !this.#recordAddrs.has(canonicalAddr(obs.address) ?? obs.address)) { st.auditor.addName(obs); return; }
+    // an address that audited flows used: the name must not change what it is
+    const before = rolesSeen(st, obs.address);
+    st.auditor.addName(obs);
+    if (rolesSeen(st, obs.address) !== before) this.#drop(`the name ${obs.name} (${obs.via}) gave ${obs.address} roles after flows of it were audited`);
+  }
+
+  /** `n` packed rows (FlowTable.packRow) in `buf`, then audit what came (while auditing early). */
+  addRows(buf: ArrayBuffer, n: number): void {
+    const u = new Uint32Array(buf), d = new Float64Array(buf), row = this.#row, src = this.#sources, store = this.store;
+    for (let k = 0; k < n; k++) {
+      unpackRow(u, d, k * PACKED_ROW_WORDS, row);
+      const s = src[row.fileIndex];
+      store.addRow(row, s?.name ?? '', s?.kind ?? 'pcap');
+    }
+    this.#catchUp();
+  }
+
+  /** Flow records (flows with ICMP errors or a tunnel, flow-log records). */
+  addRecords(records: readonly FlowRecord[]): void {
+    for (const f of records) {
+      this.store.add(f);
+      if (this.#dropped === null) { this.#recordAddrs.add(canonicalAddr(f.origH) ?? f.origH); this.#recordAddrs.add(canonicalAddr(f.respH) ?? f.respH); }
+    }
+    this.#catchUp();
+  }
+
+  #catchUp(): void {
+    if (this.#dropped !== null) return;
+    const store = this.store, a = this.#stage.auditor, rec = this.#rec;
+    for (let i = this.#audited; i < store.size; i++) a.addFlow(store.getInto(i, rec, false), store.origAddrId(i), store.respAddrId(i));
+    this.#audited = store.size;
+  }
+
+  #drop(why: string): void {
+    this.#dropped = why;
+  }
+
+  /** Every flow and name is in: the report (the evidence as gatherEvidence returned it, flows kept here). */
+  async finish(evidence: Pick<Evidence, 'names' | 'inputs' | 'evictions'>): Promise<AuditReport> {
+    for (const i of evidence.inputs) {
+      if (i.format !== 'pcapng') continue;
+      // stdin's pcapng is labelled pcap until read through (gatherEvidence's own fix-up)
+      if (this.#dropped === null && this.#audited > 0 && this.#sources.some((s) => s !== undefined && s.name === i.file && s.kind === 'pcap')) this.#drop(`${i.file} turned out to be pcapng`);
+      this.store.setEvidenceKind(i.file, 'pcap', 'pcapng');
+    }
+    if (this.#dropped !== null) {
+      // as the one-thread audit: a fresh policy, every name, then every flow
+      this.#stage = await stageOf(this.#setup);
+      const a = this.#stage.auditor, store = this.store, rec = this.#rec;
+      for (const n of evidence.names) a.addName(n);
+      for (let i = 0; i < store.size; i++) a.addFlow(store.getInto(i, rec, false), store.origAddrId(i), store.respAddrId(i));
+    } else {
+      this.#catchUp();
+    }
+    return this.#stage.auditor.finish(evidence);
+  }
+}
+
+async function stageOf(s: AuditSetup): Promise<Stage> {
+  const policy = compilePolicy(s.profile, s.inventory, s.features);
+  const compare = await comparePolicies(policy);
+  return { policy, compare, auditor: createAuditor(policy, { failOn: s.failOn, compare, newFindings: false }) };
+}
+
+/** What an address is to the audit: its roles in the policy and in each compared one, and whether it is a proxy. */
+function rolesSeen(st: Stage, addr: string): string {
+  let s = `${st.policy.rolesOf(addr)}${st.policy.isProxy(addr) ? 'p' : ''}`;
+  for (const c of st.compare) s += `,${c.rolesOf(addr)}`;
+  return s;
+}

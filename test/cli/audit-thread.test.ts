@@ -1,0 +1,171 @@
+/**
+ * `audit --threads 2`: the audit runs in its own thread (audit-thread.ts) and audits flows while
+ * the capture is read (incremental.ts). The report must be exactly the one-thread report (same
+ * JSON, same exit code, same stderr), also when a name arrives after flows of its address were
+ * audited (the early audit is then dropped and everything audited again at the end).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateBench } from '../../bench/gen/index.js';
+import { gatherEvidence } from '../../src/cli/gather.js';
+import { IncrementalAudit } from '../../src/cli/commands/audit/incremental.js';
+import { createAuditor } from '../../src/audit/auditor.js';
+import { DEFAULT_FAIL_ON } from '../../src/audit/types.js';
+import { PACKED_ROW_WORDS } from '../../src/flow/table.js';
+import type { FlowRecord, NameObservation } from '../../src/flow/record.js';
+import { FlowStore, blankRecord } from '../../src/report/flows/store.js';
+import { comparePolicies } from '../../src/rules/compare.js';
+import { policyOf } from '../../src/cli/options/policy.js';
+import { DEFAULT_PROFILE } from '../../src/rules/profile.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PILOT = fileURLToPath(new URL('../../../shared/corpus/pilot/', import.meta.url));
+const DEMO = path.join(ROOT, 'fixtures/demo/sample.pcapng');
+const DEMO_INV = path.join(ROOT, 'fixtures/demo/inventory.json');
+
+function cli(args: string[], input?: Buffer): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args],
+    { cwd: ROOT, encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28, env: { ...process.env, NO_COLOR: '1' }, ...(input ? { input } : {}) });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function same(inputs: string[], inventory: string, input?: Buffer, format = 'json'): void {
+  const one = cli(['audit', ...inputs, '--inventory', inventory, '--format', format, '--threads', '1'], input);
+  const two = cli(['audit', ...inputs, '--inventory', inventory, '--format', format, '--threads', '2'], input);
+  assert.ok(one.code === 0 || one.code === 1, one.err);
+  assert.ok(one.out.length > 200, 'a report was written');
+  assert.is(two.code, one.code, two.err);
+  assert.is(two.out, one.out, inputs.join(' '));
+  assert.is(two.err, one.err);
+}
+
+test('--threads 2 gives the one-thread report: demo sample (JSON and text), a generated capture, pilot captures, capture + Zeek log', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fa-thr-'));
+  try {
+    same([DEMO], DEMO_INV);
+    same([DEMO], DEMO_INV, undefined, 'text');
+    const gen = path.join(dir, 'g.pcap'), inv = path.join(dir, 'inv.json');
+    // about 30 000 flows: several batches of rows cross to the audit thread
+    generateBench({ out: gen, format: 'pcap', options: { seed: 23 }, limits: { packets: 200_000 }, inventory: inv });
+    same([gen], inv);
+    if (existsSync(PILOT)) {
+      const pinv = path.join(ROOT, 'fixtures/inventories/pilot.json');
+      same([PILOT + 'pilot-full.pcap', PILOT + 'pilot-no-ldaps.pcapng'], pinv);
+      same([PILOT + 'pilot-full.pcapng', path.join(ROOT, 'fixtures/evidence/zeek')], pinv);
+    } else console.log('skip: ../shared/corpus/pilot not present (pilot cases)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--threads 2: a damaged capture (what came before is audited, stderr says where) and pcapng on stdin', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fa-thr-'));
+  try {
+    const whole = readFileSync(DEMO);
+    const cut = path.join(dir, 'cut.pcapng');
+    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * 0.6)));
+    same([cut], DEMO_INV);
+    const one = cli(['audit', cut, '--inventory', DEMO_INV, '--threads', '2']);
+    assert.match(one.err, /cut\.pcapng: at byte \d+: .*\(what came before was audited\)/);
+    // stdin's pcapng is labelled pcap until read through: the early audit must not show that
+    same(['-'], DEMO_INV, whole);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A capture's flows as the audit thread gets them: packed rows, records and names, in finishing order. */
+async function streamOf(file: string): Promise<{ rows: ArrayBuffer; n: number; names: NameObservation[]; rowsBefore: number[]; records: FlowRecord[]; recordsBefore: number[]; sources: [number, string, 'pcap' | 'pcapng'][]; evidence: Awaited<ReturnType<typeof gatherEvidence>> }> {
+  const rows: number[] = [];
+  const names: NameObservation[] = [];
+  const rowsBefore: number[] = []; // per name: rows finished before it was found
+  const records: FlowRecord[] = [], recordsBefore: number[] = [];
+  const sources: [number, string, 'pcap' | 'pcapng'][] = [];
+  const one = new Uint32Array(PACKED_ROW_WORDS);
+  const evidence = await gatherEvidence([file], {
+    onName: (o) => { names.push(o); rowsBefore.push(rows.length / PACKED_ROW_WORDS); }, onFlow: (f) => { records.push(f); recordsBefore.push(rows.length / PACKED_ROW_WORDS); },
+    rowSink: (t, f) => {
+      t.packRow(f, one, 0);
+      const fi = one[PACKED_ROW_WORDS - 2]!;
+      if (!sources.some((s) => s[0] === fi)) { const s = t.sourceOf(fi)!; sources.push([fi, s.name, s.kind as 'pcap' | 'pcapng']); }
+      rows.push(...one);
+      return true;
+    },
+  });
+  return { rows: new Uint32Array(rows).buffer, n: rows.length / PACKED_ROW_WORDS, names, rowsBefore, records, recordsBefore, sources, evidence };
+}
+
+/** The one-thread audit (as the audit command runs it without a thread): every name, then every flow. */
+async function oneThreadReport(file: string, inventory: string, setup: Awaited<ReturnType<typeof setupOf>>, ev: Awaited<ReturnType<typeof gatherEvidence>>): Promise<string> {
+  const policy = await policyOf({ inventory, profile: DEFAULT_PROFILE });
+  const auditor = createAuditor(policy, { failOn: setup.failOn, compare: await comparePolicies(policy), newFindings: false });
+  const store = new FlowStore();
+  const again = await gatherEvidence([file], { onFlow: (f) => store.add(f), rowSink: store.rowSink() });
+  for (const n of ev.names) auditor.addName(n);
+  const rec = blankRecord();
+  for (let i = 0; i < store.size; i++) auditor.addFlow(store.getInto(i, rec, false), store.origAddrId(i), store.respAddrId(i));
+  return JSON.stringify(auditor.finish(again));
+}
+
+async function setupOf(inventory: string) {
+  const policy = await policyOf({ inventory, profile: DEFAULT_PROFILE });
+  return { profile: policy.profile, inventory: policy.inventory, features: [...policy.features], failOn: DEFAULT_FAIL_ON };
+}
+
+test('IncrementalAudit: names as found keep the early audit; names that come late drop it, and both give the one-thread report', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fa-thr-'));
+  try {
+    const gen = path.join(dir, 'g.pcap'), inv = path.join(dir, 'inv.json');
+    generateBench({ out: gen, format: 'pcap', options: { seed: 29 }, limits: { packets: 200_000 }, inventory: inv });
+    await incremental(gen, inv);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function incremental(file: string, inventory: string): Promise<void> {
+  const s = await streamOf(file);
+  assert.ok(s.n > 1000, `flows (${s.n})`);
+  assert.ok(s.names.length > 0, 'the capture has DNS/SNI names');
+  const setup = await setupOf(inventory);
+  const expected = await oneThreadReport(file, inventory, setup, s.evidence);
+
+  // as the audit thread gets them: batches of 16 rows, each after the names found before its last row
+  const inOrder = await IncrementalAudit.create(setup);
+  for (const [i, name, kind] of s.sources) inOrder.setSource(i, name, kind);
+  const bytes = PACKED_ROW_WORDS * 4;
+  let nextName = 0, nextRecord = 0;
+  for (let k = 0; k < s.n; k += 16) {
+    const end = Math.min(s.n, k + 16);
+    while (nextName < s.names.length && s.rowsBefore[nextName]! < end) inOrder.addName(s.names[nextName++]!);
+    inOrder.addRows(s.rows.slice(k * bytes, end * bytes), end - k);
+    const from = nextRecord;
+    while (nextRecord < s.records.length && s.recordsBefore[nextRecord]! < end) nextRecord++;
+    if (nextRecord > from) inOrder.addRecords(s.records.slice(from, nextRecord));
+  }
+  while (nextName < s.names.length) inOrder.addName(s.names[nextName++]!);
+  inOrder.addRecords(s.records.slice(nextRecord));
+  assert.ok(s.records.length > 0, 'some flows come as records (ICMP errors)');
+  assert.ok(s.rowsBefore.some((r) => r > 0), 'some names are found after some flows finished');
+  const r1 = JSON.stringify(await inOrder.finish(s.evidence));
+  assert.is(inOrder.dropped, null, 'no name changed an audited address');
+  assert.ok(r1 === expected, 'names as found: the report is the one-thread report');
+
+  // every row first, the names only at the end: they give roles to addresses already audited
+  const late = await IncrementalAudit.create(setup);
+  for (const [i, name, kind] of s.sources) late.setSource(i, name, kind);
+  late.addRows(s.rows.slice(0), s.n);
+  late.addRecords(s.records);
+  for (const n of s.names) late.addName(n);
+  assert.type(late.dropped, 'string');
+  assert.match(late.dropped!, /gave .* roles after flows of it were audited/);
+  const r2 = JSON.stringify(await late.finish(s.evidence));
+  assert.ok(r2 === expected, 'names late: the report is the one-thread report');
+}
+
+test.run();
