@@ -3,10 +3,10 @@
  * runs `./worker.js` from the built code, or `./worker.ts` (through tsx) when the caller itself
  * runs from source, as the tests do.
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 
-export function spawnWorker(callerUrl: string, stem: string, workerData?: unknown): Worker {
-  const opts = workerData === undefined ? {} : { workerData };
+export function spawnWorker(callerUrl: string, stem: string, workerData?: unknown, resourceLimits?: ResourceLimits): Worker {
+  const opts = { ...(workerData === undefined ? {} : { workerData }), ...(resourceLimits === undefined ? {} : { resourceLimits }) };
   if (callerUrl.endsWith('.ts')) {
     // running from source under tsx: register tsx inside the worker, then load the TypeScript entry
     const api = import.meta.resolve('tsx/esm/api');

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { generateBench } from '../../bench/gen/index.js';
 import { gatherEvidence } from '../../src/cli/gather.js';
 import { IncrementalAudit } from '../../src/cli/commands/audit/incremental.js';
+import { AuditThread } from '../../src/cli/commands/audit/audit-thread.js';
 import { createAuditor } from '../../src/audit/auditor.js';
 import { DEFAULT_FAIL_ON } from '../../src/audit/types.js';
 import { PACKED_ROW_WORDS } from '../../src/flow/table.js';
@@ -167,5 +168,20 @@ async function incremental(file: string, inventory: string): Promise<void> {
   const r2 = JSON.stringify(await late.finish(s.evidence));
   assert.ok(r2 === expected, 'names late: the report is the one-thread report');
 }
+
+test('AuditThread: a thread that fails says so (and how to do without it) instead of hanging', async () => {
+  const setup = await setupOf(DEMO_INV);
+  // a profile that cannot be compiled: the thread fails while starting
+  const t = new AuditThread({ ...setup, profile: { ...setup.profile, rules: null } as unknown as typeof setup.profile });
+  try {
+    await t.report({ names: [], inputs: [], evictions: 0 });
+    assert.unreachable('the report of a failed thread');
+  } catch (e) {
+    assert.match((e as Error).message, /the audit thread (failed|stopped)/);
+    assert.match((e as Error).message, /--threads 1/);
+  } finally {
+    await t.close();
+  }
+});
 
 test.run();

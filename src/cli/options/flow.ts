@@ -1,5 +1,6 @@
 /** Shared flow-table options: `--max-flows`, `--vlan-in-key`, `--timeout-*` (seconds of packet time). */
 import type { Argv } from 'yargs';
+import { availableParallelism } from 'node:os';
 import { DEFAULT_TIMEOUTS, type Timeouts } from '../../flow/timeouts.js';
 import { DEFAULT_MAX_FLOWS } from '../../flow/table.js';
 import { UsageError } from '../../core/errors.js';
@@ -27,14 +28,22 @@ const TIMEOUT_OPTS: [keyof FlowArgs, keyof Timeouts, string][] = [
   ['timeout-other', 'other', 'idle timeout of other protocols'],
 ];
 
-export function withFlowOptions<T>(y: Argv<T>): Argv<T & FlowArgs> {
+/** `--threads` as the flows command (and live) take it: reading and decoding in worker threads. */
+const READ_THREADS = { default: 1, describe: 'Threads for reading capture files, this one included (2 or more: worker threads read and decode; same output)' };
+
+/** `--threads` of the audit command: its default, 2 on a machine with 2 or more cores. */
+export function auditThreadsDefault(): number {
+  return Math.min(2, availableParallelism());
+}
+
+export function withFlowOptions<T>(y: Argv<T>, threads: { default: number; describe: string } = READ_THREADS): Argv<T & FlowArgs> {
   let z = y
     .option('max-flows', {
       type: 'number', default: DEFAULT_MAX_FLOWS,
       describe: 'Most flows held in memory; beyond it the least recently active flow is finished early (counted as an eviction)',
     })
     .option('vlan-in-key', { type: 'boolean', default: false, describe: 'Treat the same 5-tuple on different VLANs as different flows' })
-    .option('threads', { type: 'number', default: 1, describe: 'Threads, this one included; results are identical. audit: 2 = the audit runs in its own thread while this one reads, 3 or more also read and decode in worker threads; flows: 2 or more read and decode in worker threads' }) as unknown as Argv<T & FlowArgs>;
+    .option('threads', { type: 'number', default: threads.default, describe: threads.describe }) as unknown as Argv<T & FlowArgs>;
   for (const [name, key, what] of TIMEOUT_OPTS) {
     z = z.option(name, { type: 'number', describe: `Seconds of packet time: ${what} (default ${DEFAULT_TIMEOUTS[key]})` }) as unknown as Argv<T & FlowArgs>;
   }

@@ -42,11 +42,14 @@ export class AuditThread {
   readonly #sent: boolean[] = [];
 
   constructor(setup: AuditSetup) {
-    this.#worker = spawnWorker(import.meta.url, 'audit-worker', setup);
+    // (a small young generation: the thread's garbage is short-lived, and 8 MiB instead of the
+    // default 16 MiB semi-spaces keeps about 25 MiB off the peak at the same speed)
+    this.#worker = spawnWorker(import.meta.url, 'audit-worker', setup, { maxYoungGenerationSizeMb: 8 });
     this.#result = new Promise<FromAuditThread>((resolve, reject) => {
       this.#worker.once('message', (m: FromAuditThread) => resolve(m));
-      this.#worker.once('error', (e: Error) => { this.#failure = e; reject(e); });
-      this.#worker.once('exit', (code) => reject(new Error(`the audit thread stopped (exit code ${code})`)));
+      const fail = (e: Error): void => { this.#failure = e; reject(e); };
+      this.#worker.once('error', (e: Error) => fail(new Error(`the audit thread failed: ${e.message} (--threads 1 audits in this thread)`, { cause: e })));
+      this.#worker.once('exit', (code) => fail(new Error(`the audit thread stopped (exit code ${code}) before its report (--threads 1 audits in this thread)`)));
     });
     this.#result.catch(() => undefined); // awaited in report(); a failure meanwhile must not be unhandled
   }

@@ -2,7 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { runHandler } from '../../run-handler.js';
 import { withInputOptions, type InputArgs } from '../../options/input.js';
-import { withFlowOptions, type FlowArgs } from '../../options/flow.js';
+import { auditThreadsDefault, withFlowOptions, type FlowArgs } from '../../options/flow.js';
 import { withPolicyOptions, type PolicyArgs } from '../../options/policy.js';
 import { withAuditOutputOptions, type AuditOutputArgs } from '../../options/audit-output.js';
 
@@ -14,7 +14,10 @@ export const auditCommand: CommandModule<object, AuditArgs> = {
   builder: (y: Argv<object>) => {
     // yargs drops a lone "-" (stdin) from variadic positionals unless unknown options are kept as
     // arguments; the handler turns those back into the usual unknown-option error (inputsOf).
-    const b = withAuditOutputOptions(withPolicyOptions(withFlowOptions(withInputOptions(y.parserConfiguration({ 'unknown-options-as-args': true })))))
+    const b = withAuditOutputOptions(withPolicyOptions(withFlowOptions(withInputOptions(y.parserConfiguration({ 'unknown-options-as-args': true })), {
+      default: auditThreadsDefault(),
+      describe: 'Threads, this one included (default: 2 on a machine with 2 or more cores). 2: the audit runs in its own thread while this one reads the captures; 3 or more: worker threads also read and decode. The same report whatever the number',
+    })))
       .option('two-pass', {
         type: 'boolean', default: false,
         describe: 'Read the capture files twice, first for the DNS and TLS names, then auditing each flow as it finishes, instead of keeping every flow until the end: memory bounded by the flows open at once (captures with many millions of flows), about 1.3x the time; same report. Not for stdin',
