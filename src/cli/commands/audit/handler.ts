@@ -37,7 +37,8 @@ export async function run(a: AuditArgs): Promise<number> {
   const forced = inputFormatOf(a);
   // A flow can be audited only once every DNS/SNI name is known (names give addresses roles), and
   // the report does not depend on the order flows come in. So by default finished flows are kept
-  // compactly (FlowStore rows, ~100 B per flow) and audited at the end. Flow logs alone carry no
+  // compactly (FlowStore rows, ~100 B per flow) and audited at the end (or, with the audit thread,
+  // audited as they come there and again at the end only if a late name asks for it). Flow logs alone carry no
   // names, and --two-pass learns them in a first read: then each flow goes into the auditor as it
   // finishes, and memory holds only the open flows and the findings, whatever the input's size.
   const compare = await comparePolicies(policy);
@@ -47,12 +48,13 @@ export async function run(a: AuditArgs): Promise<number> {
   if (twoPass && inputs.includes('-')) throw new UsageError('usage.two_pass_stdin', '--two-pass reads the capture files twice, and stdin can be read only once: give a file');
   const streaming = twoPass || await onlyFlowRecords(inputs, forced);
   const store = new FlowStore();
-  // --threads 2 or more (and flows kept for the end): the audit runs in its own thread while this
-  // one reads (audit-thread.ts); a third thread and more read and decode (gatherEvidence's threads).
+  // --threads 2 or more: the second thread is the audit's, which audits flows while this one reads
+  // (audit-thread.ts) when flows are kept for the end (streaming audits each flow here as it
+  // finishes); a third thread and more read and decode (gatherEvidence's threads).
   const thread = fo.threads >= 2 && !streaming
     ? new AuditThread({ profile: policy.profile, inventory: policy.inventory, features: [...policy.features], failOn })
     : null;
-  const readThreads = thread !== null ? fo.threads - 1 : fo.threads;
+  const readThreads = Math.max(1, fo.threads - 1);
   const gather = async (list: string[], sinks: Pick<GatherOptions, 'onFlow' | 'rowSink' | 'names' | 'onName'>, label = ''): Promise<Evidence> => {
     const bar = progressBar(label);
     try {
