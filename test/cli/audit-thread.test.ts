@@ -6,11 +6,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROOT, cliSync, sameAudit } from '../helpers/same-audit.js';
 import { generateBench } from '../../bench/gen/index.js';
 import { gatherEvidence } from '../../src/cli/gather.js';
 import { IncrementalAudit } from '../../src/cli/commands/audit/incremental.js';
@@ -24,25 +24,13 @@ import { comparePolicies } from '../../src/rules/compare.js';
 import { policyOf } from '../../src/cli/options/policy.js';
 import { DEFAULT_PROFILE } from '../../src/rules/profile.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PILOT = fileURLToPath(new URL('../../../shared/corpus/pilot/', import.meta.url));
 const DEMO = path.join(ROOT, 'fixtures/demo/sample.pcapng');
 const DEMO_INV = path.join(ROOT, 'fixtures/demo/inventory.json');
 
-function cli(args: string[], input?: Buffer): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args],
-    { cwd: ROOT, encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28, env: { ...process.env, NO_COLOR: '1' }, ...(input ? { input } : {}) });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
+/** One thread and two give the same report. */
 function same(inputs: string[], inventory: string, input?: Buffer, format = 'json'): void {
-  const one = cli(['audit', ...inputs, '--inventory', inventory, '--format', format, '--threads', '1'], input);
-  const two = cli(['audit', ...inputs, '--inventory', inventory, '--format', format, '--threads', '2'], input);
-  assert.ok(one.code === 0 || one.code === 1, one.err);
-  assert.ok(one.out.length > 200, 'a report was written');
-  assert.is(two.code, one.code, two.err);
-  assert.is(two.out, one.out, inputs.join(' '));
-  assert.is(two.err, one.err);
+  sameAudit(inputs, inventory, ['--threads', '1'], ['--threads', '2'], { ...(input ? { input } : {}), format });
 }
 
 test('--threads 2 gives the one-thread report: demo sample (JSON and text), a generated capture, pilot captures, capture + Zeek log', () => {
@@ -71,7 +59,7 @@ test('--threads 2: a damaged capture (what came before is audited, stderr says w
     const cut = path.join(dir, 'cut.pcapng');
     writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * 0.6)));
     same([cut], DEMO_INV);
-    const one = cli(['audit', cut, '--inventory', DEMO_INV, '--threads', '2']);
+    const one = cliSync(['audit', cut, '--inventory', DEMO_INV, '--threads', '2']);
     assert.match(one.err, /cut\.pcapng: at byte \d+: .*\(what came before was audited\)/);
     // stdin's pcapng is labelled pcap until read through: the early audit must not show that
     same(['-'], DEMO_INV, whole);

@@ -5,29 +5,18 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROOT, cliSync, sameAudit } from '../helpers/same-audit.js';
 import { generateBench } from '../../bench/gen/index.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PILOT = fileURLToPath(new URL('../../../shared/corpus/pilot/', import.meta.url));
 
-function cli(args: string[], input?: Buffer): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args],
-    { cwd: ROOT, encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28, env: { ...process.env, NO_COLOR: '1' }, ...(input ? { input } : {}) });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
+/** The default one-pass audit and --two-pass give the same report. */
 function same(inputs: string[], inventory: string): void {
-  const one = cli(['audit', ...inputs, '--inventory', inventory, '--format', 'json']);
-  const two = cli(['audit', ...inputs, '--inventory', inventory, '--format', 'json', '--two-pass']);
-  assert.ok(one.code === 0 || one.code === 1, one.err);
-  assert.is(two.code, one.code, two.err);
-  assert.is(two.out, one.out, inputs.join(' '));
-  assert.is(two.err, one.err);
+  sameAudit(inputs, inventory, [], ['--two-pass']);
 }
 
 test('--two-pass gives the one-pass report: demo sample, a generated capture, pilot captures, capture + Zeek log', () => {
@@ -48,7 +37,7 @@ test('--two-pass gives the one-pass report: demo sample, a generated capture, pi
 });
 
 test('--two-pass refuses stdin (exit 2, says why)', () => {
-  const r = cli(['audit', '-', '--inventory', path.join(ROOT, 'fixtures/demo/inventory.json'), '--two-pass'], Buffer.alloc(0));
+  const r = cliSync(['audit', '-', '--inventory', path.join(ROOT, 'fixtures/demo/inventory.json'), '--two-pass'], Buffer.alloc(0));
   assert.is(r.code, 2);
   assert.match(r.err, /--two-pass reads the capture files twice/);
   assert.not.match(r.err, /\n\s+at /);

@@ -25,8 +25,6 @@ export type ToAuditThread =
 
 export interface FromAuditThread {
   report: AuditReport;
-  /** Why the flows were audited again at the end (a late name), or null. */
-  dropped: string | null;
 }
 
 export class AuditThread {

@@ -17,7 +17,7 @@ port.on('message', (m: ToAuditThread) => {
     return;
   }
   void audit.finish(m.evidence).then((report) => {
-    const out: FromAuditThread = { report, dropped: audit.dropped };
+    const out: FromAuditThread = { report };
     port.postMessage(out);
     port.close();
   });

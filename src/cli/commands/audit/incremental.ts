@@ -81,7 +81,7 @@ export class IncrementalAudit {
     // an address that audited flows used: the name must not change what it is
     const before = rolesSeen(st, obs.address);
     st.auditor.addName(obs);
-    if (rolesSeen(st, obs.address) !== before) this.#drop(`the name ${obs.name} (${obs.via}) gave ${obs.address} roles after flows of it were audited`);
+    if (rolesSeen(st, obs.address) !== before) this.#dropped = `the name ${obs.name} (${obs.via}) gave ${obs.address} roles after flows of it were audited`;
   }
 
   /** `n` packed rows (FlowTable.packRow) in `buf`, then audit what came (while auditing early). */
@@ -111,16 +111,12 @@ export class IncrementalAudit {
     this.#audited = store.size;
   }
 
-  #drop(why: string): void {
-    this.#dropped = why;
-  }
-
   /** Every flow and name is in: the report (the evidence as gatherEvidence returned it, flows kept here). */
   async finish(evidence: Pick<Evidence, 'names' | 'inputs' | 'evictions'>): Promise<AuditReport> {
     for (const i of evidence.inputs) {
       if (i.format !== 'pcapng') continue;
       // stdin's pcapng is labelled pcap until read through (gatherEvidence's own fix-up)
-      if (this.#dropped === null && this.#audited > 0 && this.#sources.some((s) => s !== undefined && s.name === i.file && s.kind === 'pcap')) this.#drop(`${i.file} turned out to be pcapng`);
+      if (this.#dropped === null && this.#audited > 0 && this.#sources.some((s) => s !== undefined && s.name === i.file && s.kind === 'pcap')) this.#dropped = `${i.file} turned out to be pcapng`;
       this.store.setEvidenceKind(i.file, 'pcap', 'pcapng');
     }
     if (this.#dropped !== null) {
