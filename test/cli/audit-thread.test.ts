@@ -61,7 +61,11 @@ test('--threads 2: a damaged capture (what came before is audited, stderr says w
     same([cut], DEMO_INV);
     const one = cliSync(['audit', cut, '--inventory', DEMO_INV, '--threads', '2']);
     assert.match(one.err, /cut\.pcapng: at byte \d+: .*\(what came before was audited\)/);
-    // stdin's pcapng is labelled pcap until read through: the early audit must not show that
+    // stdin's pcapng is labelled pcap until read through: the early audit must not show that (a
+    // capture with enough flows to start the thread, and the small demo, audited without one)
+    const gen = path.join(dir, 'g.pcapng'), inv = path.join(dir, 'inv.json');
+    generateBench({ out: gen, format: 'pcapng', options: { seed: 31 }, limits: { packets: 150_000 }, inventory: inv });
+    same(['-'], inv, readFileSync(gen));
     same(['-'], DEMO_INV, whole);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -162,6 +166,8 @@ test('AuditThread: a thread that fails says so (and how to do without it) instea
   // a profile that cannot be compiled: the thread fails while starting
   const t = new AuditThread({ ...setup, profile: { ...setup.profile, rules: null } as unknown as typeof setup.profile });
   try {
+    for (let i = 0; i < 1024; i++) t.onFlow(blankRecord()); // one full batch starts the thread
+    assert.ok(t.started);
     await t.report({ names: [], inputs: [], evictions: 0 });
     assert.unreachable('the report of a failed thread');
   } catch (e) {
@@ -169,6 +175,28 @@ test('AuditThread: a thread that fails says so (and how to do without it) instea
     assert.match((e as Error).message, /--threads 1/);
   } finally {
     await t.close();
+  }
+});
+
+test('AuditThread: a small input is audited without starting the thread, a large one in it; both give the one-thread report', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fa-thr-'));
+  try {
+    const gen = path.join(dir, 'g.pcap'), inv = path.join(dir, 'inv.json');
+    generateBench({ out: gen, format: 'pcap', options: { seed: 37 }, limits: { packets: 100_000 }, inventory: inv });
+    for (const [file, inventory, started] of [[DEMO, DEMO_INV, false], [gen, inv, true]] as const) {
+      const setup = await setupOf(inventory);
+      const t = new AuditThread(setup);
+      try {
+        const ev = await gatherEvidence([file], { onFlow: t.onFlow, rowSink: t.rowSink, onName: t.onName });
+        assert.is(t.started, started, file);
+        const got = JSON.stringify(await t.report(ev));
+        assert.ok(got === await oneThreadReport(file, inventory, setup, ev), `${file}: the one-thread report`);
+      } finally {
+        await t.close();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -5,14 +5,16 @@
  * nothing else: no address text, no lookup) and hands full batches over (transferred, not copied),
  * with the name observations found since the previous batch and the flows that come as records.
  * The audit thread keeps the flows and audits them as they come (IncrementalAudit), so at the end
- * of the input only the last batch and the report are left to do.
+ * of the input only the last batch and the report are left to do. The thread starts with the
+ * first full batch: an input with fewer flows is audited in this thread at the end, by the same
+ * IncrementalAudit (a thread would cost more to start than it saves).
  */
 import type { Worker } from 'node:worker_threads';
 import type { AuditReport } from '../../../audit/types.js';
 import { spawnWorker } from '../../../core/worker.js';
 import type { Evidence, EvidenceKind, FlowRecord, NameObservation } from '../../../flow/record.js';
 import { PACKED_ROW_WORDS, type FlowRowSink, type FlowTable } from '../../../flow/table.js';
-import type { AuditSetup } from './incremental.js';
+import { IncrementalAudit, type AuditSetup } from './incremental.js';
 
 /** Rows per batch (4096 × 144 B = 576 KiB). */
 const BATCH_ROWS = 4096;
@@ -28,8 +30,10 @@ export interface FromAuditThread {
 }
 
 export class AuditThread {
-  readonly #worker: Worker;
-  readonly #result: Promise<FromAuditThread>;
+  readonly #setup: AuditSetup;
+  /** Started with the first full batch: an input with fewer flows is audited here (report()). */
+  #worker: Worker | null = null;
+  #result: Promise<FromAuditThread> | null = null;
   #failure: Error | null = null;
   #buf = new ArrayBuffer(BATCH_ROWS * PACKED_ROW_WORDS * 4);
   #u = new Uint32Array(this.#buf);
@@ -40,16 +44,27 @@ export class AuditThread {
   readonly #sent: boolean[] = [];
 
   constructor(setup: AuditSetup) {
+    this.#setup = setup;
+  }
+
+  /** Whether the thread was started (the input had more than one batch of flows). */
+  get started(): boolean {
+    return this.#worker !== null;
+  }
+
+  #start(): Worker {
     // (a small young generation: the thread's garbage is short-lived, and 8 MiB instead of the
     // default 16 MiB semi-spaces keeps about 25 MiB off the peak at the same speed)
-    this.#worker = spawnWorker(import.meta.url, 'audit-worker', setup, { maxYoungGenerationSizeMb: 8 });
+    const worker = spawnWorker(import.meta.url, 'audit-worker', this.#setup, { maxYoungGenerationSizeMb: 8 });
     this.#result = new Promise<FromAuditThread>((resolve, reject) => {
-      this.#worker.once('message', (m: FromAuditThread) => resolve(m));
+      worker.once('message', (m: FromAuditThread) => resolve(m));
       const fail = (e: Error): void => { this.#failure = e; reject(e); };
-      this.#worker.once('error', (e: Error) => fail(new Error(`the audit thread failed: ${e.message} (--threads 1 audits in this thread)`, { cause: e })));
-      this.#worker.once('exit', (code) => fail(new Error(`the audit thread stopped (exit code ${code}) before its report (--threads 1 audits in this thread)`)));
+      worker.once('error', (e: Error) => fail(new Error(`the audit thread failed: ${e.message} (--threads 1 audits in this thread)`, { cause: e })));
+      worker.once('exit', (code) => fail(new Error(`the audit thread stopped (exit code ${code}) before its report (--threads 1 audits in this thread)`)));
     });
     this.#result.catch(() => undefined); // awaited in report(); a failure meanwhile must not be unhandled
+    this.#worker = worker;
+    return worker;
   }
 
   /** For gatherEvidence's onName. */
@@ -79,8 +94,9 @@ export class AuditThread {
 
   #flush(): void {
     if (this.#failure !== null) throw this.#failure;
+    const worker = this.#worker ?? this.#start();
     const m: ToAuditThread = { t: 'flows', sources: this.#sources, names: this.#names, buf: this.#buf, n: this.#n, records: this.#records };
-    this.#worker.postMessage(m, [this.#buf]);
+    worker.postMessage(m, [this.#buf]);
     this.#buf = new ArrayBuffer(BATCH_ROWS * PACKED_ROW_WORDS * 4);
     this.#u = new Uint32Array(this.#buf);
     this.#n = 0;
@@ -89,16 +105,25 @@ export class AuditThread {
     this.#sources = [];
   }
 
-  /** Hand over what is left and wait for the report. */
-  async report(evidence: Pick<Evidence, 'names' | 'inputs' | 'evictions'>): Promise<FromAuditThread> {
+  /** Hand over what is left and wait for the report (or, when the thread was never needed, audit here). */
+  async report(evidence: Pick<Evidence, 'names' | 'inputs' | 'evictions'>): Promise<AuditReport> {
+    if (this.#worker === null) {
+      // fewer flows than one batch: starting a thread would cost more than it saves
+      const a = await IncrementalAudit.create(this.#setup);
+      for (const [i, name, kind] of this.#sources) a.setSource(i, name, kind);
+      for (const n of this.#names) a.addName(n);
+      if (this.#n > 0) a.addRows(this.#buf, this.#n);
+      if (this.#records.length > 0) a.addRecords(this.#records);
+      return a.finish(evidence);
+    }
     this.#flush();
     const end: ToAuditThread = { t: 'end', evidence: { names: evidence.names, inputs: evidence.inputs, evictions: evidence.evictions } };
     this.#worker.postMessage(end);
-    return this.#result;
+    return (await this.#result!).report;
   }
 
   /** Stop the thread (after the report, or when the run ends without one). */
   async close(): Promise<void> {
-    await this.#worker.terminate();
+    if (this.#worker !== null) await this.#worker.terminate();
   }
 }

@@ -90,7 +90,7 @@ export async function run(a: AuditArgs): Promise<number> {
     }
     // Nothing could be read at all: no report (it would say PASS about no evidence); stderr said why.
     if (evidence.inputs.length > 0 && unreadableInputs(evidence).length === evidence.inputs.length) return ExitCode.Error;
-    if (thread !== null) return await writeAuditReport((await thread.report(evidence)).report, a);
+    if (thread !== null) return await writeAuditReport(await thread.report(evidence), a);
     for (const n of evidence.names) auditor.addName(n);
     // in the order they finished (no sort); the store's address ids let the auditor remember each
     // address's roles and peers by number
