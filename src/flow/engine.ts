@@ -19,7 +19,7 @@ import type { PacketRecord } from '../capture/types.js';
 import { Decoder } from '../decode/decoder.js';
 import { DecodedPacket } from '../decode/packet.js';
 import { DNS_ANSWERS_CAPPED, parseDnsAnswers, parseDnsTcpAnswers } from '../decode/app/dns.js';
-import { parseTlsSni, tlsRecordLength } from '../decode/app/tls.js';
+import { locateTlsSni, parseTlsSni, tlsRecordLength } from '../decode/app/tls.js';
 import type { EvidenceKind, NameObservation } from './record.js';
 import { FlowTable, type FlowSink, type FlowTableOptions } from './table.js';
 
@@ -34,6 +34,8 @@ export const NAMES_CAPPED = 'flow.names.capped';
 export const TLS_REASSEMBLY_MAX = 4096;
 /** Slots of the cache of recently parsed DNS answers (a power of two). */
 const DNS_CACHE = 4096;
+/** Slots of the cache of TLS server names already kept, by their bytes and server (a power of two). */
+const SNI_CACHE = 4096;
 /** Flows reassembling a ClientHello at once (beyond it a split ClientHello is not followed). */
 const TLS_REASSEMBLY_FLOWS = 4096;
 
@@ -138,6 +140,12 @@ export class FlowEngine {
   readonly #dnsCache = new Int32Array(DNS_CACHE * 4);
   #h1 = 0; #h2 = 0; #capped = false;
   #curIndex = -1;
+  // server names kept, by (hash1, hash2, length) of the name's bytes and the server's address; direct-mapped
+  readonly #sniCache = new Int32Array(SNI_CACHE * 3);
+  readonly #span = new Int32Array(2);
+  readonly #resp = new Uint32Array(4);
+  /** ClientHellos whose server name was recognised by its bytes as one already kept for that server (not parsed again). */
+  sniRepeats = 0;
   /** Client segments of a ClientHello split across TCP segments, by flow id (see #inspect). */
   readonly #tls = new Map<number, { buf: Buffer; have: number; nextSeq: number }>();
 
@@ -166,6 +174,25 @@ export class FlowEngine {
     h2 ^= h2 >>> 16; h2 = Math.imul(h2, 0x7feb352d); h2 ^= h2 >>> 15; h2 = Math.imul(h2, 0x846ca68b); h2 ^= h2 >>> 16;
     this.#h1 = h1; this.#h2 = h2;
     return (h1 & (DNS_CACHE - 1)) * 4;
+  }
+
+  /** Hash a TLS server name's bytes and flow f's server address into (#h1, #h2); returns its cache slot (3 words). */
+  #sniSlot(data: Buffer, at: number, n: number, f: number): number {
+    let h1 = 0x6a09e667 ^ n, h2 = 0x3c6ef372 ^ n;
+    const w = this.table.respWords(f, this.#resp);
+    for (let k = 0; k < 4; k++) {
+      h1 = Math.imul(h1 ^ w[k]!, 0xcc9e2d51); h1 = (h1 << 13) | (h1 >>> 19);
+      h2 = Math.imul(h2 + w[k]!, 0x1b873593); h2 ^= h2 >>> 15;
+    }
+    for (let i = at, end = at + n; i < end; i++) {
+      const b = data[i]!;
+      h1 = Math.imul(h1 ^ b, 0xcc9e2d51); h1 = (h1 << 13) | (h1 >>> 19);
+      h2 = Math.imul(h2 + b, 0x1b873593); h2 ^= h2 >>> 15;
+    }
+    h1 ^= h1 >>> 16; h1 = Math.imul(h1, 0x85ebca6b); h1 ^= h1 >>> 13; h1 = Math.imul(h1, 0xc2b2ae35); h1 ^= h1 >>> 16;
+    h2 ^= h2 >>> 16; h2 = Math.imul(h2, 0x7feb352d); h2 ^= h2 >>> 15; h2 = Math.imul(h2, 0x846ca68b); h2 ^= h2 >>> 16;
+    this.#h1 = h1; this.#h2 = h2;
+    return (h1 & (SNI_CACHE - 1)) * 3;
   }
 
   /** Count an anomaly in the input of the packet being processed. */
@@ -271,8 +298,23 @@ export class FlowEngine {
       return;
     }
     if (len >= 6 && data[off] === 0x16 && data[off + 1] === 0x03) {
+      // Most ClientHellos name a server already named the same way (one per connection): with the
+      // default parser, a name whose bytes and server match one kept before adds nothing (the
+      // observation is deduplicated), so it is not made again. Only kept observations are remembered.
+      let slot = -1;
+      const c = this.#sniCache, span = this.#span;
+      if (sniFn === parseTlsSni && locateTlsSni(data, off, len, span)) {
+        slot = this.#sniSlot(data, span[0]!, span[1]!, f);
+        if (c[slot] === this.#h1 && c[slot + 1] === this.#h2 && c[slot + 2] === span[1]) { this.sniRepeats++; t.setInspected(f, 255); return; }
+      }
       const sni = sniFn(data, off, len);
-      if (sni !== null) { this.names.add(sni, t.respAddr(f), 'sni'); t.setInspected(f, 255); return; }
+      if (sni !== null) {
+        const dropped = this.names.dropped;
+        this.names.add(sni, t.respAddr(f), 'sni');
+        if (slot >= 0 && this.names.dropped === dropped) { c[slot] = this.#h1; c[slot + 1] = this.#h2; c[slot + 2] = span[1]!; }
+        t.setInspected(f, 255);
+        return;
+      }
       // the record continues in the next segment(s): keep the client's first bytes (bounded)
       const need = tlsRecordLength(data, off, len);
       if (need > len && need <= TLS_REASSEMBLY_MAX && len === p.payloadLen && p.tcpFlagsKnown && this.#tls.size < TLS_REASSEMBLY_FLOWS) {

@@ -597,10 +597,14 @@ export class FlowTable {
 
   /** Responder address of flow f as text (for SNI observations). */
   respAddr(f: number): string {
-    const o = f * U + ((this.#u[f * U + U_STATE]! & B_ORIG_IS_B) !== 0 ? 0 : 4);
-    const w = this.#respScratch, u = this.#u;
-    w[0] = u[o]!; w[1] = u[o + 1]!; w[2] = u[o + 2]!; w[3] = u[o + 3]!;
-    return this.#addr(w);
+    return this.#addr(this.respWords(f, this.#respScratch));
+  }
+
+  /** Responder address of flow f as four words (IPv4 mapped) into out; returns out. */
+  respWords(f: number, out: Uint32Array): Uint32Array {
+    const o = f * U + ((this.#u[f * U + U_STATE]! & B_ORIG_IS_B) !== 0 ? 0 : 4), u = this.#u;
+    out[0] = u[o]!; out[1] = u[o + 1]!; out[2] = u[o + 2]!; out[3] = u[o + 3]!;
+    return out;
   }
 
   /** Finish every flow idle past its timeout at packet time (nowSec, nowNsec). Returns how many. */

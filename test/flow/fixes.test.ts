@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildPcap, buildPcapng, ethIpv4Udp, type PcapPacket } from '../helpers/capture-builder.js';
 import { readCaptures } from '../../src/capture/read.js';
-import { FlowEngine, NameCollector, NAMES_CAPPED } from '../../src/flow/engine.js';
+import { DEFAULT_NAME_PARSERS, FlowEngine, NameCollector, NAMES_CAPPED } from '../../src/flow/engine.js';
+import { parseTlsSni } from '../../src/decode/app/tls.js';
+import { generateBench } from '../../bench/gen/index.js';
 import { gatherEvidence } from '../../src/cli/gather.js';
 import type { FlowRecord } from '../../src/flow/record.js';
 import { run, tcp, F } from './synth.js';
@@ -199,6 +201,29 @@ test('gatherEvidence({onFlow}): flows handed over as they finish, none retained;
   assert.ok(got.some((r) => r.evidence === 'pcapng'), 'pcapng known before reading');
   const key = (r: FlowRecord) => JSON.stringify(r);
   assert.equal(got.map(key).sort(), retained.flows.map(key).sort());
+});
+
+test('TLS server names recognised by their bytes (not parsed again): the same names, in the same order, and the same anomalies as parsing every ClientHello, also at the cap', async () => {
+  const gen = path.join(dir, 'sni-repeat.pcap');
+  generateBench({ out: gen, format: 'pcap', options: { seed: 41 }, limits: { packets: 120_000 } });
+  for (const maxNames of [100_000, 40]) {
+    const runOnce = async (sni: typeof parseTlsSni): Promise<FlowEngine> => {
+      const eng = new FlowEngine({ onFlow: () => undefined, maxNames, nameParsers: { ...DEFAULT_NAME_PARSERS, sni } });
+      await readCaptures([gen], {}, (r) => eng.packet(r));
+      eng.flush();
+      return eng;
+    };
+    const cached = await runOnce(parseTlsSni);
+    // another function than the default parser: every ClientHello is parsed
+    const parsed = await runOnce((b, o, l) => parseTlsSni(b, o, l));
+    assert.ok(cached.sniRepeats > 500, `repeated names recognised (${cached.sniRepeats})`);
+    assert.is(parsed.sniRepeats, 0);
+    assert.ok(parsed.names.list.some((o) => o.via === 'sni'), 'the capture has TLS server names');
+    assert.equal(cached.names.list, parsed.names.list, `names (cap ${maxNames})`);
+    assert.is(cached.names.dropped, parsed.names.dropped);
+    assert.equal(cached.anomalies.map((a) => a.toJSON()), parsed.anomalies.map((a) => a.toJSON()), `anomalies (cap ${maxNames})`);
+    if (maxNames === 40) assert.ok(parsed.names.dropped > 0, 'the cap was reached');
+  }
 });
 
 test.run();
