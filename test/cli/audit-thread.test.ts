@@ -6,11 +6,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ROOT, cliSync, sameAudit } from '../helpers/same-audit.js';
+import { ROOT, cliSync, sameAudit, sameAuditOnSamples } from '../helpers/same-audit.js';
 import { generateBench } from '../../bench/gen/index.js';
 import { gatherEvidence } from '../../src/cli/gather.js';
 import { IncrementalAudit } from '../../src/cli/commands/audit/incremental.js';
@@ -24,7 +23,6 @@ import { comparePolicies } from '../../src/rules/compare.js';
 import { policyOf } from '../../src/cli/options/policy.js';
 import { DEFAULT_PROFILE } from '../../src/rules/profile.js';
 
-const PILOT = fileURLToPath(new URL('../../../shared/corpus/pilot/', import.meta.url));
 const DEMO = path.join(ROOT, 'fixtures/demo/sample.pcapng');
 const DEMO_INV = path.join(ROOT, 'fixtures/demo/inventory.json');
 
@@ -34,22 +32,8 @@ function same(inputs: string[], inventory: string, input?: Buffer, format = 'jso
 }
 
 test('--threads 2 gives the one-thread report: demo sample (JSON and text), a generated capture, pilot captures, capture + Zeek log', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'fa-thr-'));
-  try {
-    same([DEMO], DEMO_INV);
-    same([DEMO], DEMO_INV, undefined, 'text');
-    const gen = path.join(dir, 'g.pcap'), inv = path.join(dir, 'inv.json');
-    // about 30 000 flows: several batches of rows cross to the audit thread
-    generateBench({ out: gen, format: 'pcap', options: { seed: 23 }, limits: { packets: 200_000 }, inventory: inv });
-    same([gen], inv);
-    if (existsSync(PILOT)) {
-      const pinv = path.join(ROOT, 'fixtures/inventories/pilot.json');
-      same([PILOT + 'pilot-full.pcap', PILOT + 'pilot-no-ldaps.pcapng'], pinv);
-      same([PILOT + 'pilot-full.pcapng', path.join(ROOT, 'fixtures/evidence/zeek')], pinv);
-    } else console.log('skip: ../shared/corpus/pilot not present (pilot cases)');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  // about 30 000 flows in the generated capture: several batches of rows cross to the audit thread
+  sameAuditOnSamples(['--threads', '1'], ['--threads', '2'], { seed: 23, packets: 200_000, text: true });
 });
 
 test('--threads 2: a damaged capture (what came before is audited, stderr says where) and pcapng on stdin', () => {

@@ -5,35 +5,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ROOT, cliSync, sameAudit } from '../helpers/same-audit.js';
-import { generateBench } from '../../bench/gen/index.js';
-
-const PILOT = fileURLToPath(new URL('../../../shared/corpus/pilot/', import.meta.url));
-
-/** The default one-pass audit and --two-pass give the same report. */
-function same(inputs: string[], inventory: string): void {
-  sameAudit(inputs, inventory, [], ['--two-pass']);
-}
+import { ROOT, cliSync, sameAuditOnSamples } from '../helpers/same-audit.js';
 
 test('--two-pass gives the one-pass report: demo sample, a generated capture, pilot captures, capture + Zeek log', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'fa-two-'));
-  try {
-    same([path.join(ROOT, 'fixtures/demo/sample.pcapng')], path.join(ROOT, 'fixtures/demo/inventory.json'));
-    const gen = path.join(dir, 'g.pcap'), inv = path.join(dir, 'inv.json');
-    generateBench({ out: gen, format: 'pcap', options: { seed: 21 }, limits: { packets: 80_000 }, inventory: inv });
-    same([gen], inv);
-    if (existsSync(PILOT)) {
-      const pinv = path.join(ROOT, 'fixtures/inventories/pilot.json');
-      same([PILOT + 'pilot-full.pcap', PILOT + 'pilot-no-ldaps.pcapng'], pinv);
-      same([PILOT + 'pilot-full.pcapng', path.join(ROOT, 'fixtures/evidence/zeek')], pinv);
-    } else console.log('skip: ../shared/corpus/pilot not present (pilot cases)');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  sameAuditOnSamples([], ['--two-pass'], { seed: 21, packets: 80_000 });
 });
 
 test('--two-pass refuses stdin (exit 2, says why)', () => {

@@ -14,7 +14,7 @@ import type { AuditReport } from '../../../audit/types.js';
 import { spawnWorker } from '../../../core/worker.js';
 import type { Evidence, EvidenceKind, FlowRecord, NameObservation } from '../../../flow/record.js';
 import { PACKED_ROW_WORDS, type FlowRowSink, type FlowTable } from '../../../flow/table.js';
-import { IncrementalAudit, type AuditSetup } from './incremental.js';
+import { IncrementalAudit, type AuditSetup, type FlowBatch } from './incremental.js';
 
 /** Rows per batch (4096 × 144 B = 576 KiB). */
 const BATCH_ROWS = 4096;
@@ -22,7 +22,7 @@ const BATCH_ROWS = 4096;
 const BATCH_RECORDS = 1024;
 
 export type ToAuditThread =
-  | { t: 'flows'; sources: [number, string, EvidenceKind][]; names: NameObservation[]; buf: ArrayBuffer; n: number; records: FlowRecord[] }
+  | ({ t: 'flows' } & FlowBatch)
   | { t: 'end'; evidence: Pick<Evidence, 'names' | 'inputs' | 'evictions'> };
 
 export interface FromAuditThread {
@@ -110,10 +110,7 @@ export class AuditThread {
     if (this.#worker === null) {
       // fewer flows than one batch: starting a thread would cost more than it saves
       const a = await IncrementalAudit.create(this.#setup);
-      for (const [i, name, kind] of this.#sources) a.setSource(i, name, kind);
-      for (const n of this.#names) a.addName(n);
-      if (this.#n > 0) a.addRows(this.#buf, this.#n);
-      if (this.#records.length > 0) a.addRecords(this.#records);
+      a.addBatch({ sources: this.#sources, names: this.#names, buf: this.#buf, n: this.#n, records: this.#records });
       return a.finish(evidence);
     }
     this.#flush();

@@ -34,6 +34,18 @@ export interface AuditSetup {
   failOn: FindingKind[];
 }
 
+/** Finished flows as the reading thread hands them over, with the names found since the previous batch. */
+export interface FlowBatch {
+  /** Inputs first seen in this batch: [fileIndex, name, kind] (FlowTable.sourceOf). */
+  sources: [number, string, EvidenceKind][];
+  names: NameObservation[];
+  /** `n` packed rows (FlowTable.packRow). */
+  buf: ArrayBuffer;
+  n: number;
+  /** Flows that come as records (ICMP errors, tunnels, flow logs). */
+  records: FlowRecord[];
+}
+
 interface Stage {
   policy: CompiledPolicy;
   compare: CompiledPolicy[];
@@ -71,6 +83,14 @@ export class IncrementalAudit {
   /** Name the input behind a fileIndex of packed rows (FlowTable.sourceOf). */
   setSource(fileIndex: number, name: string, kind: EvidenceKind): void {
     this.#sources[fileIndex] = { name, kind };
+  }
+
+  /** One batch: its inputs, then its names, then its flows. */
+  addBatch(b: FlowBatch): void {
+    for (const [i, name, kind] of b.sources) this.setSource(i, name, kind);
+    for (const n of b.names) this.addName(n);
+    if (b.n > 0) this.addRows(b.buf, b.n);
+    if (b.records.length > 0) this.addRecords(b.records);
   }
 
   /** A new DNS/SNI name observation, before the flows that finished after it was found. */
