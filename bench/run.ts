@@ -22,6 +22,9 @@ import type { GenStats } from './gen/generator.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = path.join(ROOT, 'bench/data');
 const RESULTS = path.join(ROOT, 'bench/results');
+/** Peers installed on request (--install-peers), kept out of the project's dependencies. */
+const PEERS = path.join(DATA, 'peers');
+const NODE_PCAP_VERSION = '3.1.0';
 
 const { values: a } = parseArgs({
   options: {
@@ -40,6 +43,7 @@ const { values: a } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     'gc-check': { type: 'boolean', default: true },
     'no-gc-check': { type: 'boolean', default: false },
+    'install-peers': { type: 'boolean', default: false },
     timeout: { type: 'string', default: '900' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -47,7 +51,8 @@ const { values: a } = parseArgs({
 });
 if (a.help) {
   process.stdout.write('npm run bench -- [--size 200M|1.65G] [--packets N] [--flows N] [--seed 42] [--format pcap|pcapng] [--small-packets]\n' +
-    '                 [--runs 3] [--only a,b] [--skip a,b] [--file EXISTING.pcap --inventory INV.json] [--no-build] [--no-gc-check] [--timeout S]\n');
+    '                 [--runs 3] [--only a,b] [--skip a,b] [--file EXISTING.pcap --inventory INV.json] [--no-build] [--no-gc-check] [--timeout S]\n' +
+    '                 [--install-peers]   (build npm pcap, node_pcap, into bench/data/peers to run it as a peer)\n');
   process.exit(0);
 }
 const runs = Math.max(1, Number(a.runs));
@@ -132,6 +137,22 @@ function buildFloor(): string | null {
   return r.status === 0 ? null : `gcc failed (libpcap-dev missing?): ${r.stderr.trim().split('\n').slice(-1)[0]}`;
 }
 
+/** Where npm pcap (node_pcap) is installed: the project's node_modules or bench/data/peers; null when in neither. */
+function findNodePcap(): string | null {
+  for (const dir of [ROOT, PEERS]) if (fs.existsSync(path.join(dir, 'node_modules/pcap/build/Release/pcap_binding.node'))) return dir;
+  return null;
+}
+
+/** --install-peers: build npm pcap (node_pcap) into bench/data/peers, outside the project's dependencies. */
+function installPeers(): void {
+  if (findNodePcap() !== null) return;
+  log(`installing npm pcap@${NODE_PCAP_VERSION} into ${path.relative(ROOT, PEERS)} (node-gyp build against libpcap) …`);
+  fs.mkdirSync(PEERS, { recursive: true });
+  if (!fs.existsSync(path.join(PEERS, 'package.json'))) fs.writeFileSync(path.join(PEERS, 'package.json'), '{ "private": true }\n');
+  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', `pcap@${NODE_PCAP_VERSION}`], { cwd: PEERS, encoding: 'utf8' });
+  if (r.status !== 0 || findNodePcap() === null) log(`npm pcap could not be installed: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
+}
+
 function programs(cap: Capture, tmp: string): Program[] {
   const F = cap.file;
   const node = process.execPath;
@@ -142,6 +163,7 @@ function programs(cap: Capture, tmp: string): Program[] {
     return r.status === 0 ? null : `\`flowaudit ${cmd}\` not available: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0] ?? ''}`;
   };
   const floorReason = buildFloor();
+  const nodePcapDir = findNodePcap();
   const sfPort = 9995;
   const ctl = path.join(tmp, 'softflowd.ctl');
   return [
@@ -183,7 +205,8 @@ function programs(cap: Capture, tmp: string): Program[] {
       unavailable: format === 'pcapng' ? 'pcap-parser reads classic pcap only' : fs.existsSync(path.join(ROOT, 'node_modules/pcap-parser')) ? null : 'pcap-parser not installed',
     },
     {
-      name: 'node_pcap', what: 'npm pcap (native libpcap binding)', cmd: [node, '-e', 'require("pcap")'], unavailable: fs.existsSync(path.join(ROOT, 'node_modules/pcap')) ? 'node_pcap installed but no runner script yet' : 'npm pcap (node_pcap) not installed',
+      name: 'node_pcap', what: 'npm pcap (node_pcap, libpcap binding) + the same decode and Map', cmd: [node, path.join(ROOT, 'bench/native/node-pcap-peer.mjs'), nodePcapDir ?? '', F],
+      unavailable: nodePcapDir !== null ? null : 'npm pcap (node_pcap) not installed (npm run bench -- --install-peers builds it into bench/data/peers; needs libpcap-dev, make, g++)',
     },
   ];
 }
@@ -233,6 +256,7 @@ async function main(): Promise<void> {
     const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
     if (r.status !== 0) log(`build failed; using the existing dist/ (first error: ${(r.stdout || r.stderr).split('\n')[0]})`);
   }
+  if (a['install-peers']) installPeers();
   const cap = ensureCapture();
   const only = a.only?.split(',').map((s) => s.trim());
   const skip = new Set(a.skip?.split(',').map((s) => s.trim()) ?? []);
