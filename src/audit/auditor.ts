@@ -342,14 +342,13 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       notes: [...a.notes].sort(),
     };
     if (a.kind === 'unknown-host' || a.peers.size > 1) {
-      const peers = a.peers.values().sort();
-      evidence.peers = peers.slice(0, 20);
-      evidence.peer_count = peers.length;
+      evidence.peers = a.peers.first(20);
+      evidence.peer_count = a.peers.size;
     }
     for (const h of [a.origH, a.respH]) for (const n of policy.namesOf(h)) evidence.notes.push(`${h} is ${n}`);
     if (a.respPeers.size > 1) {
-      const r = a.respPeers.values().sort();
-      evidence.notes.push(`responders (${r.length}): ${r.slice(0, 20).join(', ')}${r.length > 20 ? ', …' : ''}`);
+      const count = a.respPeers.size;
+      evidence.notes.push(`responders (${count}): ${a.respPeers.first(20).join(', ')}${count > 20 ? ', …' : ''}`);
     }
     if (a.ports.size > 1) {
       const ps = [...a.ports].sort((x, y) => x - y);

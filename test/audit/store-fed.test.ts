@@ -19,6 +19,7 @@ import { loadInventory } from '../../src/rules/inventory.js';
 import { compilePolicy, type CompiledPolicy } from '../../src/rules/policy.js';
 import { generateBench } from '../../bench/gen/index.js';
 import { PeerSet } from '../../src/audit/peer-set.js';
+import fc from 'fast-check';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const PILOT = here('../../../shared/corpus/pilot/');
@@ -134,6 +135,23 @@ test('PeerSet: past the bitmap threshold, keys still count once and every text c
   s.add('10.0.0.5', -1); // also known by key 5: counts once
   assert.is(s.size, want.size);
   assert.equal(s.values().sort(), [...want].sort());
+  assert.equal(s.first(20), [...want].sort().slice(0, 20));
+});
+
+test('PeerSet.first(n) is the n first of the sorted addresses, keyed and unkeyed, any n', () => {
+  fc.assert(fc.property(
+    fc.array(fc.tuple(fc.stringMatching(/^[0-9a-f.:]{0,6}$/), fc.integer({ min: -1, max: 200 })), { maxLength: 300 }),
+    fc.integer({ min: 0, max: 30 }),
+    (adds, n) => {
+      const s = new PeerSet();
+      // one text per key, as the flow store's address ids are
+      const textOf = new Map<number, string>();
+      for (const [t, k] of adds) {
+        if (k >= 0) { if (!textOf.has(k)) textOf.set(k, t); s.add(textOf.get(k)!, k); } else s.add(t, -1);
+      }
+      assert.equal(s.first(n), s.values().sort().slice(0, n));
+    },
+  ));
 });
 
 test.run();
