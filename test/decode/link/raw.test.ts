@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Outcome } from '../../../src/core/outcome.js';
-import { addr, decodeOnce, hex, ipv4, ipv6, LT, tcp, udp } from '../helpers/build.js';
+import { addr, decodeOnce, hex, ipv6, LT, tcp, udp } from '../helpers/build.js';
 
 // rawip-tls.pcap frame 1 (LINKTYPE_RAW 101): IPv4 192.168.0.43 → 18.138.183.195, TCP 46135 → 443 SYN.
 const RAW_V4 = hex(`
