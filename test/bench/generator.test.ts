@@ -180,6 +180,39 @@ test('ground truth: an independent 5-tuple counter (bench/native/node-floor.mjs)
   }
 });
 
+test('the benchmark\'s other counters (C floor, pcap-parser, node_pcap) count what the generator made', () => {
+  // the bench compares like with like only if every peer sees the same packets and 5-tuples
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fa-peers-'));
+  const native = (name: string) => new URL(`../../bench/native/${name}`, import.meta.url).pathname;
+  const root = new URL('../../', import.meta.url).pathname;
+  try {
+    const floor = path.join(dir, 'floor');
+    const cc = spawnSync('gcc', ['-O2', '-o', floor, native('floor.c'), '-lpcap'], { encoding: 'utf8' });
+    if (cc.status !== 0) console.log(`  (skipped: the C floor did not build: ${(cc.stderr ?? String(cc.error)).trim().split('\n').slice(-1)[0]}; it needs gcc and libpcap-dev)`);
+    const nodePcap = [root, path.join(root, 'bench/data/peers')].find((d) => fs.existsSync(path.join(d, 'node_modules/pcap/build/Release/pcap_binding.node')));
+    if (nodePcap === undefined) console.log('  (skipped: node_pcap, not installed; npm run bench -- --install-peers builds it)');
+    let checked = 0;
+    for (const fmt of ['pcap', 'pcapng'] as const) {
+      const f = path.join(dir, `p.${fmt}`);
+      const r = generateBench({ out: f, format: fmt, options: { seed: 34, noiseShare: 0.2 }, limits: { flows: 800 }, countTuples: true });
+      const want = `packets ${r.stats.packets} flows ${r.stats.uniqueTcpUdpFlows! + r.stats.uniqueIcmpPairs!}`;
+      const runs: [string, string[]][] = [];
+      if (cc.status === 0) runs.push(['C floor', [floor, f]]);
+      if (fmt === 'pcap') runs.push(['pcap-parser', [process.execPath, '--no-deprecation', native('pcap-parser-peer.mjs'), f]]);
+      if (nodePcap !== undefined) runs.push(['node_pcap', [process.execPath, native('node-pcap-peer.mjs'), nodePcap, f]]);
+      for (const [name, [cmd, ...args]] of runs) {
+        const out = spawnSync(cmd!, args, { encoding: 'utf8', timeout: 60_000 });
+        assert.is(out.status, 0, `${name} ${fmt}: ${out.stderr}`);
+        assert.ok(out.stdout.trim().startsWith(want), `${name} ${fmt}: ${out.stdout.trim()} (want ${want})`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 1, 'pcap-parser at least');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('demo sample on disk is exactly what the generator produces now (no drift)', () => {
   const demo = buildDemo();
   const dir = new URL('../../fixtures/demo/', import.meta.url);
