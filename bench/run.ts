@@ -18,13 +18,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BENCH_SIZE, buildTopology, generateBench, inventoryFor, parseSize, parseCount, Prng } from './gen/index.js';
 import type { GenStats } from './gen/generator.js';
+import { findNodePcap, NODE_PCAP_VERSION, PEERS } from './peers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = path.join(ROOT, 'bench/data');
 const RESULTS = path.join(ROOT, 'bench/results');
-/** Peers installed on request (--install-peers), kept out of the project's dependencies. */
-const PEERS = path.join(DATA, 'peers');
-const NODE_PCAP_VERSION = '3.1.0';
 
 const { values: a } = parseArgs({
   options: {
@@ -135,12 +133,6 @@ function buildFloor(): string | null {
   fs.mkdirSync(RESULTS, { recursive: true });
   const r = spawnSync('gcc', ['-O2', '-o', out, src, '-lpcap'], { encoding: 'utf8' });
   return r.status === 0 ? null : `gcc failed (libpcap-dev missing?): ${r.stderr.trim().split('\n').slice(-1)[0]}`;
-}
-
-/** Where npm pcap (node_pcap) is installed: the project's node_modules or bench/data/peers; null when in neither. */
-function findNodePcap(): string | null {
-  for (const dir of [ROOT, PEERS]) if (fs.existsSync(path.join(dir, 'node_modules/pcap/build/Release/pcap_binding.node'))) return dir;
-  return null;
 }
 
 /** --install-peers: build npm pcap (node_pcap) into bench/data/peers, outside the project's dependencies. */

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { generateBench, parseSize } from '../../bench/gen/index.js';
 import { buildDemo } from '../../fixtures/demo/scenario.js';
+import { findNodePcap } from '../../bench/peers.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const gen = (seed: number, packets: number, format: 'pcap' | 'pcapng' = 'pcap', small = false) =>
@@ -184,13 +185,12 @@ test('the benchmark\'s other counters (C floor, pcap-parser, node_pcap) count wh
   // the bench compares like with like only if every peer sees the same packets and 5-tuples
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fa-peers-'));
   const native = (name: string) => new URL(`../../bench/native/${name}`, import.meta.url).pathname;
-  const root = new URL('../../', import.meta.url).pathname;
   try {
     const floor = path.join(dir, 'floor');
     const cc = spawnSync('gcc', ['-O2', '-o', floor, native('floor.c'), '-lpcap'], { encoding: 'utf8' });
-    if (cc.status !== 0) console.log(`  (skipped: the C floor did not build: ${(cc.stderr ?? String(cc.error)).trim().split('\n').slice(-1)[0]}; it needs gcc and libpcap-dev)`);
-    const nodePcap = [root, path.join(root, 'bench/data/peers')].find((d) => fs.existsSync(path.join(d, 'node_modules/pcap/build/Release/pcap_binding.node')));
-    if (nodePcap === undefined) console.log('  (skipped: node_pcap, not installed; npm run bench -- --install-peers builds it)');
+    if (cc.status !== 0) console.log(`  (skipped: the C floor did not build: ${(cc.error ? String(cc.error) : cc.stderr).trim().split('\n').slice(-1)[0]}; it needs gcc and libpcap-dev)`);
+    const nodePcap = findNodePcap();
+    if (nodePcap === null) console.log('  (skipped: node_pcap, not installed; npm run bench -- --install-peers builds it)');
     let checked = 0;
     for (const fmt of ['pcap', 'pcapng'] as const) {
       const f = path.join(dir, `p.${fmt}`);
@@ -199,7 +199,7 @@ test('the benchmark\'s other counters (C floor, pcap-parser, node_pcap) count wh
       const runs: [string, string[]][] = [];
       if (cc.status === 0) runs.push(['C floor', [floor, f]]);
       if (fmt === 'pcap') runs.push(['pcap-parser', [process.execPath, '--no-deprecation', native('pcap-parser-peer.mjs'), f]]);
-      if (nodePcap !== undefined) runs.push(['node_pcap', [process.execPath, native('node-pcap-peer.mjs'), nodePcap, f]]);
+      if (nodePcap !== null) runs.push(['node_pcap', [process.execPath, native('node-pcap-peer.mjs'), nodePcap, f]]);
       for (const [name, [cmd, ...args]] of runs) {
         const out = spawnSync(cmd!, args, { encoding: 'utf8', timeout: 60_000 });
         assert.is(out.status, 0, `${name} ${fmt}: ${out.stderr}`);
