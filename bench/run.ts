@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { BENCH_SIZE, buildTopology, generateBench, inventoryFor, parseSize, parseCount, Prng } from './gen/index.js';
 import type { GenStats } from './gen/generator.js';
 import { findNodePcap, NODE_PCAP_VERSION, PEERS } from './peers.js';
+import { goalRows, goalTable } from './goals.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = path.join(ROOT, 'bench/data');
@@ -370,6 +371,8 @@ async function main(): Promise<void> {
   for (const r of rows) {
     md.push(`| ${r.program} | ${r.wallMedian.toFixed(2)} (${r.wallMin.toFixed(2)}–${r.wallMax.toFixed(2)}) | ${r.userSysMedian} | ${r.mpktPerS} | ${r.mbPerS} | ${r.peakRssMiB} | ${r.ratioToFlowaudit ?? '–'} | ${r.ratioToCFloor ?? '–'} | ${r.cpuRatioToCFloor ?? '–'} | ${r.lastStdout.slice(0, 90).replace(/\|/g, '/')} |`);
   }
+  const goals = goalRows(results, pk, a['small-packets'] === true);
+  md.push('', 'The goals of issue #6 in this run (speed ratios: the other program\'s time ÷ flowaudit\'s; a goal is met when both figures reach it):', '', ...goalTable(goals));
   if (skipped.size > 0) {
     md.push('', 'Skipped:', '');
     for (const [n, why] of skipped) md.push(`- ${n}: ${why}`);
@@ -388,7 +391,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(RESULTS, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   fs.writeFileSync(path.join(RESULTS, `${stamp}.md`), `${text}\n`);
-  fs.writeFileSync(path.join(RESULTS, `${stamp}.json`), `${JSON.stringify({ machine, loadBefore, loadAfter, capture: { file: cap.file, bytes: cap.bytes, stats: cap.stats }, args: process.argv.slice(2), runs, rows, skipped: Object.fromEntries(skipped), gc }, null, 2)}\n`);
+  fs.writeFileSync(path.join(RESULTS, `${stamp}.json`), `${JSON.stringify({ machine, loadBefore, loadAfter, capture: { file: cap.file, bytes: cap.bytes, stats: cap.stats }, args: process.argv.slice(2), runs, rows, goals, skipped: Object.fromEntries(skipped), gc }, null, 2)}\n`);
   log(`wrote bench/results/${stamp}.{md,json}`);
 }
 
