@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { BENCH_SIZE, buildTopology, generateBench, inventoryFor, parseSize, parseCount, Prng } from './gen/index.js';
 import type { GenStats } from './gen/generator.js';
 import { findNodePcap, NODE_PCAP_VERSION, PEERS } from './peers.js';
-import { goalRows, goalTable } from './goals.js';
+import { goalRows, goalTable, median } from './goals.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = path.join(ROOT, 'bench/data');
@@ -239,7 +239,6 @@ function lastLine(r: RunResult): string {
   return src.trim().split('\n').slice(-1)[0] ?? '';
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
 
 // ---------------------------------------------------------------------------------------------
 async function main(): Promise<void> {
