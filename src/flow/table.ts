@@ -71,7 +71,6 @@ const D_LSEC = 0, D_PKTO = 1, D_PKTR = 2, D_BYTO = 3, D_BYTR = 4, D_FSEC = 5, D_
 /** bits (low byte of U_STATE) */
 const B_ORIG_IS_B = 1, B_INFERRED = 2, B_FLIPPED = 4, B_PAYLOAD = 8, B_LIVE = 16;
 
-
 const ICMP_REPLY_TYPES_4 = new Set([0, 14, 16, 18]);
 const ICMP_REPLY_TYPES_6 = new Set([129, 140, 145]);
 

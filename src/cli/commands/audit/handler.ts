@@ -15,6 +15,7 @@ import { writeAuditReport } from '../../write-report.js';
 import type { AuditArgs } from './command.js';
 import { comparePolicies } from '../../../rules/compare.js';
 import { AuditThread } from './audit-thread.js';
+import { auditStored } from './incremental.js';
 
 /**
  * The inputs, with unknown options (kept as arguments so that yargs does not drop a lone "-")
@@ -41,19 +42,12 @@ export async function run(a: AuditArgs): Promise<number> {
   // audited as they come there and again at the end only if a late name asks for it). Flow logs alone carry no
   // names, and --two-pass learns them in a first read: then each flow goes into the auditor as it
   // finishes, and memory holds only the open flows and the findings, whatever the input's size.
-  const compare = await comparePolicies(policy);
-  // (the report is built by finish(): addFlow need not return the findings each flow creates)
-  const auditor = createAuditor(policy, { failOn, compare, newFindings: false });
   const twoPass = a['two-pass'] === true;
   if (twoPass && inputs.includes('-')) throw new UsageError('usage.two_pass_stdin', '--two-pass reads the capture files twice, and stdin can be read only once: give a file');
   const streaming = twoPass || await onlyFlowRecords(inputs, forced);
-  const store = new FlowStore();
   // --threads 2 or more: the second thread is the audit's, which audits flows while this one reads
   // (audit-thread.ts) when flows are kept for the end (streaming audits each flow here as it
   // finishes); a third thread and more read and decode (gatherEvidence's threads).
-  const thread = fo.threads >= 2 && !streaming
-    ? new AuditThread({ profile: policy.profile, inventory: policy.inventory, features: [...policy.features], failOn })
-    : null;
   const readThreads = Math.max(1, fo.threads - 1);
   const gather = async (list: string[], sinks: Pick<GatherOptions, 'onFlow' | 'rowSink' | 'names' | 'onName'>, label = ''): Promise<Evidence> => {
     const bar = progressBar(label);
@@ -66,41 +60,52 @@ export async function run(a: AuditArgs): Promise<number> {
       bar.stop();
     }
   };
-  try {
-    if (twoPass) {
-      // pass 1: the capture files' DNS answers and TLS SNI only (every flow is dropped as it finishes)
-      const captures: string[] = [];
-      for (const i of inputs) if (forced === undefined ? !(await isFlowRecordInput(i)) : !isEvidenceFormat(forced)) captures.push(i);
-      const first = await gather(captures, { onFlow: () => undefined, rowSink: () => true }, 'pass 1/2 (names)');
-      for (const n of first.names) auditor.addName(n);
+  if (fo.threads >= 2 && !streaming) {
+    // the audit thread compiles the policy and audits; this thread reads
+    const thread = new AuditThread({ profile: policy.profile, inventory: policy.inventory, features: [...policy.features], failOn });
+    try {
+      const evidence = await gather(inputs, { onFlow: thread.onFlow, rowSink: thread.rowSink, onName: thread.onName });
+      if (!reportDamage(evidence)) return ExitCode.Error;
+      return await writeAuditReport(await thread.report(evidence), a);
+    } finally {
+      await thread.close();
     }
-    const streamed = blankRecord();
-    const evidence = await gather(inputs, streaming
-      // (flows from the flow table refill one record, which the auditor copies from where it keeps
-      // anything, and skip the Community ID, which the audit does not use)
-      ? { onFlow: (f) => { auditor.addFlow(f); }, rowSink: (t, f) => { auditor.addFlow(t.recordInto(f, streamed, false)); return true; }, ...(twoPass ? { names: false } : {}) }
-      : thread !== null ? { onFlow: thread.onFlow, rowSink: thread.rowSink, onName: thread.onName }
-        : { onFlow: (f) => store.add(f), rowSink: store.rowSink() }, twoPass ? 'pass 2/2 (flows)' : '');
-    for (const i of evidence.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
-    for (const i of evidence.inputs) {
-      if (i.end.clean) continue;
-      const nothing = i.packets + i.records === 0;
-      const where = nothing && i.end.offset === 0 ? '' : ` at byte ${i.end.offset}:`;
-      process.stderr.write(`flowaudit: ${i.file}:${where} ${i.end.reason ?? i.end.code ?? 'damaged'}${nothing ? '' : ' (what came before was audited)'}\n`);
-    }
-    // Nothing could be read at all: no report (it would say PASS about no evidence); stderr said why.
-    if (evidence.inputs.length > 0 && unreadableInputs(evidence).length === evidence.inputs.length) return ExitCode.Error;
-    if (thread !== null) return await writeAuditReport(await thread.report(evidence), a);
-    for (const n of evidence.names) auditor.addName(n);
-    // in the order they finished (no sort); the store's address ids let the auditor remember each
-    // address's roles and peers by number
-    const rec = blankRecord();
-    for (let i = 0; i < store.size; i++) auditor.addFlow(store.getInto(i, rec, false), store.origAddrId(i), store.respAddrId(i));
-    const report = auditor.finish(evidence);
-    return await writeAuditReport(report, a);
-  } finally {
-    if (thread !== null) await thread.close();
   }
+  // (the report is built by finish(): addFlow need not return the findings each flow creates)
+  const auditor = createAuditor(policy, { failOn, compare: await comparePolicies(policy), newFindings: false });
+  if (twoPass) {
+    // pass 1: the capture files' DNS answers and TLS SNI only (every flow is dropped as it finishes)
+    const captures: string[] = [];
+    for (const i of inputs) if (forced === undefined ? !(await isFlowRecordInput(i)) : !isEvidenceFormat(forced)) captures.push(i);
+    const first = await gather(captures, { onFlow: () => undefined, rowSink: () => true }, 'pass 1/2 (names)');
+    for (const n of first.names) auditor.addName(n);
+  }
+  const store = new FlowStore();
+  const streamed = blankRecord();
+  const evidence = await gather(inputs, streaming
+    // (flows from the flow table refill one record, which the auditor copies from where it keeps
+    // anything, and skip the Community ID, which the audit does not use)
+    ? { onFlow: (f) => { auditor.addFlow(f); }, rowSink: (t, f) => { auditor.addFlow(t.recordInto(f, streamed, false)); return true; }, ...(twoPass ? { names: false } : {}) }
+    : { onFlow: (f) => store.add(f), rowSink: store.rowSink() }, twoPass ? 'pass 2/2 (flows)' : '');
+  for (const i of evidence.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
+  if (!reportDamage(evidence)) return ExitCode.Error;
+  for (const n of evidence.names) auditor.addName(n);
+  auditStored(auditor, store, 0);
+  return await writeAuditReport(auditor.finish(evidence), a);
+}
+
+/**
+ * Say on stderr which inputs ended early (file, byte offset, why). False when nothing could be
+ * read at all: then there is no report (it would say PASS about no evidence).
+ */
+function reportDamage(evidence: Evidence): boolean {
+  for (const i of evidence.inputs) {
+    if (i.end.clean) continue;
+    const nothing = i.packets + i.records === 0;
+    const where = nothing && i.end.offset === 0 ? '' : ` at byte ${i.end.offset}:`;
+    process.stderr.write(`flowaudit: ${i.file}:${where} ${i.end.reason ?? i.end.code ?? 'damaged'}${nothing ? '' : ' (what came before was audited)'}\n`);
+  }
+  return evidence.inputs.length === 0 || unreadableInputs(evidence).length < evidence.inputs.length;
 }
 
 /** True when every input is a flow-record file or folder (no packets: no names to wait for). */

@@ -126,9 +126,7 @@ export class IncrementalAudit {
 
   #catchUp(): void {
     if (this.#dropped !== null) return;
-    const store = this.store, a = this.#stage.auditor, rec = this.#rec;
-    for (let i = this.#audited; i < store.size; i++) a.addFlow(store.getInto(i, rec, false), store.origAddrId(i), store.respAddrId(i));
-    this.#audited = store.size;
+    this.#audited = auditStored(this.#stage.auditor, this.store, this.#audited, this.#rec);
   }
 
   /** Every flow and name is in: the report (the evidence as gatherEvidence returned it, flows kept here). */
@@ -142,14 +140,23 @@ export class IncrementalAudit {
     if (this.#dropped !== null) {
       // as the one-thread audit: a fresh policy, every name, then every flow
       this.#stage = await stageOf(this.#setup);
-      const a = this.#stage.auditor, store = this.store, rec = this.#rec;
-      for (const n of evidence.names) a.addName(n);
-      for (let i = 0; i < store.size; i++) a.addFlow(store.getInto(i, rec, false), store.origAddrId(i), store.respAddrId(i));
+      for (const n of evidence.names) this.#stage.auditor.addName(n);
+      auditStored(this.#stage.auditor, this.store, 0, this.#rec);
     } else {
       this.#catchUp();
     }
     return this.#stage.auditor.finish(evidence);
   }
+}
+
+/**
+ * Audit the store's flows from `from` on, in the order they finished, into `auditor`; returns the
+ * store's size. One record is refilled for all (the auditor copies what it keeps), and the store's
+ * address ids let it remember each address's roles and peers by number.
+ */
+export function auditStored(auditor: Auditor, store: FlowStore, from: number, rec = blankRecord()): number {
+  for (let i = from; i < store.size; i++) auditor.addFlow(store.getInto(i, rec, false), store.origAddrId(i), store.respAddrId(i));
+  return store.size;
 }
 
 async function stageOf(s: AuditSetup): Promise<Stage> {
