@@ -13,7 +13,7 @@ import { ROOT, cliSync, sameAudit, sameAuditOnSamples } from '../helpers/same-au
 import { generateBench } from '../../bench/gen/index.js';
 import { gatherEvidence } from '../../src/cli/gather.js';
 import { IncrementalAudit } from '../../src/cli/commands/audit/incremental.js';
-import { AuditThread } from '../../src/cli/commands/audit/audit-thread.js';
+import { AuditThread, MAX_IN_FLIGHT } from '../../src/cli/commands/audit/audit-thread.js';
 import { createAuditor } from '../../src/audit/auditor.js';
 import { DEFAULT_FAIL_ON } from '../../src/audit/types.js';
 import { PACKED_ROW_WORDS } from '../../src/flow/table.js';
@@ -181,6 +181,32 @@ test('AuditThread: a small input is audited without starting the thread, a large
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('AuditThread: reading waits while MAX_IN_FLIGHT batches are not taken by the audit thread, then goes on; every flow is audited', async () => {
+  const setup = await setupOf(DEMO_INV);
+  const ev = await gatherEvidence([DEMO], {}); // every flow as a record
+  assert.ok(ev.flows.length > 10, `flows (${ev.flows.length})`);
+  const t = new AuditThread(setup);
+  try {
+    assert.is(t.between(), undefined, 'nothing handed over yet: no wait');
+    // batches handed over with no turn of the event loop: the thread cannot have taken any yet
+    let k = 0;
+    while (t.inFlight < MAX_IN_FLIGHT) t.onFlow(ev.flows[k++ % ev.flows.length]!);
+    assert.is(t.peakInFlight, MAX_IN_FLIGHT);
+    const wait = t.between();
+    assert.ok(wait instanceof Promise, 'the reading is told to wait');
+    assert.is(t.between(), wait, 'one wait for all who ask');
+    await wait;
+    assert.ok(t.inFlight <= MAX_IN_FLIGHT / 2, `in flight after the wait: ${t.inFlight}`);
+    assert.is(t.between(), undefined, 'then the reading goes on');
+    const more = 5 * 1024 + 3;
+    for (let j = 0; j < more; j++) t.onFlow(ev.flows[k++ % ev.flows.length]!);
+    const r = await t.report({ names: ev.names, inputs: ev.inputs, evictions: 0 });
+    assert.is(r.summary.flows.total, k, 'every flow handed over was audited once');
+  } finally {
+    await t.close();
   }
 });
 

@@ -8,6 +8,11 @@
  * of the input only the last batch and the report are left to do. The thread starts with the
  * first full batch: an input with fewer flows is audited in this thread at the end, by the same
  * IncrementalAudit (a thread would cost more to start than it saves).
+ *
+ * The queue is bounded: the audit thread hands each batch's buffer back once it has taken the
+ * rows, and when MAX_IN_FLIGHT batches are out, `between` (gatherEvidence's back-pressure) makes
+ * the reading wait for it. Memory then stays bounded even if the audit thread falls behind, and
+ * the returned buffers are reused instead of allocating a new one per batch.
  */
 import type { Worker } from 'node:worker_threads';
 import type { AuditReport } from '../../../audit/types.js';
@@ -20,22 +25,37 @@ import { IncrementalAudit, type AuditSetup, type FlowBatch } from './incremental
 const BATCH_ROWS = 4096;
 /** Records per batch at most (they are cloned, not transferred). */
 const BATCH_RECORDS = 1024;
+/**
+ * Batches handed over and not yet taken by the audit thread before reading waits (32 × 576 KiB =
+ * 18 MiB). Room for the thread's start-up (loading and compiling the policy while this thread
+ * reads on): on the bench capture up to 9 batches wait then, and a bound of 8 held the reading
+ * for about 200 ms.
+ */
+export const MAX_IN_FLIGHT = 32;
+const BATCH_BYTES = BATCH_ROWS * PACKED_ROW_WORDS * 4;
 
 export type ToAuditThread =
   | ({ t: 'flows' } & FlowBatch)
   | { t: 'end'; evidence: Pick<Evidence, 'names' | 'inputs' | 'evictions'> };
 
-export interface FromAuditThread {
-  report: AuditReport;
-}
+export type FromAuditThread =
+  /** A batch was taken: its buffer comes back to be filled again. */
+  | { t: 'taken'; buf: ArrayBuffer }
+  | { t: 'report'; report: AuditReport };
 
 export class AuditThread {
   readonly #setup: AuditSetup;
   /** Started with the first full batch: an input with fewer flows is audited here (report()). */
   #worker: Worker | null = null;
-  #result: Promise<FromAuditThread> | null = null;
+  #result: Promise<AuditReport> | null = null;
   #failure: Error | null = null;
-  #buf = new ArrayBuffer(BATCH_ROWS * PACKED_ROW_WORDS * 4);
+  /** Batches handed over and not taken yet; the most at once; buffers back for reuse. */
+  #inFlight = 0;
+  #peakInFlight = 0;
+  readonly #spare: ArrayBuffer[] = [];
+  /** Reading waits on this while MAX_IN_FLIGHT batches are out (between). */
+  #waiting: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | null = null;
+  #buf = new ArrayBuffer(BATCH_BYTES);
   #u = new Uint32Array(this.#buf);
   #n = 0;
   #names: NameObservation[] = [];
@@ -56,9 +76,19 @@ export class AuditThread {
     // (a small young generation: the thread's garbage is short-lived, and 8 MiB instead of the
     // default 16 MiB semi-spaces keeps about 25 MiB off the peak at the same speed)
     const worker = spawnWorker(import.meta.url, 'audit-worker', this.#setup, { maxYoungGenerationSizeMb: 8 });
-    this.#result = new Promise<FromAuditThread>((resolve, reject) => {
-      worker.once('message', (m: FromAuditThread) => resolve(m));
-      const fail = (e: Error): void => { this.#failure = e; reject(e); };
+    this.#result = new Promise<AuditReport>((resolve, reject) => {
+      worker.on('message', (m: FromAuditThread) => {
+        if (m.t === 'report') { resolve(m.report); return; }
+        this.#inFlight--;
+        if (m.buf.byteLength === BATCH_BYTES && this.#spare.length < MAX_IN_FLIGHT) this.#spare.push(m.buf);
+        if (this.#waiting !== null && this.#inFlight <= MAX_IN_FLIGHT / 2) { this.#waiting.resolve(); this.#waiting = null; }
+      });
+      const fail = (e: Error): void => {
+        this.#failure = e;
+        this.#waiting?.reject(e);
+        this.#waiting = null;
+        reject(e);
+      };
       worker.once('error', (e: Error) => fail(new Error(`the audit thread failed: ${e.message} (--threads 1 audits in this thread)`, { cause: e })));
       worker.once('exit', (code) => fail(new Error(`the audit thread stopped (exit code ${code}) before its report (--threads 1 audits in this thread)`)));
     });
@@ -66,6 +96,30 @@ export class AuditThread {
     this.#worker = worker;
     return worker;
   }
+
+  /** Batches handed over and not yet taken by the audit thread; the most there were at once. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  get peakInFlight(): number {
+    return this.#peakInFlight;
+  }
+
+  /**
+   * For gatherEvidence's between (back-pressure): while MAX_IN_FLIGHT batches are out, a promise
+   * that settles when the audit thread has taken half of them (rejected if it fails).
+   */
+  readonly between = (): Promise<void> | undefined => {
+    if (this.#failure !== null) return Promise.reject(this.#failure);
+    if (this.#inFlight < MAX_IN_FLIGHT) return undefined;
+    if (this.#waiting === null) {
+      let resolve!: () => void, reject!: (e: Error) => void;
+      const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+      this.#waiting = { promise, resolve, reject };
+    }
+    return this.#waiting.promise;
+  };
 
   /** For gatherEvidence's onName. */
   readonly onName = (obs: NameObservation): void => {
@@ -97,7 +151,8 @@ export class AuditThread {
     const worker = this.#worker ?? this.#start();
     const m: ToAuditThread = { t: 'flows', sources: this.#sources, names: this.#names, buf: this.#buf, n: this.#n, records: this.#records };
     worker.postMessage(m, [this.#buf]);
-    this.#buf = new ArrayBuffer(BATCH_ROWS * PACKED_ROW_WORDS * 4);
+    if (++this.#inFlight > this.#peakInFlight) this.#peakInFlight = this.#inFlight;
+    this.#buf = this.#spare.pop() ?? new ArrayBuffer(BATCH_BYTES);
     this.#u = new Uint32Array(this.#buf);
     this.#n = 0;
     this.#names = [];
@@ -116,7 +171,7 @@ export class AuditThread {
     this.#flush();
     const end: ToAuditThread = { t: 'end', evidence: { names: evidence.names, inputs: evidence.inputs, evictions: evidence.evictions } };
     this.#worker.postMessage(end);
-    return (await this.#result!).report;
+    return await this.#result!;
   }
 
   /** Stop the thread (after the report, or when the run ends without one). */

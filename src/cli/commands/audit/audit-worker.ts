@@ -9,9 +9,15 @@ import type { FromAuditThread, ToAuditThread } from './audit-thread.js';
 const port = parentPort!;
 const audit = await IncrementalAudit.create(workerData as AuditSetup);
 port.on('message', (m: ToAuditThread) => {
-  if (m.t === 'flows') { audit.addBatch(m); return; }
+  if (m.t === 'flows') {
+    audit.addBatch(m);
+    // the rows are kept in the store now: the buffer goes back to be filled again
+    const taken: FromAuditThread = { t: 'taken', buf: m.buf };
+    port.postMessage(taken, [m.buf]);
+    return;
+  }
   void audit.finish(m.evidence).then((report) => {
-    const out: FromAuditThread = { report };
+    const out: FromAuditThread = { t: 'report', report };
     port.postMessage(out);
     port.close();
   });

@@ -49,7 +49,7 @@ export async function run(a: AuditArgs): Promise<number> {
   // (audit-thread.ts) when flows are kept for the end (streaming audits each flow here as it
   // finishes); a third thread and more read and decode (gatherEvidence's threads).
   const readThreads = Math.max(1, fo.threads - 1);
-  const gather = async (list: string[], sinks: Pick<GatherOptions, 'onFlow' | 'rowSink' | 'names' | 'onName'>, label = ''): Promise<Evidence> => {
+  const gather = async (list: string[], sinks: Pick<GatherOptions, 'onFlow' | 'rowSink' | 'names' | 'onName' | 'between'>, label = ''): Promise<Evidence> => {
     const bar = progressBar(label);
     try {
       return await gatherEvidence(list, {
@@ -64,7 +64,7 @@ export async function run(a: AuditArgs): Promise<number> {
     // the audit thread compiles the policy and audits; this thread reads
     const thread = new AuditThread({ profile: policy.profile, inventory: policy.inventory, features: [...policy.features], failOn });
     try {
-      const evidence = await gather(inputs, { onFlow: thread.onFlow, rowSink: thread.rowSink, onName: thread.onName });
+      const evidence = await gather(inputs, { onFlow: thread.onFlow, rowSink: thread.rowSink, onName: thread.onName, between: thread.between });
       if (!reportDamage(evidence)) return ExitCode.Error;
       return await writeAuditReport(await thread.report(evidence), a);
     } finally {
