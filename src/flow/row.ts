@@ -4,7 +4,9 @@
  * `FlowTable.readRow`, a consumer copies what it keeps (see FlowStore.addRow), and nothing is
  * allocated per flow. `FlowTable.toRecord` builds the FlowRecord object from the same fill.
  */
-import type { ConnState } from './record.js';
+import { formatAddr } from '../core/ip.js';
+import { communityId } from './community-id.js';
+import { NO_ICMP_ERRORS, type ConnState, type EvidenceKind, type FlowRecord } from './record.js';
 
 export class FlowRow {
   firstSec = 0; firstNsec = 0; lastSec = 0; lastNsec = 0;
@@ -26,4 +28,49 @@ export class FlowRow {
   ifIndex = -1;
   /** Input the flow came from (FlowTable.setSource). */
   fileIndex = 0;
+}
+
+/**
+ * Fills FlowRecords from FlowRows: what FlowTable.recordInto does for a flow of the table, for a
+ * row read anywhere (a packed row in another thread, say). Address texts of IPv4 addresses are
+ * cached (servers repeat across flows). A row has no ICMP errors and no tunnel.
+ */
+export class RowRecords {
+  readonly #v4 = new Map<number, string>();
+
+  /** Address text of four words (IPv4 mapped). */
+  addr(w: Uint32Array): string {
+    if (w[0] === 0 && w[1] === 0 && w[2] === 0xffff) {
+      const v = w[3]!;
+      let s = this.#v4.get(v);
+      if (s === undefined) {
+        if (this.#v4.size >= 65536) this.#v4.clear();
+        s = formatAddr(w);
+        this.#v4.set(v, s);
+      }
+      return s;
+    }
+    return formatAddr(w);
+  }
+
+  /** Fill `out` from row r of the input `src`; without `withCommunityId` its communityId is '' (no SHA-1). */
+  fill(r: FlowRow, src: { name: string; kind: EvidenceKind } | undefined, out: FlowRecord, withCommunityId = true): FlowRecord {
+    out.firstSec = r.firstSec; out.firstNsec = r.firstNsec; out.lastSec = r.lastSec; out.lastNsec = r.lastNsec;
+    out.proto = r.proto;
+    out.origH = this.addr(r.orig); out.origP = r.origP; out.respH = this.addr(r.resp); out.respP = r.respP;
+    out.origPkts = r.origPkts; out.respPkts = r.respPkts; out.origIpBytes = r.origIpBytes; out.respIpBytes = r.respIpBytes;
+    out.origFlags = r.origFlags; out.respFlags = r.respFlags;
+    out.connState = r.connState;
+    out.history = r.history;
+    out.directionInferred = r.directionInferred;
+    out.icmpErrors = NO_ICMP_ERRORS;
+    out.vlan = r.vlan >= 0 ? r.vlan : null;
+    out.tunnel = null;
+    out.ifIndex = r.ifIndex >= 0 ? r.ifIndex : null;
+    out.communityId = withCommunityId ? communityId(r.orig, r.resp, r.proto, r.origP, r.respP) : '';
+    out.evidence = src?.kind ?? 'pcap';
+    out.source = src?.name ?? '';
+    out.verdict = null;
+    return out;
+  }
 }

@@ -23,8 +23,8 @@ import { formatAddr } from '../core/ip.js';
 import type { DecodedPacket } from '../decode/packet.js';
 import { TUNNEL_NAMES } from '../decode/packet.js';
 import { blankRecord, NO_ICMP_ERRORS, type ConnState, type EvidenceKind, type FlowRecord, type IcmpErrorEvidence } from './record.js';
-import { communityId, icmpCounterpart } from './community-id.js';
-import { FlowRow } from './row.js';
+import { icmpCounterpart } from './community-id.js';
+import { FlowRow, RowRecords } from './row.js';
 import { receiverIsOriginator } from './originator.js';
 import { Tcp, TcpFlag, tcpStep, historyLetter, historyString, tcpConnState, udpConnState, H } from './tcp-state.js';
 import { resolveTimeouts, timeoutClass, timeoutVector, TO, type Timeouts } from './timeouts.js';
@@ -164,7 +164,7 @@ export class FlowTable {
   readonly #k = new Uint32Array(8);
   #kPorts = 0; #kMeta = 0; #kHash = 0; #kFlipped = false;
   #nowSec = 0; #nowNsec = 0;
-  readonly #v4cache = new Map<number, string>();
+  readonly #records = new RowRecords();
 
   constructor(opts: FlowTableOptions, sink: FlowSink) {
     this.maxFlows = Math.max(1, opts.maxFlows ?? DEFAULT_MAX_FLOWS);
@@ -657,39 +657,15 @@ export class FlowTable {
   recordInto(f: number, out: FlowRecord, withCommunityId = true): FlowRecord {
     const r = this.#row;
     this.readRow(f, r);
-    const src = this.#sources[r.fileIndex];
-    out.firstSec = r.firstSec; out.firstNsec = r.firstNsec; out.lastSec = r.lastSec; out.lastNsec = r.lastNsec;
-    out.proto = r.proto;
-    out.origH = this.#addr(r.orig); out.origP = r.origP; out.respH = this.#addr(r.resp); out.respP = r.respP;
-    out.origPkts = r.origPkts; out.respPkts = r.respPkts; out.origIpBytes = r.origIpBytes; out.respIpBytes = r.respIpBytes;
-    out.origFlags = r.origFlags; out.respFlags = r.respFlags;
-    out.connState = r.connState;
-    out.history = r.history;
-    out.directionInferred = r.directionInferred;
+    this.#records.fill(r, this.#sources[r.fileIndex], out, withCommunityId);
     out.icmpErrors = this.#icmpErr.get(f) ?? NO_ICMP_ERRORS;
-    out.vlan = r.vlan >= 0 ? r.vlan : null;
     out.tunnel = this.#tunnel.get(f) ?? null;
-    out.ifIndex = r.ifIndex >= 0 ? r.ifIndex : null;
-    out.communityId = withCommunityId ? communityId(r.orig, r.resp, r.proto, r.origP, r.respP) : '';
-    out.evidence = src?.kind ?? 'pcap';
-    out.source = src?.name ?? '';
-    out.verdict = null;
     return out;
   }
 
   /** Address text, with a small cache for IPv4 (servers repeat across flows). */
   #addr(w: Uint32Array): string {
-    if (w[0] === 0 && w[1] === 0 && w[2] === 0xffff) {
-      const v = w[3]!;
-      let s = this.#v4cache.get(v);
-      if (s === undefined) {
-        if (this.#v4cache.size >= 65536) this.#v4cache.clear();
-        s = formatAddr(w);
-        this.#v4cache.set(v, s);
-      }
-      return s;
-    }
-    return formatAddr(w);
+    return this.#records.addr(w);
   }
 
   /** TCP endpoint states of flow f (for tests): [orig, resp]. */

@@ -77,13 +77,13 @@ test('--output FILE: killed mid-run never leaves a partial FILE (SIGKILL and SIG
   assert.ok(midWrite >= 1, 'at least one run was killed while writing its output');
 });
 
-test('broken pipe: `flows big.pcap | head -1` ends quietly with exit code 0', () => {
+test('broken pipe: `flows big.pcap | head -1` ends quietly with exit code 0 (sorted; --unsorted with its format thread and without)', () => {
   if (!cliAvailable('flows')) return skip('the flows command is not there yet');
   const big = path.join(tmp, 'big.pcap');
   if (!existsSync(big)) bigCapture();
-  for (const fmt of ['ndjson']) {
+  for (const [fmt, extra] of [['ndjson', ''], ['ndjson', '--unsorted --threads 2'], ['csv', '--unsorted --threads 1']] as const) {
     const errFile = path.join(tmp, `stderr-${fmt}.txt`);
-    const r = spawnSync('bash', ['-c', `"${process.execPath}" --import tsx "${MAIN}" flows "${big}" --format ${fmt} 2>"${errFile}" | head -1; echo "rc=\${PIPESTATUS[0]}"`], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60000 });
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" --import tsx "${MAIN}" flows "${big}" --format ${fmt} ${extra} 2>"${errFile}" | head -1; echo "rc=\${PIPESTATUS[0]}"`], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60000 });
     const stderr = readFileSync(errFile, 'utf8');
     const lines = r.stdout.trim().split('\n');
     assert.is(lines.length, 2, `${fmt}: one line through head, then the exit code (${r.stdout.slice(0, 300)})`);

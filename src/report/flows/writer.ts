@@ -128,6 +128,64 @@ export async function writeFlows(out: Output, flows: Iterable<FlowRecord>, forma
   return i;
 }
 
+/**
+ * Formats flows one at a time into 1 MiB blocks of output bytes, handing each full block to
+ * `emit` (the block is the emitter's from then on). Record i of the output is the i-th flow added,
+ * counted from `start` (the json format puts a comma before every record but the first). The same
+ * bytes as writeFlows; the prolog and the epilog are the caller's.
+ */
+export class FlowBlockFormatter {
+  readonly #w: FlowWriter;
+  readonly #format: FlowFormat;
+  readonly #emit: (block: Uint8Array) => void;
+  #buf = Buffer.allocUnsafe(BYTE_BLOCK);
+  #pos = 0;
+  #n: number;
+
+  constructor(format: FlowFormat, emit: (block: Uint8Array) => void, start = 0) {
+    this.#w = flowWriter(format);
+    this.#format = format;
+    this.#emit = emit;
+    this.#n = start;
+  }
+
+  /** Index of the next record (flows added so far, plus start). */
+  get count(): number {
+    return this.#n;
+  }
+
+  /** Text to put in front of everything (written into the first block). */
+  prolog(): void {
+    this.#pos += this.#buf.write(this.#w.prolog(), this.#pos, 'utf8');
+  }
+
+  add(f: FlowRecord): void {
+    if (this.#pos + JSON_LINE_MAX > BYTE_BLOCK) this.flush();
+    const end = recordBytes(this.#format, f, this.#n, this.#buf, this.#pos);
+    if (end >= 0) { this.#pos = end; this.#n++; return; }
+    const text = this.#w.record(f, this.#n++);
+    if (this.#pos + text.length * 3 > BYTE_BLOCK) {
+      this.flush();
+      if (text.length * 3 > BYTE_BLOCK) { this.#emit(Buffer.from(text, 'utf8')); return; }
+    }
+    this.#pos += this.#buf.write(text, this.#pos, 'utf8');
+  }
+
+  /** Hand over the block being filled (if it holds anything) and start a new one. */
+  flush(): void {
+    if (this.#pos === 0) return;
+    const block = this.#buf.subarray(0, this.#pos);
+    this.#buf = Buffer.allocUnsafe(BYTE_BLOCK);
+    this.#pos = 0;
+    this.#emit(block);
+  }
+
+  /** The format's closing text after n records. */
+  epilog(n: number): string {
+    return this.#w.epilog(n);
+  }
+}
+
 /** Blocks a FlowStreamWriter lets queue up before it asks the reader to wait. */
 const MAX_QUEUED_BLOCKS = 4;
 
@@ -138,45 +196,24 @@ const MAX_QUEUED_BLOCKS = 4;
  */
 export class FlowStreamWriter {
   readonly #out: Output;
-  readonly #w: FlowWriter;
-  readonly #format: FlowFormat;
-  #buf = Buffer.allocUnsafe(BYTE_BLOCK);
-  #pos = 0;
-  #n = 0;
+  readonly #fmt: FlowBlockFormatter;
   #queued = 0;
   #chain: Promise<void> = Promise.resolve();
   #error: unknown = null;
 
   constructor(out: Output, format: FlowFormat) {
     this.#out = out;
-    this.#w = flowWriter(format);
-    this.#format = format;
-    this.#pos = this.#buf.write(this.#w.prolog(), 0, 'utf8');
+    this.#fmt = new FlowBlockFormatter(format, (block) => this.#queue(block));
+    this.#fmt.prolog();
   }
 
   /** Flows written so far. */
   get count(): number {
-    return this.#n;
+    return this.#fmt.count;
   }
 
   add(f: FlowRecord): void {
-    if (this.#pos + JSON_LINE_MAX > BYTE_BLOCK) this.#send();
-    const end = recordBytes(this.#format, f, this.#n, this.#buf, this.#pos);
-    if (end >= 0) { this.#pos = end; this.#n++; return; }
-    const text = this.#w.record(f, this.#n++);
-    if (this.#pos + text.length * 3 > BYTE_BLOCK) {
-      this.#send();
-      if (text.length * 3 > BYTE_BLOCK) { this.#queue(Buffer.from(text, 'utf8')); return; }
-    }
-    this.#pos += this.#buf.write(text, this.#pos, 'utf8');
-  }
-
-  #send(): void {
-    if (this.#pos === 0) return;
-    const block = this.#buf.subarray(0, this.#pos);
-    this.#buf = Buffer.allocUnsafe(BYTE_BLOCK);
-    this.#pos = 0;
-    this.#queue(block);
+    this.#fmt.add(f);
   }
 
   #queue(bytes: Uint8Array): void {
@@ -201,11 +238,12 @@ export class FlowStreamWriter {
 
   /** Write what is left and the format's epilog (does not end the Output). */
   async end(): Promise<number> {
-    this.#send();
+    this.#fmt.flush();
     await this.#chain;
     if (this.#error !== null) throw this.#error;
-    await this.#out.write(this.#w.epilog(this.#n));
-    return this.#n;
+    const n = this.#fmt.count;
+    await this.#out.write(this.#fmt.epilog(n));
+    return n;
   }
 }
 

@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { runHandler } from '../../run-handler.js';
 import { withInputOptions, type InputArgs } from '../../options/input.js';
-import { withFlowOptions, type FlowArgs } from '../../options/flow.js';
+import { FLOWS_THREADS, withFlowOptions, type FlowArgs } from '../../options/flow.js';
 import { withOutputOptions, type OutputArgs } from '../../options/output.js';
 import { FLOW_FORMATS, type FlowFormat } from '../../../report/flows/writer.js';
 
@@ -11,7 +11,7 @@ export type FlowsArgs = InputArgs & FlowArgs & OutputArgs<FlowFormat> & { unsort
 export const flowsCommand: CommandModule<object, FlowsArgs> = {
   command: 'flows <inputs...>',
   describe: 'List every flow (one record per bidirectional connection) with originator, conn_state and history',
-  builder: (y) => withOutputOptions(withFlowOptions(withInputOptions(y)), FLOW_FORMATS, 'ndjson')
+  builder: (y) => withOutputOptions(withFlowOptions(withInputOptions(y), FLOWS_THREADS), FLOW_FORMATS, 'ndjson')
     .option('unsorted', {
       type: 'boolean', default: false,
       describe: 'Write each flow as soon as it finishes (idle timeout, close, end of input) instead of sorting by first packet: memory then grows with the flows open at once, not with the capture',

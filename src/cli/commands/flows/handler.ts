@@ -3,12 +3,13 @@ import { ExitCode } from '../../exit-codes.js';
 import { gatherEvidence, unreadableInputs, type GatherOptions } from '../../gather.js';
 import { progressBar } from '../../progress.js';
 import { inputFormatOf } from '../../options/input.js';
-import { flowOptionsOf } from '../../options/flow.js';
+import { flowOptionsOf, readThreadsOf } from '../../options/flow.js';
 import { openOutput, type Output } from '../../../report/output.js';
 import { FlowStreamWriter, writeFlows } from '../../../report/flows/writer.js';
 import { FlowStore, blankRecord } from '../../../report/flows/store.js';
 import type { Evidence } from '../../../flow/record.js';
 import type { FlowsArgs } from './command.js';
+import { FormatThread } from './format-thread.js';
 
 /** The closing stderr lines: totals, then one line per input that did not end cleanly. */
 export function summaryLines(ev: Evidence, flowCount = ev.flows.length): string[] {
@@ -27,12 +28,16 @@ export function summaryLines(ev: Evidence, flowCount = ev.flows.length): string[
   return lines;
 }
 
-/** Gather the inputs with the command's options and a progress bar; flows go to `sinks`. */
+/**
+ * Gather the inputs with the command's options and a progress bar; flows go to `sinks`. The
+ * second of `--threads` is the format thread's (--unsorted); a third and more read and decode.
+ */
 async function gather(a: FlowsArgs, sinks: Pick<GatherOptions, 'onFlow' | 'rowSink' | 'between'>): Promise<Evidence> {
   const forced = inputFormatOf(a);
+  const fo = flowOptionsOf(a);
   const bar = progressBar();
   try {
-    return await gatherEvidence(a.inputs, { ...flowOptionsOf(a), ...bar.opts, ...(forced !== undefined ? { inputFormat: forced } : {}), ...sinks });
+    return await gatherEvidence(a.inputs, { ...fo, threads: readThreadsOf(fo.threads), ...bar.opts, ...(forced !== undefined ? { inputFormat: forced } : {}), ...sinks });
   } finally {
     bar.stop();
   }
@@ -74,6 +79,19 @@ export async function run(a: FlowsArgs): Promise<number> {
  * inputs and options); nothing is kept, and the reader waits while the output is behind.
  */
 async function runUnsorted(a: FlowsArgs): Promise<number> {
+  if (flowOptionsOf(a).threads >= 2) {
+    // the flows are formatted in their own thread while this one reads (format-thread.ts)
+    const { ev, count } = await intoOutput(a.output, async (out) => {
+      const t = new FormatThread(out, a.format);
+      try {
+        const ev = await gather(a, { onFlow: t.onFlow, rowSink: t.rowSink, between: t.between });
+        return { ev, count: await t.end() };
+      } finally {
+        await t.close();
+      }
+    });
+    return finish(ev, count);
+  }
   const { ev, count } = await intoOutput(a.output, async (out) => {
     const w = new FlowStreamWriter(out, a.format);
     // flows taken straight from the flow table are refilled into one record (the writer keeps nothing)

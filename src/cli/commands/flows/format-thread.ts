@@ -1,0 +1,198 @@
+/**
+ * `flows --unsorted --threads 2` (the default on a machine with 2 or more cores): the flows are
+ * formatted in their own thread while this one reads the captures.
+ *
+ * This thread copies each finished flow's table record into a batch (FlowTable.packRow, 144
+ * bytes: no address text, no Community ID, no line), with the flows that come as records at their
+ * positions, and hands full batches over (transferred, not copied). The format thread turns them
+ * into the output's bytes (the same FlowBlockFormatter as in one thread, so the same bytes) and
+ * hands the blocks back with the batch's buffer; this thread writes them in order. At most
+ * MAX_IN_FLIGHT batches are out (handed over and not yet written): then `between`
+ * (gatherEvidence's back-pressure) makes the reading wait, so a slow output or a lagging thread
+ * cannot make memory grow with the capture. The thread starts with the first full batch: an input
+ * with fewer flows is formatted in this thread.
+ */
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from '../../../core/worker.js';
+import { blankRecord, type EvidenceKind, type FlowRecord } from '../../../flow/record.js';
+import { PACKED_ROW_WORDS, type FlowRowSink, type FlowTable } from '../../../flow/table.js';
+import type { Output } from '../../../report/output.js';
+import { flowWriter, FlowStreamWriter, type FlowFormat } from '../../../report/flows/writer.js';
+import { BatchReader, type FlowBatch } from './batch.js';
+
+/** Rows per batch (4096 × 144 B = 576 KiB). */
+const BATCH_ROWS = 4096;
+/** Records per batch at most (they are cloned, not transferred). */
+const BATCH_RECORDS = 1024;
+const BATCH_BYTES = BATCH_ROWS * PACKED_ROW_WORDS * 4;
+/** Batches handed over and not yet written before the reading waits (about 2.4 MiB each with NDJSON lines). */
+export const MAX_IN_FLIGHT = 16;
+
+export interface FromFormatThread {
+  /** The batch's output bytes, in order. */
+  blocks: Uint8Array[];
+  /** The batch's buffer, back to be filled again. */
+  buf: ArrayBuffer;
+}
+
+interface Waiter { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void }
+
+function waiter(): Waiter {
+  let resolve!: () => void, reject!: (e: unknown) => void;
+  const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+  return { promise, resolve, reject };
+}
+
+export class FormatThread {
+  readonly #out: Output;
+  readonly #format: FlowFormat;
+  #worker: Worker | null = null;
+  /** Why the thread or the output failed (reading stops, end() throws). */
+  #error: unknown = null;
+  #buf = new ArrayBuffer(BATCH_BYTES);
+  #u = new Uint32Array(this.#buf);
+  #n = 0;
+  #k = 0;
+  #records: [number, FlowRecord][] = [];
+  #sources: [number, string, EvidenceKind][] = [];
+  readonly #sent: boolean[] = [];
+  /** Flows handed over in all. */
+  #count = 0;
+  #inFlight = 0;
+  #peakInFlight = 0;
+  readonly #spare: ArrayBuffer[] = [];
+  /** The writes, in order. */
+  #chain: Promise<void> = Promise.resolve();
+  /** Reading waits on this while MAX_IN_FLIGHT batches are out; end() on `#drained` for the last. */
+  #waiting: Waiter | null = null;
+  #drained: Waiter | null = null;
+
+  constructor(out: Output, format: FlowFormat) {
+    this.#out = out;
+    this.#format = format;
+  }
+
+  /** Whether the thread was started (the input had more than one batch of flows). */
+  get started(): boolean {
+    return this.#worker !== null;
+  }
+
+  /** Batches out (handed over, not yet written); the most there were at once. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  get peakInFlight(): number {
+    return this.#peakInFlight;
+  }
+
+  #start(): Worker {
+    const worker = spawnWorker(import.meta.url, 'format-worker', { format: this.#format }, { maxYoungGenerationSizeMb: 8 });
+    worker.on('message', (m: FromFormatThread) => this.#written(m));
+    worker.once('error', (e: Error) => this.#fail(new Error(`the format thread failed: ${e.message} (--threads 1 formats in this thread)`, { cause: e })));
+    worker.once('exit', (code) => this.#fail(new Error(`the format thread stopped (exit code ${code}) before the end of the output (--threads 1 formats in this thread)`)));
+    this.#worker = worker;
+    return worker;
+  }
+
+  #fail(e: unknown): void {
+    if (this.#error === null) this.#error = e;
+    this.#waiting?.reject(e); this.#waiting = null;
+    this.#drained?.reject(e); this.#drained = null;
+  }
+
+  /** A batch's blocks came back: write them after the earlier ones, then count the batch as done. */
+  #written(m: FromFormatThread): void {
+    if (m.buf.byteLength === BATCH_BYTES && this.#spare.length < MAX_IN_FLIGHT) this.#spare.push(m.buf);
+    const out = this.#out;
+    this.#chain = this.#chain.then(async () => {
+      try {
+        for (const b of m.blocks) {
+          if (this.#error !== null) break;
+          await (out.writeBytes !== undefined ? out.writeBytes(b) : out.write(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')));
+        }
+      } catch (e) {
+        this.#fail(e);
+      } finally {
+        this.#inFlight--;
+        if (this.#waiting !== null && this.#inFlight <= MAX_IN_FLIGHT / 2) { this.#waiting.resolve(); this.#waiting = null; }
+        if (this.#drained !== null && this.#inFlight === 0) { this.#drained.resolve(); this.#drained = null; }
+      }
+    });
+  }
+
+  /** For gatherEvidence's between: a promise to wait on while MAX_IN_FLIGHT batches are out (rejected on a failure). */
+  readonly between = (): Promise<void> | undefined => {
+    if (this.#error !== null) return Promise.reject(this.#error);
+    if (this.#inFlight < MAX_IN_FLIGHT) return undefined;
+    this.#waiting ??= waiter();
+    return this.#waiting.promise;
+  };
+
+  /** For gatherEvidence's onFlow (flows that come as records). */
+  readonly onFlow = (f: FlowRecord): void => {
+    this.#records.push([this.#k++, f]);
+    if (this.#records.length >= BATCH_RECORDS) this.#flush();
+  };
+
+  /** For gatherEvidence's rowSink: takes every flow the table offers. */
+  readonly rowSink: FlowRowSink = (t: FlowTable, f: number): boolean => {
+    if (this.#n === BATCH_ROWS) this.#flush();
+    const at = this.#n * PACKED_ROW_WORDS;
+    t.packRow(f, this.#u, at);
+    const fi = this.#u[at + PACKED_ROW_WORDS - 2]!;
+    if (this.#sent[fi] !== true) {
+      const s = t.sourceOf(fi);
+      this.#sources.push([fi, s?.name ?? '', s?.kind ?? 'pcap']);
+      this.#sent[fi] = true;
+    }
+    this.#n++;
+    this.#k++;
+    return true;
+  };
+
+  #batch(): FlowBatch {
+    return { sources: this.#sources, buf: this.#buf, n: this.#n, k: this.#k, records: this.#records };
+  }
+
+  #flush(): void {
+    if (this.#error !== null) throw this.#error;
+    const worker = this.#worker ?? this.#start();
+    worker.postMessage(this.#batch(), [this.#buf]);
+    this.#count += this.#k;
+    if (++this.#inFlight > this.#peakInFlight) this.#peakInFlight = this.#inFlight;
+    this.#buf = this.#spare.pop() ?? new ArrayBuffer(BATCH_BYTES);
+    this.#u = new Uint32Array(this.#buf);
+    this.#n = 0;
+    this.#k = 0;
+    this.#records = [];
+    this.#sources = [];
+  }
+
+  /** Write what is left and the format's epilog (does not end the Output); returns the flows written. */
+  async end(): Promise<number> {
+    if (this.#worker === null) {
+      // fewer flows than one batch: starting a thread would cost more than it saves
+      const w = new FlowStreamWriter(this.#out, this.#format);
+      new BatchReader(blankRecord()).read(this.#batch(), (f) => w.add(f));
+      return w.end();
+    }
+    if (this.#k > 0) this.#flush();
+    if (this.#inFlight > 0 && this.#error === null) {
+      this.#drained = waiter();
+      await this.#drained.promise;
+    }
+    await this.#chain;
+    if (this.#error !== null) throw this.#error;
+    await this.#out.write(flowWriter(this.#format).epilog(this.#count));
+    return this.#count;
+  }
+
+  /** Stop the thread (after end(), or when the run ends without it). */
+  async close(): Promise<void> {
+    const w = this.#worker;
+    if (w === null) return;
+    w.removeAllListeners('exit');
+    await w.terminate();
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * The format thread's entry (worker_threads): formats each batch of flows (batch.ts) into output
+ * blocks and hands them back with the batch's buffer (format-thread.ts writes them in order).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { blankRecord } from '../../../flow/record.js';
+import { FlowBlockFormatter, type FlowFormat } from '../../../report/flows/writer.js';
+import { BatchReader, type FlowBatch } from './batch.js';
+import type { FromFormatThread } from './format-thread.js';
+
+const port = parentPort!;
+const reader = new BatchReader(blankRecord());
+let blocks: Uint8Array[] = [];
+// one formatter for the whole output: record i is the i-th flow of all batches
+const fmt = new FlowBlockFormatter((workerData as { format: FlowFormat }).format, (b) => { blocks.push(b); });
+fmt.prolog();
+port.on('message', (b: FlowBatch) => {
+  reader.read(b, (f) => fmt.add(f));
+  fmt.flush();
+  const out: FromFormatThread = { blocks, buf: b.buf };
+  const transfer = new Set<ArrayBuffer>([b.buf]);
+  for (const x of blocks) if (x.buffer instanceof ArrayBuffer) transfer.add(x.buffer);
+  port.postMessage(out, [...transfer]);
+  blocks = [];
+});
