@@ -1,0 +1,122 @@
+/**
+ * The decoder's fast path (Decoder #plain) must give exactly what the general path gives: every
+ * field of the decoded packet, the outcome, every anomaly with its first packet, the counters.
+ * Real captures (fixtures, the corpus when present, generated captures with VLANs, IPv6 and
+ * fragments) and fast-check mutations of plain packets (bytes changed in the headers, cuts by
+ * the snaplen, frames shorter or longer than their IP lengths) are decoded both ways.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fc from 'fast-check';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readCaptures } from '../../src/capture/read.js';
+import { newPacketRecord } from '../../src/capture/info.js';
+import type { PacketRecord } from '../../src/capture/types.js';
+import { Anomalies } from '../../src/core/anomalies.js';
+import { Decoder } from '../../src/decode/decoder.js';
+import { DecodedPacket } from '../../src/decode/packet.js';
+import { generateBench } from '../../bench/gen/index.js';
+import { eth, ethTagged, ipv4, ipv6, tcp, udp } from './helpers/build.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CORPUS = path.join(ROOT, '../shared/corpus');
+
+/** Both decoders over the same packets, each with its own packet object and anomalies. */
+class Both {
+  readonly fastAn = new Anomalies();
+  readonly slowAn = new Anomalies();
+  readonly fast = new Decoder(this.fastAn);
+  readonly slow = new Decoder(this.slowAn, { fastPath: false });
+  readonly pf = new DecodedPacket();
+  readonly ps = new DecodedPacket();
+  packets = 0;
+
+  check(rec: PacketRecord, what: string): void {
+    const of = this.fast.decode(rec, this.pf), os = this.slow.decode(rec, this.ps);
+    this.packets++;
+    assert.is(of, os, `${what}: outcome`);
+    const a = state(this.pf), b = state(this.ps);
+    if (a !== b) assert.fixture(a, b, `${what}: decoded fields`);
+    assert.equal(this.fast.stats, this.slow.stats, `${what}: counters`);
+    assert.equal(this.fastAn.toJSON(), this.slowAn.toJSON(), `${what}: anomalies`);
+  }
+}
+
+function state(p: DecodedPacket): string {
+  const o: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(p)) o[k] = v instanceof Uint32Array ? [...v] : v;
+  return JSON.stringify(o, null, 1);
+}
+
+function captures(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(dir)) {
+    const f = path.join(dir, e);
+    if (statSync(f).isDirectory()) out.push(...captures(f));
+    else if (/\.(pcap|pcapng|cap)(\.gz)?$/.test(e)) out.push(f);
+  }
+  return out;
+}
+
+test('fast path = general path on every packet of the fixtures, the corpus and generated captures', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fa-fast-'));
+  try {
+    const gen = [path.join(dir, 'mix.pcap'), path.join(dir, 'small.pcapng')];
+    generateBench({ out: gen[0]!, format: 'pcap', options: { seed: 7 }, limits: { packets: 60_000 } });
+    generateBench({ out: gen[1]!, format: 'pcapng', options: { seed: 8, small: true }, limits: { packets: 30_000 } });
+    const files = [...captures(path.join(ROOT, 'fixtures')), ...captures(CORPUS), ...gen];
+    if (!existsSync(CORPUS)) process.stdout.write(`fast path: ${CORPUS} is not there: the corpus part is skipped\n`);
+    let plain = 0, all = 0;
+    for (const f of files) {
+      const both = new Both();
+      // (one file at a time: readCaptures merges several by time)
+      await readCaptures([f], {}, (rec) => both.check(rec, `${path.relative(ROOT, f)} packet ${rec.index}`)).catch(() => undefined);
+      plain += both.fast.plainPackets; all += both.packets;
+      assert.is(both.slow.plainPackets, 0);
+    }
+    process.stdout.write(`fast path: ${all} packets of ${files.length} captures, ${plain} by the fast path, all equal\n`);
+    assert.ok(all > 90_000, `packets (${all})`);
+    assert.ok(plain > all * 0.6, `most packets took the fast path (${plain} of ${all})`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const SEEDS: Buffer[] = [
+  eth(0x0800, ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }, tcp({ sport: 50000, dport: 88, seq: 0xfffffff0, ack: 0x80000001 }, Buffer.alloc(30, 1)))),
+  eth(0x0800, ipv4({ proto: 17 }, udp(53, 61000, Buffer.alloc(40, 2)))),
+  ethTagged([[0x8100, 12]], 0x0800, ipv4({ proto: 17 }, udp(389, 389, Buffer.alloc(12)))),
+  ethTagged([[0x8100, 4095]], 0x86dd, ipv6({ nh: 6 }, tcp({ dport: 636, options: Buffer.alloc(12, 1) }, Buffer.alloc(7)))),
+  eth(0x86dd, ipv6({ nh: 17 }, udp(4500, 88, Buffer.alloc(25, 3)))),
+  eth(0x0800, ipv4({ proto: 17 }, udp(1, 4789, Buffer.alloc(30)))),
+  eth(0x0800, ipv4({ proto: 6 }, tcp({ dport: 445 }))),
+];
+
+test('fast path = general path on mutated plain packets (header bytes, snaplen cuts, short and padded frames)', () => {
+  const both = new Both();
+  let i = 0;
+  fc.assert(fc.property(
+    fc.constantFrom(...SEEDS),
+    fc.array(fc.tuple(fc.nat(79), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+    fc.option(fc.nat(120), { nil: undefined }), // capLen cut
+    fc.nat(3), // extra bytes on the wire beyond capLen (0: none)
+    fc.nat(6), // padding after the packet (Ethernet trailer)
+    (seed, changes, cut, wire, pad) => {
+      const pkt = Buffer.concat([seed, Buffer.alloc(pad, 0xaa)]);
+      for (const [at, v] of changes) if (at < pkt.length) pkt[at] = v;
+      const cap = cut === undefined ? pkt.length : Math.min(cut, pkt.length);
+      const chunk = Buffer.concat([Buffer.alloc(5, 0xee), pkt.subarray(0, cap), Buffer.alloc(3, 0xdd)]);
+      const rec = newPacketRecord(0);
+      rec.linkType = 1; rec.data = chunk; rec.offset = 5; rec.capLen = cap; rec.origLen = cap + wire; rec.index = i++;
+      both.check(rec, `mutation ${i}`);
+    },
+  ), { numRuns: 20_000 });
+  assert.ok(both.fast.plainPackets > 1000, `the fast path was taken (${both.fast.plainPackets} times)`);
+  assert.ok(both.fast.plainPackets < both.packets, 'and left to the general path too');
+});
+
+test.run();
