@@ -17,6 +17,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { AuditReport } from '../../../audit/types.js';
 import { spawnWorker } from '../../../core/worker.js';
+import { InFlight } from '../../../core/in-flight.js';
 import type { Evidence, EvidenceKind, FlowRecord, NameObservation } from '../../../flow/record.js';
 import { PACKED_ROW_WORDS, type FlowRowSink, type FlowTable } from '../../../flow/table.js';
 import { IncrementalAudit, type AuditSetup, type FlowBatch } from './incremental.js';
@@ -48,13 +49,9 @@ export class AuditThread {
   /** Started with the first full batch: an input with fewer flows is audited here (report()). */
   #worker: Worker | null = null;
   #result: Promise<AuditReport> | null = null;
-  #failure: Error | null = null;
-  /** Batches handed over and not taken yet; the most at once; buffers back for reuse. */
-  #inFlight = 0;
-  #peakInFlight = 0;
+  /** Batches handed over and not taken yet (the reading waits on it: between); buffers back for reuse. */
+  readonly #batches = new InFlight(MAX_IN_FLIGHT);
   readonly #spare: ArrayBuffer[] = [];
-  /** Reading waits on this while MAX_IN_FLIGHT batches are out (between). */
-  #waiting: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | null = null;
   #buf = new ArrayBuffer(BATCH_BYTES);
   #u = new Uint32Array(this.#buf);
   #n = 0;
@@ -79,14 +76,11 @@ export class AuditThread {
     this.#result = new Promise<AuditReport>((resolve, reject) => {
       worker.on('message', (m: FromAuditThread) => {
         if (m.t === 'report') { resolve(m.report); return; }
-        this.#inFlight--;
         if (m.buf.byteLength === BATCH_BYTES && this.#spare.length < MAX_IN_FLIGHT) this.#spare.push(m.buf);
-        if (this.#waiting !== null && this.#inFlight <= MAX_IN_FLIGHT / 2) { this.#waiting.resolve(); this.#waiting = null; }
+        this.#batches.done();
       });
       const fail = (e: Error): void => {
-        this.#failure = e;
-        this.#waiting?.reject(e);
-        this.#waiting = null;
+        this.#batches.fail(e);
         reject(e);
       };
       worker.once('error', (e: Error) => fail(new Error(`the audit thread failed: ${e.message} (--threads 1 audits in this thread)`, { cause: e })));
@@ -99,27 +93,18 @@ export class AuditThread {
 
   /** Batches handed over and not yet taken by the audit thread; the most there were at once. */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#batches.count;
   }
 
   get peakInFlight(): number {
-    return this.#peakInFlight;
+    return this.#batches.peak;
   }
 
   /**
    * For gatherEvidence's between (back-pressure): while MAX_IN_FLIGHT batches are out, a promise
    * that settles when the audit thread has taken half of them (rejected if it fails).
    */
-  readonly between = (): Promise<void> | undefined => {
-    if (this.#failure !== null) return Promise.reject(this.#failure);
-    if (this.#inFlight < MAX_IN_FLIGHT) return undefined;
-    if (this.#waiting === null) {
-      let resolve!: () => void, reject!: (e: Error) => void;
-      const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
-      this.#waiting = { promise, resolve, reject };
-    }
-    return this.#waiting.promise;
-  };
+  readonly between = (): Promise<void> | undefined => this.#batches.between();
 
   /** For gatherEvidence's onName. */
   readonly onName = (obs: NameObservation): void => {
@@ -147,11 +132,11 @@ export class AuditThread {
   };
 
   #flush(): void {
-    if (this.#failure !== null) throw this.#failure;
+    if (this.#batches.error !== null) throw this.#batches.error;
     const worker = this.#worker ?? this.#start();
     const m: ToAuditThread = { t: 'flows', sources: this.#sources, names: this.#names, buf: this.#buf, n: this.#n, records: this.#records };
     worker.postMessage(m, [this.#buf]);
-    if (++this.#inFlight > this.#peakInFlight) this.#peakInFlight = this.#inFlight;
+    this.#batches.add();
     this.#buf = this.#spare.pop() ?? new ArrayBuffer(BATCH_BYTES);
     this.#u = new Uint32Array(this.#buf);
     this.#n = 0;

@@ -8,7 +8,7 @@ import { ExitCode } from '../../exit-codes.js';
 import { UsageError } from '../../../core/errors.js';
 import { gatherEvidence, unreadableInputs, type GatherOptions } from '../../gather.js';
 import { inputFormatOf } from '../../options/input.js';
-import { flowOptionsOf } from '../../options/flow.js';
+import { flowOptionsOf, readThreadsOf } from '../../options/flow.js';
 import { policyOf } from '../../options/policy.js';
 import { failOnOf } from '../../options/audit-output.js';
 import { writeAuditReport } from '../../write-report.js';
@@ -48,7 +48,7 @@ export async function run(a: AuditArgs): Promise<number> {
   // --threads 2 or more: the second thread is the audit's, which audits flows while this one reads
   // (audit-thread.ts) when flows are kept for the end (streaming audits each flow here as it
   // finishes); a third thread and more read and decode (gatherEvidence's threads).
-  const readThreads = Math.max(1, fo.threads - 1);
+  const readThreads = readThreadsOf(fo.threads);
   const gather = async (list: string[], sinks: Pick<GatherOptions, 'onFlow' | 'rowSink' | 'names' | 'onName' | 'between'>, label = ''): Promise<Evidence> => {
     const bar = progressBar(label);
     try {

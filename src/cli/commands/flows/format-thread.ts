@@ -14,6 +14,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker } from '../../../core/worker.js';
+import { InFlight } from '../../../core/in-flight.js';
 import { blankRecord, type EvidenceKind, type FlowRecord } from '../../../flow/record.js';
 import { PACKED_ROW_WORDS, type FlowRowSink, type FlowTable } from '../../../flow/table.js';
 import type { Output } from '../../../report/output.js';
@@ -35,20 +36,10 @@ export interface FromFormatThread {
   buf: ArrayBuffer;
 }
 
-interface Waiter { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void }
-
-function waiter(): Waiter {
-  let resolve!: () => void, reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
-  return { promise, resolve, reject };
-}
-
 export class FormatThread {
   readonly #out: Output;
   readonly #format: FlowFormat;
   #worker: Worker | null = null;
-  /** Why the thread or the output failed (reading stops, end() throws). */
-  #error: unknown = null;
   #buf = new ArrayBuffer(BATCH_BYTES);
   #u = new Uint32Array(this.#buf);
   #n = 0;
@@ -58,14 +49,11 @@ export class FormatThread {
   readonly #sent: boolean[] = [];
   /** Flows handed over in all. */
   #count = 0;
-  #inFlight = 0;
-  #peakInFlight = 0;
+  /** Batches handed over and not yet written (the reading waits on it: between); its failure is the thread's or the output's. */
+  readonly #batches = new InFlight(MAX_IN_FLIGHT);
   readonly #spare: ArrayBuffer[] = [];
   /** The writes, in order. */
   #chain: Promise<void> = Promise.resolve();
-  /** Reading waits on this while MAX_IN_FLIGHT batches are out; end() on `#drained` for the last. */
-  #waiting: Waiter | null = null;
-  #drained: Waiter | null = null;
 
   constructor(out: Output, format: FlowFormat) {
     this.#out = out;
@@ -79,26 +67,20 @@ export class FormatThread {
 
   /** Batches out (handed over, not yet written); the most there were at once. */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#batches.count;
   }
 
   get peakInFlight(): number {
-    return this.#peakInFlight;
+    return this.#batches.peak;
   }
 
   #start(): Worker {
     const worker = spawnWorker(import.meta.url, 'format-worker', { format: this.#format }, { maxYoungGenerationSizeMb: 8 });
     worker.on('message', (m: FromFormatThread) => this.#written(m));
-    worker.once('error', (e: Error) => this.#fail(new Error(`the format thread failed: ${e.message} (--threads 1 formats in this thread)`, { cause: e })));
-    worker.once('exit', (code) => this.#fail(new Error(`the format thread stopped (exit code ${code}) before the end of the output (--threads 1 formats in this thread)`)));
+    worker.once('error', (e: Error) => this.#batches.fail(new Error(`the format thread failed: ${e.message} (--threads 1 formats in this thread)`, { cause: e })));
+    worker.once('exit', (code) => this.#batches.fail(new Error(`the format thread stopped (exit code ${code}) before the end of the output (--threads 1 formats in this thread)`)));
     this.#worker = worker;
     return worker;
-  }
-
-  #fail(e: unknown): void {
-    if (this.#error === null) this.#error = e;
-    this.#waiting?.reject(e); this.#waiting = null;
-    this.#drained?.reject(e); this.#drained = null;
   }
 
   /** A batch's blocks came back: write them after the earlier ones, then count the batch as done. */
@@ -108,26 +90,19 @@ export class FormatThread {
     this.#chain = this.#chain.then(async () => {
       try {
         for (const b of m.blocks) {
-          if (this.#error !== null) break;
+          if (this.#batches.error !== null) break;
           await (out.writeBytes !== undefined ? out.writeBytes(b) : out.write(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')));
         }
       } catch (e) {
-        this.#fail(e);
+        this.#batches.fail(e);
       } finally {
-        this.#inFlight--;
-        if (this.#waiting !== null && this.#inFlight <= MAX_IN_FLIGHT / 2) { this.#waiting.resolve(); this.#waiting = null; }
-        if (this.#drained !== null && this.#inFlight === 0) { this.#drained.resolve(); this.#drained = null; }
+        this.#batches.done();
       }
     });
   }
 
   /** For gatherEvidence's between: a promise to wait on while MAX_IN_FLIGHT batches are out (rejected on a failure). */
-  readonly between = (): Promise<void> | undefined => {
-    if (this.#error !== null) return Promise.reject(this.#error);
-    if (this.#inFlight < MAX_IN_FLIGHT) return undefined;
-    this.#waiting ??= waiter();
-    return this.#waiting.promise;
-  };
+  readonly between = (): Promise<void> | undefined => this.#batches.between();
 
   /** For gatherEvidence's onFlow (flows that come as records). */
   readonly onFlow = (f: FlowRecord): void => {
@@ -156,11 +131,11 @@ export class FormatThread {
   }
 
   #flush(): void {
-    if (this.#error !== null) throw this.#error;
+    if (this.#batches.error !== null) throw this.#batches.error;
     const worker = this.#worker ?? this.#start();
     worker.postMessage(this.#batch(), [this.#buf]);
     this.#count += this.#k;
-    if (++this.#inFlight > this.#peakInFlight) this.#peakInFlight = this.#inFlight;
+    this.#batches.add();
     this.#buf = this.#spare.pop() ?? new ArrayBuffer(BATCH_BYTES);
     this.#u = new Uint32Array(this.#buf);
     this.#n = 0;
@@ -178,12 +153,9 @@ export class FormatThread {
       return w.end();
     }
     if (this.#k > 0) this.#flush();
-    if (this.#inFlight > 0 && this.#error === null) {
-      this.#drained = waiter();
-      await this.#drained.promise;
-    }
+    await this.#batches.drained();
     await this.#chain;
-    if (this.#error !== null) throw this.#error;
+    if (this.#batches.error !== null) throw this.#batches.error;
     await this.#out.write(flowWriter(this.#format).epilog(this.#count));
     return this.#count;
   }
