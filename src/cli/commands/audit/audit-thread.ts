@@ -18,12 +18,11 @@ import type { Worker } from 'node:worker_threads';
 import type { AuditReport } from '../../../audit/types.js';
 import { spawnWorker } from '../../../core/worker.js';
 import { InFlight } from '../../../core/in-flight.js';
-import type { Evidence, EvidenceKind, FlowRecord, NameObservation } from '../../../flow/record.js';
-import { PACKED_ROW_WORDS, type FlowRowSink, type FlowTable } from '../../../flow/table.js';
+import type { Evidence, FlowRecord, NameObservation } from '../../../flow/record.js';
+import type { FlowRowSink, FlowTable } from '../../../flow/table.js';
+import { PackedRows } from '../../../flow/packed-rows.js';
 import { IncrementalAudit, type AuditSetup, type FlowBatch } from './incremental.js';
 
-/** Rows per batch (4096 × 144 B = 576 KiB). */
-const BATCH_ROWS = 4096;
 /** Records per batch at most (they are cloned, not transferred). */
 const BATCH_RECORDS = 1024;
 /**
@@ -33,7 +32,6 @@ const BATCH_RECORDS = 1024;
  * for about 200 ms.
  */
 export const MAX_IN_FLIGHT = 32;
-const BATCH_BYTES = BATCH_ROWS * PACKED_ROW_WORDS * 4;
 
 export type ToAuditThread =
   | ({ t: 'flows' } & FlowBatch)
@@ -49,16 +47,11 @@ export class AuditThread {
   /** Started with the first full batch: an input with fewer flows is audited here (report()). */
   #worker: Worker | null = null;
   #result: Promise<AuditReport> | null = null;
-  /** Batches handed over and not taken yet (the reading waits on it: between); buffers back for reuse. */
+  /** Batches handed over and not taken yet (the reading waits on it: between). */
   readonly #batches = new InFlight(MAX_IN_FLIGHT);
-  readonly #spare: ArrayBuffer[] = [];
-  #buf = new ArrayBuffer(BATCH_BYTES);
-  #u = new Uint32Array(this.#buf);
-  #n = 0;
+  readonly #rows = new PackedRows(MAX_IN_FLIGHT);
   #names: NameObservation[] = [];
   #records: FlowRecord[] = [];
-  #sources: [number, string, EvidenceKind][] = [];
-  readonly #sent: boolean[] = [];
 
   constructor(setup: AuditSetup) {
     this.#setup = setup;
@@ -76,7 +69,7 @@ export class AuditThread {
     this.#result = new Promise<AuditReport>((resolve, reject) => {
       worker.on('message', (m: FromAuditThread) => {
         if (m.t === 'report') { resolve(m.report); return; }
-        if (m.buf.byteLength === BATCH_BYTES && this.#spare.length < MAX_IN_FLIGHT) this.#spare.push(m.buf);
+        this.#rows.giveBack(m.buf);
         this.#batches.done();
       });
       const fail = (e: Error): void => {
@@ -119,30 +112,19 @@ export class AuditThread {
 
   /** For gatherEvidence's rowSink: takes every flow the table offers. */
   readonly rowSink: FlowRowSink = (t: FlowTable, f: number): boolean => {
-    if (this.#n === BATCH_ROWS) this.#flush();
-    t.packRow(f, this.#u, this.#n * PACKED_ROW_WORDS);
-    const fi = this.#u[this.#n * PACKED_ROW_WORDS + PACKED_ROW_WORDS - 2]!;
-    if (this.#sent[fi] !== true) {
-      const s = t.sourceOf(fi);
-      this.#sources.push([fi, s?.name ?? '', s?.kind ?? 'pcap']);
-      this.#sent[fi] = true;
-    }
-    this.#n++;
+    if (this.#rows.full) this.#flush();
+    this.#rows.add(t, f);
     return true;
   };
 
   #flush(): void {
     if (this.#batches.error !== null) throw this.#batches.error;
     const worker = this.#worker ?? this.#start();
-    const m: ToAuditThread = { t: 'flows', sources: this.#sources, names: this.#names, buf: this.#buf, n: this.#n, records: this.#records };
-    worker.postMessage(m, [this.#buf]);
+    const m: ToAuditThread = { t: 'flows', ...this.#rows.take(), names: this.#names, records: this.#records };
+    worker.postMessage(m, [m.buf]);
     this.#batches.add();
-    this.#buf = this.#spare.pop() ?? new ArrayBuffer(BATCH_BYTES);
-    this.#u = new Uint32Array(this.#buf);
-    this.#n = 0;
     this.#names = [];
     this.#records = [];
-    this.#sources = [];
   }
 
   /** Hand over what is left and wait for the report (or, when the thread was never needed, audit here). */
@@ -150,7 +132,7 @@ export class AuditThread {
     if (this.#worker === null) {
       // fewer flows than one batch: starting a thread would cost more than it saves
       const a = await IncrementalAudit.create(this.#setup);
-      a.addBatch({ sources: this.#sources, names: this.#names, buf: this.#buf, n: this.#n, records: this.#records });
+      a.addBatch({ ...this.#rows.peek(), names: this.#names, records: this.#records });
       return a.finish(evidence);
     }
     this.#flush();

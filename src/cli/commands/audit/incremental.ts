@@ -17,6 +17,7 @@ import { createAuditor, type Auditor } from '../../../audit/auditor.js';
 import type { FindingKind, AuditReport } from '../../../audit/types.js';
 import type { Evidence, EvidenceKind, FlowRecord, NameObservation } from '../../../flow/record.js';
 import { FlowRow } from '../../../flow/row.js';
+import type { PackedBatch } from '../../../flow/packed-rows.js';
 import { PACKED_ROW_WORDS, unpackRow } from '../../../flow/table.js';
 import { FlowStore, blankRecord } from '../../../report/flows/store.js';
 import { comparePolicies } from '../../../rules/compare.js';
@@ -35,13 +36,8 @@ export interface AuditSetup {
 }
 
 /** Finished flows as the reading thread hands them over, with the names found since the previous batch. */
-export interface FlowBatch {
-  /** Inputs first seen in this batch: [fileIndex, name, kind] (FlowTable.sourceOf). */
-  sources: [number, string, EvidenceKind][];
+export interface FlowBatch extends PackedBatch {
   names: NameObservation[];
-  /** `n` packed rows (FlowTable.packRow). */
-  buf: ArrayBuffer;
-  n: number;
   /** Flows that come as records (ICMP errors, tunnels, flow logs). */
   records: FlowRecord[];
 }

@@ -6,13 +6,9 @@
 import type { EvidenceKind, FlowRecord } from '../../../flow/record.js';
 import { FlowRow, RowRecords } from '../../../flow/row.js';
 import { PACKED_ROW_WORDS, unpackRow } from '../../../flow/table.js';
+import type { PackedBatch } from '../../../flow/packed-rows.js';
 
-export interface FlowBatch {
-  /** Inputs first seen in this batch: [fileIndex, name, kind] (FlowTable.sourceOf). */
-  sources: [number, string, EvidenceKind][];
-  /** `n` packed rows. */
-  buf: ArrayBuffer;
-  n: number;
+export interface FlowBatch extends PackedBatch {
   /** Flows in the batch in all (rows and records). */
   k: number;
   /** [position among the batch's k flows, record], by position. */

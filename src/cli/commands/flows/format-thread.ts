@@ -15,17 +15,15 @@
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker } from '../../../core/worker.js';
 import { InFlight } from '../../../core/in-flight.js';
-import { blankRecord, type EvidenceKind, type FlowRecord } from '../../../flow/record.js';
-import { PACKED_ROW_WORDS, type FlowRowSink, type FlowTable } from '../../../flow/table.js';
+import { blankRecord, type FlowRecord } from '../../../flow/record.js';
+import type { FlowRowSink, FlowTable } from '../../../flow/table.js';
+import { PackedRows } from '../../../flow/packed-rows.js';
 import type { Output } from '../../../report/output.js';
 import { flowWriter, FlowStreamWriter, type FlowFormat } from '../../../report/flows/writer.js';
 import { BatchReader, type FlowBatch } from './batch.js';
 
-/** Rows per batch (4096 × 144 B = 576 KiB). */
-const BATCH_ROWS = 4096;
 /** Records per batch at most (they are cloned, not transferred). */
 const BATCH_RECORDS = 1024;
-const BATCH_BYTES = BATCH_ROWS * PACKED_ROW_WORDS * 4;
 /** Batches handed over and not yet written before the reading waits (about 2.4 MiB each with NDJSON lines). */
 export const MAX_IN_FLIGHT = 16;
 
@@ -40,18 +38,14 @@ export class FormatThread {
   readonly #out: Output;
   readonly #format: FlowFormat;
   #worker: Worker | null = null;
-  #buf = new ArrayBuffer(BATCH_BYTES);
-  #u = new Uint32Array(this.#buf);
-  #n = 0;
+  readonly #rows = new PackedRows(MAX_IN_FLIGHT);
+  /** Flows in the batch being filled (rows and records). */
   #k = 0;
   #records: [number, FlowRecord][] = [];
-  #sources: [number, string, EvidenceKind][] = [];
-  readonly #sent: boolean[] = [];
   /** Flows handed over in all. */
   #count = 0;
   /** Batches handed over and not yet written (the reading waits on it: between); its failure is the thread's or the output's. */
   readonly #batches = new InFlight(MAX_IN_FLIGHT);
-  readonly #spare: ArrayBuffer[] = [];
   /** The writes, in order. */
   #chain: Promise<void> = Promise.resolve();
 
@@ -85,7 +79,7 @@ export class FormatThread {
 
   /** A batch's blocks came back: write them after the earlier ones, then count the batch as done. */
   #written(m: FromFormatThread): void {
-    if (m.buf.byteLength === BATCH_BYTES && this.#spare.length < MAX_IN_FLIGHT) this.#spare.push(m.buf);
+    this.#rows.giveBack(m.buf);
     const out = this.#out;
     this.#chain = this.#chain.then(async () => {
       try {
@@ -112,36 +106,21 @@ export class FormatThread {
 
   /** For gatherEvidence's rowSink: takes every flow the table offers. */
   readonly rowSink: FlowRowSink = (t: FlowTable, f: number): boolean => {
-    if (this.#n === BATCH_ROWS) this.#flush();
-    const at = this.#n * PACKED_ROW_WORDS;
-    t.packRow(f, this.#u, at);
-    const fi = this.#u[at + PACKED_ROW_WORDS - 2]!;
-    if (this.#sent[fi] !== true) {
-      const s = t.sourceOf(fi);
-      this.#sources.push([fi, s?.name ?? '', s?.kind ?? 'pcap']);
-      this.#sent[fi] = true;
-    }
-    this.#n++;
+    if (this.#rows.full) this.#flush();
+    this.#rows.add(t, f);
     this.#k++;
     return true;
   };
 
-  #batch(): FlowBatch {
-    return { sources: this.#sources, buf: this.#buf, n: this.#n, k: this.#k, records: this.#records };
-  }
-
   #flush(): void {
     if (this.#batches.error !== null) throw this.#batches.error;
     const worker = this.#worker ?? this.#start();
-    worker.postMessage(this.#batch(), [this.#buf]);
+    const b: FlowBatch = { ...this.#rows.take(), k: this.#k, records: this.#records };
+    worker.postMessage(b, [b.buf]);
     this.#count += this.#k;
     this.#batches.add();
-    this.#buf = this.#spare.pop() ?? new ArrayBuffer(BATCH_BYTES);
-    this.#u = new Uint32Array(this.#buf);
-    this.#n = 0;
     this.#k = 0;
     this.#records = [];
-    this.#sources = [];
   }
 
   /** Write what is left and the format's epilog (does not end the Output); returns the flows written. */
@@ -149,7 +128,7 @@ export class FormatThread {
     if (this.#worker === null) {
       // fewer flows than one batch: starting a thread would cost more than it saves
       const w = new FlowStreamWriter(this.#out, this.#format);
-      new BatchReader(blankRecord()).read(this.#batch(), (f) => w.add(f));
+      new BatchReader(blankRecord()).read({ ...this.#rows.peek(), k: this.#k, records: this.#records }, (f) => w.add(f));
       return w.end();
     }
     if (this.#k > 0) this.#flush();
