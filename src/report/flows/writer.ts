@@ -94,38 +94,31 @@ function recordBytes(format: FlowFormat, f: FlowRecord, i: number, buf: Buffer, 
   return -1;
 }
 
+/** Write one block of output bytes (as text to an Output that takes no bytes). */
+export function writeBlock(out: Output, bytes: Uint8Array): Promise<void> {
+  return out.writeBytes !== undefined ? out.writeBytes(bytes) : out.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+}
+
 /**
  * Write every flow in the given format to out (does not end it). Lines are encoded straight into
- * 1 MiB blocks (no long concatenated strings to flatten and convert), when out has writeBytes.
+ * 1 MiB blocks (FlowBlockFormatter: no long concatenated strings to flatten and convert).
  */
 export async function writeFlows(out: Output, flows: Iterable<FlowRecord>, format: FlowFormat): Promise<number> {
-  const w = flowWriter(format);
-  let i = 0;
-  if (out.writeBytes === undefined) {
-    let pending = w.prolog();
-    for (const f of flows) {
-      pending += w.record(f, i++);
-      if (pending.length >= 65536) { await out.write(pending); pending = ''; }
-    }
-    await out.write(pending + w.epilog(i));
-    return i;
-  }
-  let buf = Buffer.allocUnsafe(BYTE_BLOCK), pos = buf.write(w.prolog(), 0, 'utf8');
+  const blocks: Uint8Array[] = [];
+  const fmt = new FlowBlockFormatter(format, (b) => { blocks.push(b); });
+  const flush = async (): Promise<void> => {
+    for (const b of blocks) await writeBlock(out, b);
+    blocks.length = 0;
+  };
+  fmt.prolog();
   for (const f of flows) {
-    if (pos + JSON_LINE_MAX > BYTE_BLOCK) { await out.writeBytes(buf.subarray(0, pos)); buf = Buffer.allocUnsafe(BYTE_BLOCK); pos = 0; }
-    const end = recordBytes(format, f, i, buf, pos);
-    if (end >= 0) { pos = end; i++; continue; }
-    const text = w.record(f, i++);
-    if (pos + text.length * 3 > BYTE_BLOCK) {
-      // the block is full (a UTF-16 unit is at most 3 UTF-8 bytes): hand it over, start a new one
-      if (pos > 0) { await out.writeBytes(buf.subarray(0, pos)); buf = Buffer.allocUnsafe(BYTE_BLOCK); pos = 0; }
-      if (text.length * 3 > BYTE_BLOCK) { await out.write(text); continue; }
-    }
-    pos += buf.write(text, pos, 'utf8');
+    fmt.add(f);
+    if (blocks.length > 0) await flush();
   }
-  if (pos > 0) await out.writeBytes(buf.subarray(0, pos));
-  await out.write(w.epilog(i));
-  return i;
+  fmt.flush();
+  await flush();
+  await out.write(fmt.epilog(fmt.count));
+  return fmt.count;
 }
 
 /**
@@ -221,7 +214,7 @@ export class FlowStreamWriter {
     this.#queued++;
     this.#chain = this.#chain.then(async () => {
       try {
-        if (this.#error === null) await (out.writeBytes !== undefined ? out.writeBytes(bytes) : out.write(Buffer.from(bytes).toString('utf8')));
+        if (this.#error === null) await writeBlock(out, bytes);
       } catch (e) {
         if (this.#error === null) this.#error = e;
       } finally {

@@ -19,7 +19,7 @@ import { blankRecord, type FlowRecord } from '../../../flow/record.js';
 import type { FlowRowSink, FlowTable } from '../../../flow/table.js';
 import { PackedRows } from '../../../flow/packed-rows.js';
 import type { Output } from '../../../report/output.js';
-import { flowWriter, FlowStreamWriter, type FlowFormat } from '../../../report/flows/writer.js';
+import { flowWriter, FlowStreamWriter, writeBlock, type FlowFormat } from '../../../report/flows/writer.js';
 import { BatchReader, type FlowBatch } from './batch.js';
 
 /** Records per batch at most (they are cloned, not transferred). */
@@ -85,7 +85,7 @@ export class FormatThread {
       try {
         for (const b of m.blocks) {
           if (this.#batches.error !== null) break;
-          await (out.writeBytes !== undefined ? out.writeBytes(b) : out.write(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')));
+          await writeBlock(out, b);
         }
       } catch (e) {
         this.#batches.fail(e);
