@@ -149,9 +149,11 @@ function installPeers(): void {
 function programs(cap: Capture, tmp: string): Program[] {
   const F = cap.file;
   const node = process.execPath;
-  const cli = path.join(ROOT, 'dist/cli/main.js');
+  // the package's bin: the bundled CLI (dist/bin/flowaudit.js, tools/bundle.mjs)
+  const bin = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: { flowaudit: string } }).bin.flowaudit;
+  const cli = path.join(ROOT, bin);
   const flowauditReason = (cmd: string): string | null => {
-    if (!fs.existsSync(cli)) return 'dist/cli/main.js missing (npm run build)';
+    if (!fs.existsSync(cli)) return `${bin} missing (npm run build)`;
     const r = spawnSync(node, [cli, cmd, '--help'], { encoding: 'utf8', timeout: 30000 });
     return r.status === 0 ? null : `\`flowaudit ${cmd}\` not available: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0] ?? ''}`;
   };

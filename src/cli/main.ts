@@ -35,9 +35,22 @@ export function buildCli(argv: string[]) {
       process.exit(ExitCode.Error);
     });
   for (const c of commands) y = y.command(c);
+  if (!wantsHelp(argv)) skipHelpCache(y);
   return y;
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/flowaudit') || process.argv[1]?.endsWith('cli/main.js') || process.argv[1]?.endsWith('cli/main.ts')) {
+/**
+ * yargs renders a command's whole help text right after starting its handler, to print it should
+ * the handler fail. Our .fail() never prints help, and --help renders it anew, so that rendering
+ * (20–30 ms of text measuring while the audit starts) is skipped. This reaches into yargs' internal
+ * usage object; if its shape ever changes, nothing is skipped and nothing else changes.
+ */
+function skipHelpCache(y: object): void {
+  type Internal = { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
+  const usage = (y as Internal).getInternalMethods?.().getUsageInstance?.();
+  if (usage !== undefined && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/flowaudit') || process.argv[1]?.endsWith('cli/main.js') || process.argv[1]?.endsWith('bin/flowaudit.js') || process.argv[1]?.endsWith('cli/main.ts')) {
   await buildCli(hideBin(process.argv)).parseAsync();
 }

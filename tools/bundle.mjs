@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/**
+ * Bundle the CLI (the package's `bin`) into dist/bin with esbuild: flowaudit.js and the three
+ * worker-thread entries next to it (spawnWorker finds `./<stem>.js` beside its caller).
+ *
+ * Why: tsc's output is ~135 modules, and with yargs, cli-progress and stream-json a small audit
+ * loads ~180 files through Node's ESM loader before the first packet (about 200 ms of the demo's
+ * 550). One file per entry loads in a fraction of that; the code is the same (no down-levelling:
+ * the target is the Node the package requires), and tsc's dist/ stays for the library (`main`,
+ * `types`). The native `cap` stays outside (optional, loaded on demand by `live`).
+ *
+ *   node tools/bundle.mjs [outdir]     (default dist/bin; run by `npm run build`)
+ */
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+
+/** Entry name (the file's stem in outdir) → source. The worker stems are the ones spawnWorker is called with. */
+export const ENTRIES = {
+  flowaudit: 'src/cli/main.ts',
+  worker: 'src/flow/parallel/worker.ts',
+  'audit-worker': 'src/cli/commands/audit/audit-worker.ts',
+  'format-worker': 'src/cli/commands/flows/format-worker.ts',
+};
+
+/** Bundle into `outdir`; resolves with esbuild's result (errors reject). */
+export async function bundle(outdir = path.join(ROOT, 'dist/bin')) {
+  const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  return build({
+    absWorkingDir: ROOT,
+    entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([k, v]) => [k, path.join(ROOT, v)])),
+    outdir,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['cap'],
+    // version.ts reads package.json relative to itself when not bundled
+    define: { FLOWAUDIT_BUNDLED_VERSION: JSON.stringify(version) },
+    // CommonJS dependencies (cli-progress, stream-json) call require() for Node's modules
+    banner: { js: "import { createRequire as __flowauditRequire } from 'node:module'; const require = __flowauditRequire(import.meta.url);" },
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await bundle(process.argv[2] !== undefined ? path.resolve(process.argv[2]) : undefined);
+}
