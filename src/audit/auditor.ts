@@ -109,11 +109,13 @@ class Agg {
   peers = new PeerSet();
   /** unexpected only: every responder and responder port folded into this finding. */
   respPeers = new PeerSet();
+  /** unknown-host only: the role hosts folded into this finding (`peers` holds the addresses in no role). */
+  known = new PeerSet();
   ports = new Set<number>();
   reason: string;
   finding: Finding | null = null;
   /** The last values added to sources/inputs/peers/respPeers/ports (consecutive flows repeat them: no Set lookup). */
-  lastEvidence = ''; lastSource = ''; lastPeer = ''; lastResp = ''; lastPort = -1;
+  lastEvidence = ''; lastSource = ''; lastPeer = ''; lastResp = ''; lastPort = -1; lastKnown = '';
   /**
    * The first of its flows in compareFlows order, whatever order they come in (a copy: callers may
    * refill the record they pass): origH/respH/respP (and an unexpected finding's reason) are taken
@@ -228,8 +230,17 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     memo?.set(ids, m);
     return m;
   };
-  // unknown-host aggregates by (known address key, direction, protocol, port), in front of aggs by text
-  const unknownByKeys = new Map<number, Agg>();
+  // unknown-host aggregates by the role host's roles, then (direction, multicast peer, protocol, port)
+  const unknownIndex = new Map<number, Map<number, Agg>>();
+  // whether an address (by addFlow's key) is multicast or broadcast: 0 not looked up, 1 no, 2 yes
+  let keyMcast = new Uint8Array(0);
+  const multicastOf = (addr: string, key: number): boolean => {
+    if (key < 0) return isMulticastOrBroadcast(addr);
+    if (key >= keyMcast.length) { const m = new Uint8Array(Math.max(1024, key * 2)); m.set(keyMcast); keyMcast = m; }
+    let v = keyMcast[key]!;
+    if (v === 0) { v = isMulticastOrBroadcast(addr) ? 2 : 1; keyMcast[key] = v; }
+    return v === 2;
+  };
   const roles = (m: number) => policy.roleList(m);
   // roles by address key (addFlow's origKey/respKey), with a flag per key for "looked up"; reset when
   // names change roles. Integer arrays: a mask read back is a small integer, not a boxed double.
@@ -346,6 +357,10 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       evidence.peer_count = a.peers.size;
     }
     for (const h of [a.origH, a.respH]) for (const n of policy.namesOf(h)) evidence.notes.push(`${h} is ${n}`);
+    if (a.known.size > 1) {
+      const count = a.known.size;
+      evidence.notes.push(`${rolesText(a.origMask !== 0 ? a.origMask : a.respMask)} hosts (${count}): ${a.known.first(20).join(', ')}${count > 20 ? ', …' : ''}`);
+    }
     if (a.respPeers.size > 1) {
       const count = a.respPeers.size;
       evidence.notes.push(`responders (${count}): ${a.respPeers.first(20).join(', ')}${count > 20 ? ', …' : ''}`);
@@ -354,14 +369,23 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       const ps = [...a.ports].sort((x, y) => x - y);
       evidence.notes.push(`ports (${ps.length} distinct in 49152-65535): ${ps.slice(0, 20).join(', ')}${ps.length > 20 ? ', …' : ''}`);
     }
-    // Host-level findings are aggregated per originator roles: several originators show as '*' with peers.
-    const origH = (a.kind !== 'unknown-host' || a.origMask === 0) && a.peers.size > 1 ? '*' : a.origH;
-    const respH = (a.kind === 'unknown-host' && a.respMask === 0 && a.peers.size > 1) || a.respPeers.size > 1 ? '*' : a.respH;
+    // Findings are aggregated per roles: several hosts on one side show as '*' (peers and notes list them).
+    // unknown-host: `peers` are the addresses in no role, `known` the role hosts.
+    const unknownHost = a.kind === 'unknown-host';
+    const origH = unknownHost
+      ? ((a.origMask === 0 ? a.peers.size : a.known.size) > 1 ? '*' : a.origH)
+      : (a.peers.size > 1 ? '*' : a.origH);
+    const respH = unknownHost
+      ? ((a.respMask === 0 ? a.peers.size : a.known.size) > 1 ? '*' : a.respH)
+      : (a.respPeers.size > 1 ? '*' : a.respH);
+    // (multicast/broadcast peers have findings of their own: their folded side is named apart)
+    const mc = unknownHost && severityOf(a, null) === 'info' ? 'm' : '';
     const respP = a.ports.size > 1 ? Math.min(...a.ports) : a.respP;
     const severity = severityOf(a, rule);
     return {
       // a side folded into '*' is named by its roles: two folds that differ only in roles keep distinct ids
-      id: findingId(a.kind, rule?.id ?? '', origH === '*' ? `*${a.origMask}` : origH, respH === '*' ? `*${a.respMask}` : respH, proto, a.ports.size > 1 ? '49152-65535' : String(respP)),
+      id: findingId(a.kind, rule?.id ?? '', origH === '*' ? `*${a.origMask}${a.origMask === 0 ? mc : ''}` : origH,
+        respH === '*' ? `*${a.respMask}${a.respMask === 0 ? mc : ''}` : respH, proto, a.ports.size > 1 ? '49152-65535' : String(respP)),
       kind: a.kind,
       severity,
       rule: rule?.id ?? null,
@@ -425,8 +449,9 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       case 'unknown-host': {
         const peerSide = a.origMask === 0 ? 'from' : 'to';
         const peers = a.peers.size === 1 ? a.peers.values()[0]! : `${a.peers.size} addresses`;
-        const known = a.origMask === 0 ? `${rolesText(a.respMask)} ${a.respH}` : `${rolesText(a.origMask)} ${a.origH}`;
-        return `${known} exchanged ${svc} traffic ${peerSide} ${peers} in no inventory role (${n}); add the address or its hostname to the right role, or find out why this host talks to it.`;
+        const mask = a.origMask === 0 ? a.respMask : a.origMask;
+        const known = a.known.size > 1 ? `${rolesText(mask)} (${a.known.size} hosts)` : `${rolesText(mask)} ${a.origMask === 0 ? a.respH : a.origH}`;
+        return `${known} exchanged ${svc} traffic ${peerSide} ${peers} in no inventory role (${n}); add the address${a.peers.size > 1 ? 'es or their hostnames' : ' or its hostname'} to the right role, or find out why ${a.known.size > 1 ? 'these hosts talk' : 'this host talks'} to ${a.peers.size > 1 ? 'them' : 'it'}.`;
       }
       case 'doc-only':
         return `${who} sent ${svc} to ${to}: ${ref} lists ${proto.toUpperCase()} but the product never uses it on the wire (${n}); this is not the service the row means, find the program that sends it.`;
@@ -568,26 +593,28 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       }
 
       if (om === 0 || rm === 0) {
-        // One side is in no role: summarise by the known host, the direction and the service port.
+        // One side is in no role: one finding per (the role host's roles, direction, protocol, port),
+        // with multicast/broadcast peers apart (their findings are info). A user subnet reaching an
+        // unlisted server is one finding listing both sides, not one per user host.
         const knownIsOrig = om !== 0;
-        const peer = knownIsOrig ? f.respH : f.origH;
-        const kk = knownIsOrig ? origKey : respKey;
-        const numeric = kk >= 0 && kk < 0x4000000;
-        const nk = numeric ? ((kk * 2 + (knownIsOrig ? 1 : 0)) * 2 + (f.proto === 17 ? 1 : 0)) * 65536 + f.respP : -1;
-        let agg = numeric ? unknownByKeys.get(nk) : undefined;
-        let isNew = false;
+        const peer = knownIsOrig ? f.respH : f.origH, peerKey = knownIsOrig ? respKey : origKey;
+        const host = knownIsOrig ? f.origH : f.respH, hostKey = knownIsOrig ? origKey : respKey;
+        const mcast = multicastOf(peer, peerKey);
+        const mask = knownIsOrig ? om : rm;
+        const nk = ((knownIsOrig ? 2 : 0) + (mcast ? 1 : 0)) * 131072 + (f.proto === 17 ? 65536 : 0) + f.respP;
+        let byService = unknownIndex.get(mask);
+        if (byService === undefined) { byService = new Map(); unknownIndex.set(mask, byService); }
+        let agg = byService.get(nk);
+        const isNew = agg === undefined;
         if (agg === undefined) {
-          const key = knownIsOrig ? aggKey('unknown-host', -1, f.origH, '>', f.proto, f.respP) : aggKey('unknown-host', -1, '<', f.respH, f.proto, f.respP);
-          agg = aggs.get(key);
-          if (agg === undefined) {
-            isNew = true;
-            agg = newAgg(key, { kind: 'unknown-host', rule: -1, origH: f.origH, respH: f.respH, proto: f.proto, respP: f.respP, origMask: om, respMask: rm, reason: '' }, f);
-          }
-          if (numeric) unknownByKeys.set(nk, agg);
+          const key = `${knownIsOrig ? aggKey('unknown-host', -1, `roles:${om}`, '>', f.proto, f.respP) : aggKey('unknown-host', -1, '<', `roles:${rm}`, f.proto, f.respP)}|${mcast ? 'm' : ''}`;
+          agg = newAgg(key, { kind: 'unknown-host', rule: -1, origH: f.origH, respH: f.respH, proto: f.proto, respP: f.respP, origMask: om, respMask: rm, reason: '' }, f);
+          byService.set(nk, agg);
         }
         account(agg, f, outcome);
         represent(agg, f, f.origH, f.respH, f.respP);
-        addPeer(agg, peer, knownIsOrig ? respKey : origKey);
+        addPeer(agg, peer, peerKey);
+        if (host !== agg.lastKnown) { agg.known.add(host, hostKey); agg.lastKnown = host; }
         if (isNew) noteNew(agg);
         return created;
       }

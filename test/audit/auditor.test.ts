@@ -218,6 +218,57 @@ test('unknown-host: summarised by known host, direction and port; multicast is i
   assert.is(r.summary.verdict, 'PASS', 'unknown-host is not in the default --fail-on');
 });
 
+test('unknown-host: the role hosts of one role set fold into one finding per (direction, service), multicast peers apart; the same in every flow order', async () => {
+  const pol = await policyFor(BASIC_INVENTORY);
+  const users = Array.from({ length: 40 }, (_, i) => `198.51.100.${i + 1}`);
+  const flows = [
+    // 40 user hosts reach one unlisted SQL server (and one of them a second)
+    ...users.map((u, i) => flow({ o: u, r: '10.9.9.70', p: 1433, t: 100 + i })),
+    flow({ o: users[0]!, r: '10.9.9.71', p: 1433, t: 99 }),
+    // unlisted clients reach both DCs on Kerberos
+    flow({ o: '10.9.9.1', r: DC, p: 88, t: 200 }), flow({ o: '10.9.9.2', r: '10.0.0.11', p: 88, t: 201 }),
+    // the same service to a multicast and to a unicast address in no role
+    flow({ o: users[1]!, r: '224.0.0.251', p: 5353, proto: 'udp', t: 300 }), flow({ o: users[2]!, r: '224.0.0.251', p: 5353, proto: 'udp', t: 301 }),
+    flow({ o: users[3]!, r: '10.9.9.9', p: 5353, proto: 'udp', t: 302 }), flow({ o: users[4]!, r: '10.9.9.8', p: 5353, proto: 'udp', t: 303 }),
+    // a single role host keeps its address
+    flow({ o: AADC, r: '52.1.1.1', p: 443, t: 400 }),
+  ];
+  const r = audit(evidence(flows), pol);
+  const u = byKind(r, 'unknown-host');
+  assert.is(u.length, 5, u.map((f) => f.explanation).join('\n'));
+  const sql = u.find((f) => f.resp_p === 1433)!;
+  assert.is(sql.flows, 41);
+  assert.is(sql.orig_h, '*');
+  assert.equal(sql.orig_role, ['users']);
+  assert.is(sql.resp_h, '*');
+  assert.equal(sql.evidence.peers, ['10.9.9.70', '10.9.9.71']);
+  assert.ok(sql.evidence.notes.some((n) => n.startsWith('users hosts (40): 198.51.100.1, ') && n.endsWith(', …')), sql.evidence.notes.join());
+  assert.match(sql.explanation, /^users \(40 hosts\) exchanged tcp\/1433 \(MS-SQL\) traffic to 2 addresses in no inventory role \(41 flows\); add the addresses or their hostnames .* why these hosts talk to them\.$/);
+  const krb = u.find((f) => f.resp_p === 88)!;
+  assert.is(krb.flows, 2);
+  assert.is(krb.orig_h, '*');
+  assert.is(krb.resp_h, '*');
+  assert.equal(krb.resp_role, ['dc']);
+  assert.match(krb.explanation, /^dc \(2 hosts\) exchanged tcp\/88 .* from 2 addresses/);
+  const mdns = u.filter((f) => f.resp_p === 5353);
+  assert.equal(mdns.map((f) => f.severity).sort(), ['info', 'low']);
+  assert.is(mdns.find((f) => f.severity === 'info')!.resp_h, '224.0.0.251');
+  assert.is(mdns.find((f) => f.severity === 'low')!.resp_h, '*');
+  assert.is(new Set(u.map((f) => f.id)).size, 5, 'distinct ids');
+  const web = u.find((f) => f.resp_p === 443)!;
+  assert.is(web.orig_h, AADC);
+  assert.match(web.explanation, /^aadconnect 10\.0\.0\.20 exchanged .* to 52\.1\.1\.1 .* add the address or its hostname .* why this host talks to it\.$/);
+  // the same report whatever order the flows come in, with or without address keys
+  for (const order of [[...flows].reverse(), [...flows.slice(20), ...flows.slice(0, 20)]]) {
+    assert.equal(audit(evidence(order), pol).findings, r.findings);
+  }
+  const keys = new Map<string, number>();
+  const keyOf = (h: string) => { let k = keys.get(h); if (k === undefined) { k = keys.size; keys.set(h, k); } return k; };
+  const keyed = createAuditor(pol, { newFindings: false });
+  for (const f of [...flows].reverse()) keyed.addFlow(f, keyOf(f.origH), keyOf(f.respH));
+  assert.equal(keyed.finish(evidence(flows)).findings, r.findings);
+});
+
 test('proxy: a flow to the proxy satisfies cloud rules; the same from a DC is unexpected', async () => {
   const pol = await policyFor({ roles: { aadconnect: [AADC], dc: [DC] }, proxy: ['10.0.0.99'] });
   const span: [number, number] = [1_700_000_000, 1_700_007_200];
