@@ -55,9 +55,14 @@ export class RowRecords {
 
   /** Fill `out` from row r of the input `src`; without `withCommunityId` its communityId is '' (no SHA-1). */
   fill(r: FlowRow, src: { name: string; kind: EvidenceKind } | undefined, out: FlowRecord, withCommunityId = true): FlowRecord {
+    return this.fillWith(r, src, out, this.addr(r.orig), this.addr(r.resp), withCommunityId);
+  }
+
+  /** fill() with the address texts given (a caller that keeps its own table of addresses). */
+  fillWith(r: FlowRow, src: { name: string; kind: EvidenceKind } | undefined, out: FlowRecord, origH: string, respH: string, withCommunityId: boolean): FlowRecord {
     out.firstSec = r.firstSec; out.firstNsec = r.firstNsec; out.lastSec = r.lastSec; out.lastNsec = r.lastNsec;
     out.proto = r.proto;
-    out.origH = this.addr(r.orig); out.origP = r.origP; out.respH = this.addr(r.resp); out.respP = r.respP;
+    out.origH = origH; out.origP = r.origP; out.respH = respH; out.respP = r.respP;
     out.origPkts = r.origPkts; out.respPkts = r.respPkts; out.origIpBytes = r.origIpBytes; out.respIpBytes = r.respIpBytes;
     out.origFlags = r.origFlags; out.respFlags = r.respFlags;
     out.connState = r.connState;

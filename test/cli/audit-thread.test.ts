@@ -12,10 +12,10 @@ import path from 'node:path';
 import { ROOT, cliSync, sameAudit, sameAuditOnSamples } from '../helpers/same-audit.js';
 import { generateBench } from '../../bench/gen/index.js';
 import { gatherEvidence } from '../../src/cli/gather.js';
-import { IncrementalAudit } from '../../src/cli/commands/audit/incremental.js';
+import { IncrementalAudit, type AuditOutcome } from '../../src/cli/commands/audit/incremental.js';
 import { AuditThread, MAX_IN_FLIGHT } from '../../src/cli/commands/audit/audit-thread.js';
 import { createAuditor } from '../../src/audit/auditor.js';
-import { DEFAULT_FAIL_ON } from '../../src/audit/types.js';
+import { DEFAULT_FAIL_ON, type AuditReport } from '../../src/audit/types.js';
 import { PACKED_ROW_WORDS } from '../../src/flow/table.js';
 import type { FlowRecord, NameObservation } from '../../src/flow/record.js';
 import { FlowStore, blankRecord } from '../../src/report/flows/store.js';
@@ -89,9 +89,15 @@ async function oneThreadReport(file: string, inventory: string, setup: Awaited<R
   return JSON.stringify(auditor.finish(again));
 }
 
-async function setupOf(inventory: string) {
+async function setupOf(inventory: string, keep = true) {
   const policy = await policyOf({ inventory, profile: DEFAULT_PROFILE });
-  return { profile: policy.profile, inventory: policy.inventory, features: [...policy.features], failOn: DEFAULT_FAIL_ON };
+  return { profile: policy.profile, inventory: policy.inventory, features: [...policy.features], failOn: DEFAULT_FAIL_ON, keep };
+}
+
+/** The report of an audit that did not ask for the inputs again. */
+function reportOf(o: AuditOutcome): AuditReport {
+  if (!('report' in o)) throw new Error(`the audit asked for the inputs again: ${o.again}`);
+  return o.report;
 }
 
 test('IncrementalAudit: names as found keep the early audit; names that come late drop it, and both give the one-thread report', async () => {
@@ -99,17 +105,19 @@ test('IncrementalAudit: names as found keep the early audit; names that come lat
   try {
     const gen = path.join(dir, 'g.pcap'), inv = path.join(dir, 'inv.json');
     generateBench({ out: gen, format: 'pcap', options: { seed: 29 }, limits: { packets: 200_000 }, inventory: inv });
-    await incremental(gen, inv);
+    await incremental(gen, inv, true);
+    await incremental(gen, inv, false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-async function incremental(file: string, inventory: string): Promise<void> {
+/** keep: the flows are kept (stdin) and audited again at the end when a name comes late; or none is, and the inputs are asked for again. */
+async function incremental(file: string, inventory: string, keep: boolean): Promise<void> {
   const s = await streamOf(file);
   assert.ok(s.n > 1000, `flows (${s.n})`);
   assert.ok(s.names.length > 0, 'the capture has DNS/SNI names');
-  const setup = await setupOf(inventory);
+  const setup = await setupOf(inventory, keep);
   const expected = await oneThreadReport(file, inventory, setup, s.evidence);
 
   // as the audit thread gets them: batches of 16 rows, each after the names found before its last row
@@ -129,7 +137,8 @@ async function incremental(file: string, inventory: string): Promise<void> {
   inOrder.addRecords(s.records.slice(nextRecord));
   assert.ok(s.records.length > 0, 'some flows come as records (ICMP errors)');
   assert.ok(s.rowsBefore.some((r) => r > 0), 'some names are found after some flows finished');
-  const r1 = JSON.stringify(await inOrder.finish(s.evidence));
+  const r1 = JSON.stringify(reportOf(await inOrder.finish(s.evidence)));
+  assert.is(inOrder.store.size, keep ? s.n + s.records.length : 0, keep ? 'every flow kept' : 'no flow kept');
   assert.is(inOrder.dropped, null, 'no name changed an audited address');
   assert.ok(r1 === expected, 'names as found: the report is the one-thread report');
 
@@ -141,8 +150,12 @@ async function incremental(file: string, inventory: string): Promise<void> {
   for (const n of s.names) late.addName(n);
   assert.type(late.dropped, 'string');
   assert.match(late.dropped!, /gave .* roles after flows of it were audited/);
-  const r2 = JSON.stringify(await late.finish(s.evidence));
-  assert.ok(r2 === expected, 'names late: the report is the one-thread report');
+  const outcome = await late.finish(s.evidence);
+  if (keep) {
+    assert.ok(JSON.stringify(reportOf(outcome)) === expected, 'names late: the report is the one-thread report');
+  } else {
+    assert.equal(outcome, { again: late.dropped }, 'names late, no flow kept: the inputs are asked for again');
+  }
 }
 
 test('AuditThread: a thread that fails says so (and how to do without it) instead of hanging', async () => {
@@ -167,13 +180,13 @@ test('AuditThread: a small input is audited without starting the thread, a large
   try {
     const gen = path.join(dir, 'g.pcap'), inv = path.join(dir, 'inv.json');
     generateBench({ out: gen, format: 'pcap', options: { seed: 37 }, limits: { packets: 100_000 }, inventory: inv });
-    for (const [file, inventory, started] of [[DEMO, DEMO_INV, false], [gen, inv, true]] as const) {
-      const setup = await setupOf(inventory);
+    for (const [file, inventory, started, keep] of [[DEMO, DEMO_INV, false, true], [gen, inv, true, true], [DEMO, DEMO_INV, false, false], [gen, inv, true, false]] as const) {
+      const setup = await setupOf(inventory, keep);
       const t = new AuditThread(setup);
       try {
         const ev = await gatherEvidence([file], { onFlow: t.onFlow, rowSink: t.rowSink, onName: t.onName });
         assert.is(t.started, started, file);
-        const got = JSON.stringify(await t.report(ev));
+        const got = JSON.stringify(reportOf(await t.report(ev)));
         assert.ok(got === await oneThreadReport(file, inventory, setup, ev), `${file}: the one-thread report`);
       } finally {
         await t.close();
@@ -203,7 +216,7 @@ test('AuditThread: reading waits while MAX_IN_FLIGHT batches are not taken by th
     assert.is(t.between(), undefined, 'then the reading goes on');
     const more = 5 * 1024 + 3;
     for (let j = 0; j < more; j++) t.onFlow(ev.flows[k++ % ev.flows.length]!);
-    const r = await t.report({ names: ev.names, inputs: ev.inputs, evictions: 0 });
+    const r = reportOf(await t.report({ names: ev.names, inputs: ev.inputs, evictions: 0 }));
     assert.is(r.summary.flows.total, k, 'every flow handed over was audited once');
   } finally {
     await t.close();

@@ -4,8 +4,8 @@
  * This thread copies each finished flow's table record into a batch (FlowTable.packRow, 144 bytes,
  * nothing else: no address text, no lookup) and hands full batches over (transferred, not copied),
  * with the name observations found since the previous batch and the flows that come as records.
- * The audit thread keeps the flows and audits them as they come (IncrementalAudit), so at the end
- * of the input only the last batch and the report are left to do. The thread starts with the
+ * The audit thread audits the flows as they come (IncrementalAudit; it keeps them only when an
+ * input is stdin), so at the end of the input only the last batch and the report are left to do. The thread starts with the
  * first full batch: an input with fewer flows is audited in this thread at the end, by the same
  * IncrementalAudit (a thread would cost more to start than it saves).
  *
@@ -15,13 +15,12 @@
  * the returned buffers are reused instead of allocating a new one per batch.
  */
 import type { Worker } from 'node:worker_threads';
-import type { AuditReport } from '../../../audit/types.js';
 import { spawnWorker } from '../../../core/worker.js';
 import { InFlight } from '../../../core/in-flight.js';
 import type { Evidence, FlowRecord, NameObservation } from '../../../flow/record.js';
 import type { FlowRowSink, FlowTable } from '../../../flow/table.js';
 import { PackedRows } from '../../../flow/packed-rows.js';
-import { IncrementalAudit, type AuditSetup, type FlowBatch } from './incremental.js';
+import { IncrementalAudit, type AuditOutcome, type AuditSetup, type FlowBatch } from './incremental.js';
 
 /** Records per batch at most (they are cloned, not transferred). */
 const BATCH_RECORDS = 1024;
@@ -40,13 +39,13 @@ export type ToAuditThread =
 export type FromAuditThread =
   /** A batch was taken: its buffer comes back to be filled again. */
   | { t: 'taken'; buf: ArrayBuffer }
-  | { t: 'report'; report: AuditReport };
+  | { t: 'report'; outcome: AuditOutcome };
 
 export class AuditThread {
   readonly #setup: AuditSetup;
   /** Started with the first full batch: an input with fewer flows is audited here (report()). */
   #worker: Worker | null = null;
-  #result: Promise<AuditReport> | null = null;
+  #result: Promise<AuditOutcome> | null = null;
   /** Batches handed over and not taken yet (the reading waits on it: between). */
   readonly #batches = new InFlight(MAX_IN_FLIGHT);
   readonly #rows = new PackedRows(MAX_IN_FLIGHT);
@@ -66,9 +65,9 @@ export class AuditThread {
     // (a small young generation: the thread's garbage is short-lived, and 8 MiB instead of the
     // default 16 MiB semi-spaces keeps about 25 MiB off the peak at the same speed)
     const worker = spawnWorker(import.meta.url, 'audit-worker', this.#setup, { maxYoungGenerationSizeMb: 8 });
-    this.#result = new Promise<AuditReport>((resolve, reject) => {
+    this.#result = new Promise<AuditOutcome>((resolve, reject) => {
       worker.on('message', (m: FromAuditThread) => {
-        if (m.t === 'report') { resolve(m.report); return; }
+        if (m.t === 'report') { resolve(m.outcome); return; }
         this.#rows.giveBack(m.buf);
         this.#batches.done();
       });
@@ -127,8 +126,11 @@ export class AuditThread {
     this.#records = [];
   }
 
-  /** Hand over what is left and wait for the report (or, when the thread was never needed, audit here). */
-  async report(evidence: Pick<Evidence, 'names' | 'inputs' | 'evictions'>): Promise<AuditReport> {
+  /**
+   * Hand over what is left and wait for the report, or for why the inputs must be read again
+   * (or, when the thread was never needed, audit here).
+   */
+  async report(evidence: Pick<Evidence, 'names' | 'inputs' | 'evictions'>): Promise<AuditOutcome> {
     if (this.#worker === null) {
       // fewer flows than one batch: starting a thread would cost more than it saves
       const a = await IncrementalAudit.create(this.#setup);

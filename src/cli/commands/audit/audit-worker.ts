@@ -11,13 +11,13 @@ const audit = await IncrementalAudit.create(workerData as AuditSetup);
 port.on('message', (m: ToAuditThread) => {
   if (m.t === 'flows') {
     audit.addBatch(m);
-    // the rows are kept in the store now: the buffer goes back to be filled again
+    // the rows are audited (and kept, for stdin): the buffer goes back to be filled again
     const taken: FromAuditThread = { t: 'taken', buf: m.buf };
     port.postMessage(taken, [m.buf]);
     return;
   }
-  void audit.finish(m.evidence).then((report) => {
-    const out: FromAuditThread = { t: 'report', report };
+  void audit.finish(m.evidence).then((outcome) => {
+    const out: FromAuditThread = { t: 'report', outcome };
     port.postMessage(out);
     port.close();
   });

@@ -1,5 +1,5 @@
 /** The audit command: gather evidence, audit it, write the report, choose the exit code. */
-import { createAuditor } from '../../../audit/auditor.js';
+import { createAuditor, type Auditor } from '../../../audit/auditor.js';
 import { FlowStore, blankRecord } from '../../../report/flows/store.js';
 import { progressBar } from '../../progress.js';
 import { detectEvidencePath, isEvidenceFormat } from '../../../evidence/index.js';
@@ -16,6 +16,7 @@ import type { AuditArgs } from './command.js';
 import { comparePolicies } from '../../../rules/compare.js';
 import { AuditThread } from './audit-thread.js';
 import { auditStored } from './incremental.js';
+import { EarlyAudit } from './early-audit.js';
 
 /**
  * The inputs, with unknown options (kept as arguments so that yargs does not drop a lone "-")
@@ -36,18 +37,20 @@ export async function run(a: AuditArgs): Promise<number> {
   for (const w of policy.warnings) process.stderr.write(`flowaudit: warning: ${w}\n`);
   const fo = flowOptionsOf(a);
   const forced = inputFormatOf(a);
-  // A flow can be audited only once every DNS/SNI name is known (names give addresses roles), and
-  // the report does not depend on the order flows come in. So by default finished flows are kept
-  // compactly (FlowStore rows, ~100 B per flow) and audited at the end (or, with the audit thread,
-  // audited as they come there and again at the end only if a late name asks for it). Flow logs alone carry no
-  // names, and --two-pass learns them in a first read: then each flow goes into the auditor as it
-  // finishes, and memory holds only the open flows and the findings, whatever the input's size.
+  // A flow is audited right only with every DNS/SNI name about its addresses known (names give
+  // addresses roles), and the report does not depend on the order flows come in. Names come before
+  // the flows that use them in practice, so each flow is audited as it finishes (in the audit
+  // thread with 2 threads) with the names seen so far, and a name that changes what an audited
+  // address is drops that early audit (EarlyAudit): capture files are then read again with every
+  // name known first; flows from stdin, which cannot be read again, are kept (FlowStore rows,
+  // ~100 B per flow) and audited again at the end. Flow logs alone carry no names, and --two-pass
+  // learns them in a first read: then each flow goes into the auditor as it finishes, here.
   const twoPass = a['two-pass'] === true;
   if (twoPass && inputs.includes('-')) throw new UsageError('usage.two_pass_stdin', '--two-pass reads the capture files twice, and stdin can be read only once: give a file');
   const streaming = twoPass || await onlyFlowRecords(inputs, forced);
   // --threads 2 or more: the second thread is the audit's, which audits flows while this one reads
-  // (audit-thread.ts) when flows are kept for the end (streaming audits each flow here as it
-  // finishes); a third thread and more read and decode (gatherEvidence's threads).
+  // (audit-thread.ts), except when streaming (each flow audited here as it finishes); a third
+  // thread and more read and decode (gatherEvidence's threads).
   const readThreads = readThreadsOf(fo.threads);
   const gather = async (list: string[], sinks: Pick<GatherOptions, 'onFlow' | 'rowSink' | 'names' | 'onName' | 'between'>, label = ''): Promise<Evidence> => {
     const bar = progressBar(label);
@@ -60,16 +63,42 @@ export async function run(a: AuditArgs): Promise<number> {
       bar.stop();
     }
   };
+  // Files can be read again: flows are audited as they finish and none is kept, unless a late
+  // name changes what an audited address is; then the files are read again, every name known
+  // first (EarlyAudit). stdin cannot: its flows are kept until every name is known.
+  const rereadable = !inputs.includes('-');
+  const again = async (reason: string, first: Evidence): Promise<number> => {
+    process.stderr.write(`flowaudit: ${reason}; reading the inputs again with every name known first\n`);
+    const fresh = await policyOf(a);
+    const auditor = createAuditor(fresh, { failOn, compare: await comparePolicies(fresh), newFindings: false });
+    for (const n of first.names) auditor.addName(n);
+    const second = await gather(inputs, { ...intoAuditor(auditor), names: false }, 'reading again');
+    // (damage was reported by the first read)
+    if (second.inputs.length > 0 && unreadableInputs(second).length === second.inputs.length) return ExitCode.Error;
+    return await writeAuditReport(auditor.finish(second), a);
+  };
   if (fo.threads >= 2 && !streaming) {
     // the audit thread compiles the policy and audits; this thread reads
-    const thread = new AuditThread({ profile: policy.profile, inventory: policy.inventory, features: [...policy.features], failOn });
+    const thread = new AuditThread({ profile: policy.profile, inventory: policy.inventory, features: [...policy.features], failOn, keep: !rereadable });
     try {
       const evidence = await gather(inputs, { onFlow: thread.onFlow, rowSink: thread.rowSink, onName: thread.onName, between: thread.between });
       if (!reportDamage(evidence)) return ExitCode.Error;
-      return await writeAuditReport(await thread.report(evidence), a);
+      const outcome = await thread.report(evidence);
+      if ('again' in outcome) {
+        await thread.close();
+        return await again(outcome.again, evidence);
+      }
+      return await writeAuditReport(outcome.report, a);
     } finally {
       await thread.close();
     }
+  }
+  if (!streaming && rereadable) {
+    const compare = await comparePolicies(policy);
+    const early = new EarlyAudit({ policy, compare, auditor: createAuditor(policy, { failOn, compare, newFindings: false }) });
+    const evidence = await gather(inputs, { onFlow: early.onFlow, rowSink: early.rowSink, onName: early.onName });
+    if (!reportDamage(evidence)) return ExitCode.Error;
+    return early.dropped === null ? await writeAuditReport(early.auditor.finish(evidence), a) : await again(early.dropped, evidence);
   }
   // (the report is built by finish(): addFlow need not return the findings each flow creates)
   const auditor = createAuditor(policy, { failOn, compare: await comparePolicies(policy), newFindings: false });
@@ -81,17 +110,23 @@ export async function run(a: AuditArgs): Promise<number> {
     for (const n of first.names) auditor.addName(n);
   }
   const store = new FlowStore();
-  const streamed = blankRecord();
   const evidence = await gather(inputs, streaming
-    // (flows from the flow table refill one record, which the auditor copies from where it keeps
-    // anything, and skip the Community ID, which the audit does not use)
-    ? { onFlow: (f) => { auditor.addFlow(f); }, rowSink: (t, f) => { auditor.addFlow(t.recordInto(f, streamed, false)); return true; }, ...(twoPass ? { names: false } : {}) }
+    ? { ...intoAuditor(auditor), ...(twoPass ? { names: false } : {}) }
     : { onFlow: (f) => store.add(f), rowSink: store.rowSink() }, twoPass ? 'pass 2/2 (flows)' : '');
   for (const i of evidence.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
   if (!reportDamage(evidence)) return ExitCode.Error;
   for (const n of evidence.names) auditor.addName(n);
   auditStored(auditor, store, 0);
   return await writeAuditReport(auditor.finish(evidence), a);
+}
+
+/**
+ * Sinks that audit each flow as it finishes. Flows from the flow table refill one record, which the
+ * auditor copies from where it keeps anything, and skip the Community ID, which the audit does not use.
+ */
+function intoAuditor(auditor: Auditor): Pick<GatherOptions, 'onFlow' | 'rowSink'> {
+  const rec = blankRecord();
+  return { onFlow: (f) => { auditor.addFlow(f); }, rowSink: (t, f) => { auditor.addFlow(t.recordInto(f, rec, false)); return true; } };
 }
 
 /**

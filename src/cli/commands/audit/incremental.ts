@@ -24,6 +24,7 @@ import { comparePolicies } from '../../../rules/compare.js';
 import { compilePolicy, type CompiledPolicy } from '../../../rules/policy.js';
 import type { Inventory } from '../../../rules/inventory.js';
 import { canonicalAddr } from '../../../core/ip.js';
+import { EarlyAudit } from './early-audit.js';
 import type { Profile } from '../../../rules/profile.js';
 
 /** What an audit thread is started with (plain data: it crosses to the worker). */
@@ -33,7 +34,16 @@ export interface AuditSetup {
   /** Features on (the compiled policy's, inventory's and --features together). */
   features: string[];
   failOn: FindingKind[];
+  /**
+   * Keep every flow, to audit them all again should a late name ask for it (stdin, which cannot
+   * be read again). False: keep none (EarlyAudit); a late name then makes finish() ask for the
+   * inputs to be read again.
+   */
+  keep: boolean;
 }
+
+/** What an audit ends with: the report, or why the inputs must be read again (a late name, when no flow was kept). */
+export type AuditOutcome = { report: AuditReport } | { again: string };
 
 /** Finished flows as the reading thread hands them over, with the names found since the previous batch. */
 export interface FlowBatch extends PackedBatch {
@@ -42,7 +52,7 @@ export interface FlowBatch extends PackedBatch {
   records: FlowRecord[];
 }
 
-interface Stage {
+export interface Stage {
   policy: CompiledPolicy;
   compare: CompiledPolicy[];
   auditor: Auditor;
@@ -52,6 +62,8 @@ export class IncrementalAudit {
   readonly #setup: AuditSetup;
   readonly store = new FlowStore();
   #stage: Stage;
+  /** When no flow is kept (setup.keep false): each is audited as it comes, and none stored. */
+  readonly #early: EarlyAudit | null;
   /** Flows of the store audited so far (while auditing early). */
   #audited = 0;
   /** Why the early audit was dropped, or null while it holds. */
@@ -65,6 +77,7 @@ export class IncrementalAudit {
   private constructor(setup: AuditSetup, stage: Stage) {
     this.#setup = setup;
     this.#stage = stage;
+    this.#early = setup.keep ? null : new EarlyAudit(stage);
   }
 
   static async create(setup: AuditSetup): Promise<IncrementalAudit> {
@@ -73,7 +86,7 @@ export class IncrementalAudit {
 
   /** Null while flows are audited as they come; otherwise why they will be audited again at the end. */
   get dropped(): string | null {
-    return this.#dropped;
+    return this.#early !== null ? this.#early.dropped : this.#dropped;
   }
 
   /** Name the input behind a fileIndex of packed rows (FlowTable.sourceOf). */
@@ -91,6 +104,7 @@ export class IncrementalAudit {
 
   /** A new DNS/SNI name observation, before the flows that finished after it was found. */
   addName(obs: NameObservation): void {
+    if (this.#early !== null) { this.#early.onName(obs); return; }
     if (this.#dropped !== null) return; // the names are taken from the evidence at the end
     const st = this.#stage;
     if (!this.store.hasAddress(obs.address) && !this.#recordAddrs.has(canonicalAddr(obs.address) ?? obs.address)) { st.auditor.addName(obs); return; }
@@ -103,6 +117,14 @@ export class IncrementalAudit {
   /** `n` packed rows (FlowTable.packRow) in `buf`, then audit what came (while auditing early). */
   addRows(buf: ArrayBuffer, n: number): void {
     const u = new Uint32Array(buf), d = new Float64Array(buf), row = this.#row, src = this.#sources, store = this.store;
+    const early = this.#early;
+    if (early !== null) {
+      for (let k = 0; k < n; k++) {
+        unpackRow(u, d, k * PACKED_ROW_WORDS, row);
+        early.auditRow(row, src[row.fileIndex]);
+      }
+      return;
+    }
     for (let k = 0; k < n; k++) {
       unpackRow(u, d, k * PACKED_ROW_WORDS, row);
       const s = src[row.fileIndex];
@@ -113,6 +135,7 @@ export class IncrementalAudit {
 
   /** Flow records (flows with ICMP errors or a tunnel, flow-log records). */
   addRecords(records: readonly FlowRecord[]): void {
+    if (this.#early !== null) { for (const f of records) this.#early.onFlow(f); return; }
     for (const f of records) {
       this.store.add(f);
       if (this.#dropped === null) { this.#recordAddrs.add(canonicalAddr(f.origH) ?? f.origH); this.#recordAddrs.add(canonicalAddr(f.respH) ?? f.respH); }
@@ -126,7 +149,11 @@ export class IncrementalAudit {
   }
 
   /** Every flow and name is in: the report (the evidence as gatherEvidence returned it, flows kept here). */
-  async finish(evidence: Pick<Evidence, 'names' | 'inputs' | 'evictions'>): Promise<AuditReport> {
+  async finish(evidence: Pick<Evidence, 'names' | 'inputs' | 'evictions'>): Promise<AuditOutcome> {
+    if (this.#early !== null) {
+      const again = this.#early.dropped;
+      return again === null ? { report: this.#stage.auditor.finish(evidence) } : { again };
+    }
     for (const i of evidence.inputs) {
       if (i.format !== 'pcapng') continue;
       // stdin's pcapng is labelled pcap until read through (gatherEvidence's own fix-up)
@@ -141,7 +168,7 @@ export class IncrementalAudit {
     } else {
       this.#catchUp();
     }
-    return this.#stage.auditor.finish(evidence);
+    return { report: this.#stage.auditor.finish(evidence) };
   }
 }
 
@@ -155,14 +182,14 @@ export function auditStored(auditor: Auditor, store: FlowStore, from: number, re
   return store.size;
 }
 
-async function stageOf(s: AuditSetup): Promise<Stage> {
+export async function stageOf(s: AuditSetup): Promise<Stage> {
   const policy = compilePolicy(s.profile, s.inventory, s.features);
   const compare = await comparePolicies(policy);
   return { policy, compare, auditor: createAuditor(policy, { failOn: s.failOn, compare, newFindings: false }) };
 }
 
 /** What an address is to the audit: its roles in the policy and in each compared one, and whether it is a proxy. */
-function rolesSeen(st: Stage, addr: string): string {
+export function rolesSeen(st: Pick<Stage, 'policy' | 'compare'>, addr: string): string {
   let s = `${st.policy.rolesOf(addr)}${st.policy.isProxy(addr) ? 'p' : ''}`;
   for (const c of st.compare) s += `,${c.rolesOf(addr)}`;
   return s;

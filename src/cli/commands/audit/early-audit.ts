@@ -1,0 +1,78 @@
+/**
+ * EarlyAudit: on capture files, `audit` audits each flow as it finishes and keeps none (in this
+ * thread with `--threads 1`, in the audit thread with 2 or more: IncrementalAudit). Names (DNS answers, TLS SNI) give addresses roles, and the report must
+ * be the one of auditing every flow with every name known; names come first in practice (a DNS
+ * answer before the connection it resolves, an SNI inside the flow it names), so each flow is
+ * audited with the names known when it finishes. Each new name is checked, as IncrementalAudit
+ * does, for changing what an address already audited is to the audit (its roles in the policy and
+ * in each compared policy, whether it is a proxy). If one does, the early audit is dropped: the
+ * rest of the read only collects names, and the caller reads the files again with every name known
+ * first (as `--two-pass`). Either way the report is the one of keeping every flow until the end,
+ * without the ~100 B per flow that keeping them costs.
+ */
+import type { EvidenceKind, FlowRecord, NameObservation } from '../../../flow/record.js';
+import { FlowRow, RowRecords } from '../../../flow/row.js';
+import type { FlowRowSink, FlowTable } from '../../../flow/table.js';
+import { AddressTable } from '../../../report/flows/address-table.js';
+import { blankRecord } from '../../../report/flows/store.js';
+import { canonicalAddr } from '../../../core/ip.js';
+import { rolesSeen, type Stage } from './incremental.js';
+
+export class EarlyAudit {
+  readonly #stage: Stage;
+  /** Addresses of the flows audited from the table (ids: the auditor's address keys). */
+  readonly #addrs = new AddressTable();
+  /** Addresses (canonical text) of the flows audited as records. */
+  readonly #recordAddrs = new Set<string>();
+  readonly #row = new FlowRow();
+  readonly #records = new RowRecords();
+  readonly #rec = blankRecord();
+  #dropped: string | null = null;
+
+  constructor(stage: Stage) {
+    this.#stage = stage;
+  }
+
+  /** Null while every flow has been audited with the names known; otherwise why the files must be read again. */
+  get dropped(): string | null {
+    return this.#dropped;
+  }
+
+  get auditor(): Stage['auditor'] {
+    return this.#stage.auditor;
+  }
+
+  /** A table row sink (gatherEvidence's rowSink): audit the finished flow f now. */
+  readonly rowSink: FlowRowSink = (t: FlowTable, f: number): boolean => {
+    if (this.#dropped !== null) return true;
+    t.readRow(f, this.#row);
+    this.auditRow(this.#row, t.sourceOf(this.#row.fileIndex));
+    return true;
+  };
+
+  /** Audit one finished flow read from a table (`src`: the input it came from). */
+  auditRow(row: FlowRow, src: { name: string; kind: EvidenceKind } | undefined): void {
+    if (this.#dropped !== null) return;
+    const addrs = this.#addrs;
+    const o = addrs.idOfWords(row.orig), r = addrs.idOfWords(row.resp);
+    this.#stage.auditor.addFlow(this.#records.fillWith(row, src, this.#rec, addrs.text(o), addrs.text(r), false), o, r);
+  }
+
+  /** A flow that comes as a record (ICMP errors, tunnels): audit it now. */
+  readonly onFlow = (f: FlowRecord): void => {
+    if (this.#dropped !== null) return;
+    this.#recordAddrs.add(canonicalAddr(f.origH) ?? f.origH);
+    this.#recordAddrs.add(canonicalAddr(f.respH) ?? f.respH);
+    this.#stage.auditor.addFlow(f);
+  };
+
+  /** A name found in the capture, before the flows that finish after it. */
+  readonly onName = (obs: NameObservation): void => {
+    if (this.#dropped !== null) return;
+    const st = this.#stage;
+    if (!this.#addrs.has(obs.address) && !this.#recordAddrs.has(canonicalAddr(obs.address) ?? obs.address)) { st.auditor.addName(obs); return; }
+    const before = rolesSeen(st, obs.address);
+    st.auditor.addName(obs);
+    if (rolesSeen(st, obs.address) !== before) this.#dropped = `the name ${obs.name} (${obs.via}) gave ${obs.address} roles after flows of it were audited`;
+  };
+}
