@@ -1,7 +1,8 @@
 /**
  * EarlyAudit: on capture files, `audit` audits each flow as it finishes and keeps none (in this
- * thread with `--threads 1`, in the audit thread with 2 or more: IncrementalAudit). Names (DNS answers, TLS SNI) give addresses roles, and the report must
- * be the one of auditing every flow with every name known; names come first in practice (a DNS
+ * thread with `--threads 1`, in the audit thread with 2 or more: IncrementalAudit). Names (DNS
+ * answers, TLS SNI) give addresses roles, and the report must be the one of auditing every flow
+ * with every name known; names come first in practice (a DNS
  * answer before the connection it resolves, an SNI inside the flow it names), so each flow is
  * audited with the names known when it finishes. Each new name is checked, as IncrementalAudit
  * does, for changing what an address already audited is to the audit (its roles in the policy and
@@ -16,7 +17,7 @@ import type { FlowRowSink, FlowTable } from '../../../flow/table.js';
 import { AddressTable } from '../../../report/flows/address-table.js';
 import { blankRecord } from '../../../report/flows/store.js';
 import { canonicalAddr } from '../../../core/ip.js';
-import { rolesSeen, type Stage } from './incremental.js';
+import { addNameChecked, type Stage } from './incremental.js';
 
 export class EarlyAudit {
   readonly #stage: Stage;
@@ -69,10 +70,6 @@ export class EarlyAudit {
   /** A name found in the capture, before the flows that finish after it. */
   readonly onName = (obs: NameObservation): void => {
     if (this.#dropped !== null) return;
-    const st = this.#stage;
-    if (!this.#addrs.has(obs.address) && !this.#recordAddrs.has(canonicalAddr(obs.address) ?? obs.address)) { st.auditor.addName(obs); return; }
-    const before = rolesSeen(st, obs.address);
-    st.auditor.addName(obs);
-    if (rolesSeen(st, obs.address) !== before) this.#dropped = `the name ${obs.name} (${obs.via}) gave ${obs.address} roles after flows of it were audited`;
+    this.#dropped = addNameChecked(this.#stage, obs, (a) => this.#addrs.has(a), this.#recordAddrs);
   };
 }

@@ -106,12 +106,7 @@ export class IncrementalAudit {
   addName(obs: NameObservation): void {
     if (this.#early !== null) { this.#early.onName(obs); return; }
     if (this.#dropped !== null) return; // the names are taken from the evidence at the end
-    const st = this.#stage;
-    if (!this.store.hasAddress(obs.address) && !this.#recordAddrs.has(canonicalAddr(obs.address) ?? obs.address)) { st.auditor.addName(obs); return; }
-    // an address that audited flows used: the name must not change what it is
-    const before = rolesSeen(st, obs.address);
-    st.auditor.addName(obs);
-    if (rolesSeen(st, obs.address) !== before) this.#dropped = `the name ${obs.name} (${obs.via}) gave ${obs.address} roles after flows of it were audited`;
+    this.#dropped = addNameChecked(this.#stage, obs, (a) => this.store.hasAddress(a), this.#recordAddrs);
   }
 
   /** `n` packed rows (FlowTable.packRow) in `buf`, then audit what came (while auditing early). */
@@ -188,8 +183,21 @@ export async function stageOf(s: AuditSetup): Promise<Stage> {
   return { policy, compare, auditor: createAuditor(policy, { failOn: s.failOn, compare, newFindings: false }) };
 }
 
+/**
+ * Give a name to the stage's auditor. Returns why auditing flows early no longer holds when the
+ * name changed what an address that audited flows used is to the audit (`audited`: an address of
+ * flows from the table; `recordAddrs`: canonical addresses of flows that came as records), else null.
+ */
+export function addNameChecked(st: Stage, obs: NameObservation, audited: (addr: string) => boolean, recordAddrs: ReadonlySet<string>): string | null {
+  if (!audited(obs.address) && !recordAddrs.has(canonicalAddr(obs.address) ?? obs.address)) { st.auditor.addName(obs); return null; }
+  // an address that audited flows used: the name must not change what it is
+  const before = rolesSeen(st, obs.address);
+  st.auditor.addName(obs);
+  return rolesSeen(st, obs.address) === before ? null : `the name ${obs.name} (${obs.via}) gave ${obs.address} roles after flows of it were audited`;
+}
+
 /** What an address is to the audit: its roles in the policy and in each compared one, and whether it is a proxy. */
-export function rolesSeen(st: Pick<Stage, 'policy' | 'compare'>, addr: string): string {
+function rolesSeen(st: Pick<Stage, 'policy' | 'compare'>, addr: string): string {
   let s = `${st.policy.rolesOf(addr)}${st.policy.isProxy(addr) ? 'p' : ''}`;
   for (const c of st.compare) s += `,${c.rolesOf(addr)}`;
   return s;
