@@ -1,8 +1,9 @@
 /**
- * `audit --threads 1` on capture files audits each flow as it finishes and keeps none
- * (early-audit.ts). The report must be the one of keeping every flow and auditing it at the end
- * with every name known (what stdin, which cannot be read twice, still does): when names come
- * before the flows that use them, and when a name comes late (the files are then read again).
+ * `audit` on capture files audits the flows as they finish, in batches, and keeps none
+ * (early-audit.ts, with one thread or with the audit thread). The report must be the one of
+ * keeping every flow and auditing it at the end with every name known (what stdin, which cannot be
+ * read twice, still does): when names come before the flows that use them, and when a name comes
+ * late (the files are then read again).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,9 +15,7 @@ import { buildPcap, ethIpv4Udp } from '../helpers/capture-builder.js';
 import { dnsResponse, DnsType } from '../../bench/gen/payloads.js';
 import { generateBench } from '../../bench/gen/index.js';
 import { gatherEvidence } from '../../src/cli/gather.js';
-import { EarlyAudit } from '../../src/cli/commands/audit/early-audit.js';
 import { AuditThread } from '../../src/cli/commands/audit/audit-thread.js';
-import { stageOf } from '../../src/cli/commands/audit/incremental.js';
 import { policyOf } from '../../src/cli/options/policy.js';
 import { DEFAULT_FAIL_ON } from '../../src/audit/types.js';
 import { DEFAULT_PROFILE } from '../../src/rules/profile.js';
@@ -73,34 +72,23 @@ function lateNameCapture(t0 = 1_700_000_000, answerAt = t0 + 302): Buffer {
 
 const LATE_INVENTORY = { roles: { aadconnect: ['10.0.0.20'], dc: ['10.0.0.10'], azuread: ['login.microsoftonline.com'] } };
 
-test('a name that comes after flows of its address were audited: the files are read again, and the report is the one of keeping every flow', async () => {
+test('a name that comes after a flow of its address finished, in the same batch: the batch is audited with its names first (no second read), the report of keeping every flow', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fa-early-'));
   try {
     const cap = path.join(dir, 'late.pcap'), inv = path.join(dir, 'inv.json');
     writeFileSync(cap, lateNameCapture());
     writeFileSync(inv, JSON.stringify(LATE_INVENTORY));
-
-    // in-process: the early audit is dropped by the name
-    const policy = await policyOf({ inventory: inv, profile: DEFAULT_PROFILE });
-    const early = new EarlyAudit(await stageOf({ profile: policy.profile, inventory: policy.inventory, features: [...policy.features], failOn: DEFAULT_FAIL_ON, keep: false }));
-    const ev = await gatherEvidence([cap], { onFlow: early.onFlow, rowSink: early.rowSink, onName: early.onName });
-    assert.is(ev.names.length, 1);
-    assert.match(early.dropped ?? '', /^the name login\.microsoftonline\.com \(dns\) gave 40\.126\.1\.1 roles after flows of it were audited$/);
-
-    // the CLI reads the file again and says so; the report counts both flows as the azuread traffic they are
     for (const [format, threads] of [['json', '1'], ['text', '1'], ['json', '2'], ['text', '2']] as const) {
       const args = ['--inventory', inv, '--format', format, '--threads', threads, '--fail-on', 'none'];
       const one = cliSync(['audit', cap, ...args]);
       const kept = fromStdin(cap, args);
       assert.is(one.code, 0, one.err);
-      // (with 2 threads, a batch this small is audited at the end with its names first: nothing is late)
-      if (threads === '1') assert.match(one.err, /flowaudit: the name login\.microsoftonline\.com \(dns\) gave 40\.126\.1\.1 roles after flows of it were audited; reading the inputs again with every name known first\n/);
-      else assert.is(one.err, '');
+      assert.is(one.err, '', 'nothing read again');
       assert.ok(one.out === kept.out, `${format}, ${threads} threads: the report of keeping every flow\n${one.out}\n---\n${kept.out}`);
       if (format === 'json') {
         const r = JSON.parse(one.out) as { findings: { kind: string; flows: number; resp_role: string[] }[]; summary: { flows: { total: number } } };
         assert.is(r.summary.flows.total, 3, 'two flows to 40.126.1.1 and the DNS flow, each once');
-        assert.ok(!r.findings.some((f) => f.kind === 'unknown-host'), 'no finding from the flow audited before its name');
+        assert.ok(!r.findings.some((f) => f.kind === 'unknown-host'), 'no finding from the flow that finished before its name');
         assert.ok(r.findings.some((f) => f.flows === 2 && f.resp_role.includes('azuread')), 'both flows to 40.126.1.1 as azuread');
       }
     }
@@ -109,7 +97,7 @@ test('a name that comes after flows of its address were audited: the files are r
   }
 });
 
-test('a late name with the audit thread started (thousands of flows between the flow and its name): read again, the report of keeping every flow', async () => {
+test('a name that comes batches after a flow of its address was audited (thousands of flows between): the files are read again, and the report is the one of --two-pass, with 1, 2 and 3 threads', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fa-early-'));
   try {
     // a generated capture (2026-01-15 09:00 on), the flow to 40.126.1.1 before it and its name after it
@@ -124,14 +112,17 @@ test('a late name with the audit thread started (thousands of flows between the 
     writeFileSync(inv, JSON.stringify({ ...g, roles }));
 
     const policy = await policyOf({ inventory: inv, profile: DEFAULT_PROFILE });
-    const t = new AuditThread({ profile: policy.profile, inventory: policy.inventory, features: [...policy.features], failOn: DEFAULT_FAIL_ON, keep: false });
-    try {
-      const ev = await gatherEvidence([gen, late], { onFlow: t.onFlow, rowSink: t.rowSink, onName: t.onName });
-      assert.ok(t.started, 'the audit thread was started');
-      const outcome = await t.report(ev);
-      assert.ok('again' in outcome && /gave 40\.126\.1\.1 roles after flows of it were audited/.test(outcome.again), JSON.stringify(outcome).slice(0, 200));
-    } finally {
-      await t.close();
+    const setup = { profile: policy.profile, inventory: policy.inventory, features: [...policy.features], failOn: DEFAULT_FAIL_ON, keep: false };
+    for (const [t, thread] of [[new AuditThread(setup), true], [await AuditThread.inThisThread(setup), false]] as const) {
+      try {
+        const ev = await gatherEvidence([gen, late], { onFlow: t.onFlow, rowSink: t.rowSink, onName: t.onName });
+        assert.is(t.started, thread, 'a worker thread only when asked for');
+        const outcome = await t.report(ev);
+        assert.ok('again' in outcome, JSON.stringify(outcome).slice(0, 200));
+        assert.match(outcome.again, /^the name login\.microsoftonline\.com \(dns\) gave 40\.126\.1\.1 roles after flows of it were audited$/);
+      } finally {
+        await t.close();
+      }
     }
 
     const args = ['--inventory', inv, '--format', 'json', '--fail-on', 'none'];

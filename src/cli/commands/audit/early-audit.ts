@@ -1,10 +1,10 @@
 /**
- * EarlyAudit: on capture files, `audit` audits each flow as it finishes and keeps none (in this
- * thread with `--threads 1`, in the audit thread with 2 or more: IncrementalAudit). Names (DNS
- * answers, TLS SNI) give addresses roles, and the report must be the one of auditing every flow
- * with every name known; names come first in practice (a DNS
- * answer before the connection it resolves, an SNI inside the flow it names), so each flow is
- * audited with the names known when it finishes. Each new name is checked, as IncrementalAudit
+ * EarlyAudit: on capture files, `audit` audits the flows as they finish, in batches, and keeps
+ * none (IncrementalAudit without keeping: in the audit thread, or in this one with `--threads 1`).
+ * Names (DNS answers, TLS SNI) give addresses roles, and the report must be the one of auditing
+ * every flow with every name known; names come first in practice (a DNS answer before the
+ * connection it resolves, an SNI inside the flow it names), so each batch is audited with the
+ * names known when it is handed over. Each new name is checked, as IncrementalAudit
  * does, for changing what an address already audited is to the audit (its roles in the policy and
  * in each compared policy, whether it is a proxy). If one does, the early audit is dropped: the
  * rest of the read only collects names, and the caller reads the files again with every name known
@@ -12,8 +12,7 @@
  * without the ~100 B per flow that keeping them costs.
  */
 import type { EvidenceKind, FlowRecord, NameObservation } from '../../../flow/record.js';
-import { FlowRow, RowRecords } from '../../../flow/row.js';
-import type { FlowRowSink, FlowTable } from '../../../flow/table.js';
+import { RowRecords, type FlowRow } from '../../../flow/row.js';
 import { AddressTable } from '../../../report/flows/address-table.js';
 import { blankRecord } from '../../../report/flows/store.js';
 import { canonicalAddr } from '../../../core/ip.js';
@@ -25,7 +24,6 @@ export class EarlyAudit {
   readonly #addrs = new AddressTable();
   /** Addresses (canonical text) of the flows audited as records. */
   readonly #recordAddrs = new Set<string>();
-  readonly #row = new FlowRow();
   readonly #records = new RowRecords();
   readonly #rec = blankRecord();
   #dropped: string | null = null;
@@ -38,18 +36,6 @@ export class EarlyAudit {
   get dropped(): string | null {
     return this.#dropped;
   }
-
-  get auditor(): Stage['auditor'] {
-    return this.#stage.auditor;
-  }
-
-  /** A table row sink (gatherEvidence's rowSink): audit the finished flow f now. */
-  readonly rowSink: FlowRowSink = (t: FlowTable, f: number): boolean => {
-    if (this.#dropped !== null) return true;
-    t.readRow(f, this.#row);
-    this.auditRow(this.#row, t.sourceOf(this.#row.fileIndex));
-    return true;
-  };
 
   /** Audit one finished flow read from a table (`src`: the input it came from). */
   auditRow(row: FlowRow, src: { name: string; kind: EvidenceKind } | undefined): void {

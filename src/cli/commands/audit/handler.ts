@@ -1,6 +1,6 @@
 /** The audit command: gather evidence, audit it, write the report, choose the exit code. */
 import { createAuditor, type Auditor } from '../../../audit/auditor.js';
-import { FlowStore, blankRecord } from '../../../report/flows/store.js';
+import { blankRecord } from '../../../report/flows/store.js';
 import { progressBar } from '../../progress.js';
 import { detectEvidencePath, isEvidenceFormat } from '../../../evidence/index.js';
 import type { Evidence } from '../../../flow/record.js';
@@ -15,8 +15,6 @@ import { writeAuditReport } from '../../write-report.js';
 import type { AuditArgs } from './command.js';
 import { comparePolicies } from '../../../rules/compare.js';
 import { AuditThread } from './audit-thread.js';
-import { auditStored } from './incremental.js';
-import { EarlyAudit } from './early-audit.js';
 
 /**
  * The inputs, with unknown options (kept as arguments so that yargs does not drop a lone "-")
@@ -77,9 +75,11 @@ export async function run(a: AuditArgs): Promise<number> {
     if (second.inputs.length > 0 && unreadableInputs(second).length === second.inputs.length) return ExitCode.Error;
     return await writeAuditReport(auditor.finish(second), a);
   };
-  if (fo.threads >= 2 && !streaming) {
-    // the audit thread compiles the policy and audits; this thread reads
-    const thread = new AuditThread({ profile: policy.profile, inventory: policy.inventory, features: [...policy.features], failOn, keep: !rereadable });
+  if (!streaming) {
+    // the audit thread compiles the policy and audits while this thread reads; with --threads 1
+    // the same batches are audited here as they fill
+    const setup = { profile: policy.profile, inventory: policy.inventory, features: [...policy.features], failOn, keep: !rereadable };
+    const thread = fo.threads >= 2 ? new AuditThread(setup) : await AuditThread.inThisThread(setup);
     try {
       const evidence = await gather(inputs, { onFlow: thread.onFlow, rowSink: thread.rowSink, onName: thread.onName, between: thread.between });
       if (!reportDamage(evidence)) return ExitCode.Error;
@@ -93,13 +93,6 @@ export async function run(a: AuditArgs): Promise<number> {
       await thread.close();
     }
   }
-  if (!streaming && rereadable) {
-    const compare = await comparePolicies(policy);
-    const early = new EarlyAudit({ policy, compare, auditor: createAuditor(policy, { failOn, compare, newFindings: false }) });
-    const evidence = await gather(inputs, { onFlow: early.onFlow, rowSink: early.rowSink, onName: early.onName });
-    if (!reportDamage(evidence)) return ExitCode.Error;
-    return early.dropped === null ? await writeAuditReport(early.auditor.finish(evidence), a) : await again(early.dropped, evidence);
-  }
   // (the report is built by finish(): addFlow need not return the findings each flow creates)
   const auditor = createAuditor(policy, { failOn, compare: await comparePolicies(policy), newFindings: false });
   if (twoPass) {
@@ -109,14 +102,9 @@ export async function run(a: AuditArgs): Promise<number> {
     const first = await gather(captures, { onFlow: () => undefined, rowSink: () => true }, 'pass 1/2 (names)');
     for (const n of first.names) auditor.addName(n);
   }
-  const store = new FlowStore();
-  const evidence = await gather(inputs, streaming
-    ? { ...intoAuditor(auditor), ...(twoPass ? { names: false } : {}) }
-    : { onFlow: (f) => store.add(f), rowSink: store.rowSink() }, twoPass ? 'pass 2/2 (flows)' : '');
-  for (const i of evidence.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
+  // streaming: --two-pass's second read, or flow logs alone (no names)
+  const evidence = await gather(inputs, { ...intoAuditor(auditor), ...(twoPass ? { names: false } : {}) }, twoPass ? 'pass 2/2 (flows)' : '');
   if (!reportDamage(evidence)) return ExitCode.Error;
-  for (const n of evidence.names) auditor.addName(n);
-  auditStored(auditor, store, 0);
   return await writeAuditReport(auditor.finish(evidence), a);
 }
 
