@@ -1,17 +1,20 @@
 /**
- * IncrementalAudit: keeps finished flows (a FlowStore) and audits them as they come, while the
- * capture is still being read, instead of all at the end. What `audit --threads 2` runs in its
- * audit thread (audit-thread.ts).
+ * IncrementalAudit: audits finished flows batch by batch while the capture is still being read,
+ * instead of all at the end: what the audit thread runs (audit-thread.ts), and this thread with
+ * `--threads 1` (AuditThread.inThisThread).
  *
  * A flow can be audited for good only once every DNS/SNI name is known, because names give
  * addresses roles. Names come first in practice (a DNS answer before the connection it resolves;
- * an SNI inside the flow it names), so each flow is audited with the names known when it comes.
- * That is the same as auditing it at the end unless a later name changes the roles of an address
- * that an audited flow already used. Each name is checked for exactly that (the address's roles in
- * the policy and in each compared policy, and whether it is a proxy, before and after the name);
- * if it happens, the early audit is dropped and every kept flow is audited again at the end, with
- * every name first, as the one-thread audit does. Either way the report is the one-thread report:
- * the audit does not depend on the order flows come in.
+ * an SNI inside the flow it names), so each batch is audited with the names known when it comes
+ * (its own names first). That is the same as auditing it at the end unless a later name changes
+ * the roles of an address that an audited flow already used. Each name is checked for exactly that
+ * (the address's roles in the policy and in each compared policy, and whether it is a proxy, before
+ * and after the name); if it happens, the early audit is dropped. With `keep` (stdin, which cannot
+ * be read again) every flow is kept in a FlowStore, and all are then audited again at the end, with
+ * every name first, as if nothing had been audited early. Without it (files) no flow is kept
+ * (EarlyAudit), and finish() asks for the inputs to be read again. Either way the report is the
+ * one of auditing every flow with every name known: the audit does not depend on the order flows
+ * come in.
  */
 import { createAuditor, type Auditor } from '../../../audit/auditor.js';
 import type { FindingKind, AuditReport } from '../../../audit/types.js';
