@@ -20,10 +20,10 @@ export const auditCommand: CommandModule<object, AuditArgs> = {
     })))
       .option('two-pass', {
         type: 'boolean', default: false,
-        describe: 'Read the capture files twice, first for the DNS and TLS names, then auditing each flow as it finishes, instead of keeping every flow until the end: memory bounded by the flows open at once (captures with many millions of flows), about 1.3x the time; same report. Not for stdin',
+        describe: 'Read the capture files twice, first for the DNS and TLS names, then auditing each flow as it finishes. Without it files are read once, the flows audited as they finish with the names seen so far, and read again only if a name comes after flows it concerns (rare; stderr says so). Either way memory is bounded by the flows open at once and the report is the same; this only saves work when late names are expected. Not for stdin (whose flows are kept until every name is known)',
       })
       .example('$0 audit sync.pcapng --inventory inv.json', 'Text verdict, coverage per reference table, then each finding')
-      .example('$0 audit week.pcapng --inventory inv.json --two-pass', 'A capture of tens of millions of flows in bounded memory')
+      .example('$0 audit week.pcapng --inventory inv.json', 'A capture of tens of millions of flows, in memory bounded by the flows open at once')
       .example('$0 audit a.pcap b.pcap --inventory inv.json --profile entra-connect-2025 --format json -o report.json', 'Current Microsoft page, JSON report to a file')
       .example('$0 audit nsg-logs/ --inventory inv.json --features phs,ldaps --fail-on unexpected', 'Azure NSG flow logs; fail only on unexpected traffic');
     return b as never;

@@ -37,18 +37,18 @@ export async function run(a: AuditArgs): Promise<number> {
   const forced = inputFormatOf(a);
   // A flow is audited right only with every DNS/SNI name about its addresses known (names give
   // addresses roles), and the report does not depend on the order flows come in. Names come before
-  // the flows that use them in practice, so each flow is audited as it finishes (in the audit
-  // thread with 2 threads) with the names seen so far, and a name that changes what an audited
-  // address is drops that early audit (EarlyAudit): capture files are then read again with every
-  // name known first; flows from stdin, which cannot be read again, are kept (FlowStore rows,
-  // ~100 B per flow) and audited again at the end. Flow logs alone carry no names, and --two-pass
-  // learns them in a first read: then each flow goes into the auditor as it finishes, here.
+  // the flows that use them in practice, so finished flows are audited in batches as they come, with
+  // the names seen so far (IncrementalAudit: in the audit thread, or here with --threads 1), and a
+  // name that changes what an audited address is drops that early audit: capture files are then
+  // read again with every name known first (EarlyAudit keeps no flow); flows from stdin, which
+  // cannot be read again, are kept (FlowStore rows, ~100 B per flow) and audited again at the end.
+  // Flow logs alone carry no names, and --two-pass learns them in a first read: then each flow goes
+  // into the auditor as it finishes, here (streaming).
   const twoPass = a['two-pass'] === true;
   if (twoPass && inputs.includes('-')) throw new UsageError('usage.two_pass_stdin', '--two-pass reads the capture files twice, and stdin can be read only once: give a file');
   const streaming = twoPass || await onlyFlowRecords(inputs, forced);
-  // --threads 2 or more: the second thread is the audit's, which audits flows while this one reads
-  // (audit-thread.ts), except when streaming (each flow audited here as it finishes); a third
-  // thread and more read and decode (gatherEvidence's threads).
+  // --threads 2 or more: the second thread is the audit's (audit-thread.ts), except when streaming;
+  // a third thread and more read and decode (gatherEvidence's threads).
   const readThreads = readThreadsOf(fo.threads);
   const gather = async (list: string[], sinks: Pick<GatherOptions, 'onFlow' | 'rowSink' | 'names' | 'onName' | 'between'>, label = ''): Promise<Evidence> => {
     const bar = progressBar(label);
@@ -61,10 +61,8 @@ export async function run(a: AuditArgs): Promise<number> {
       bar.stop();
     }
   };
-  // Files can be read again: flows are audited as they finish and none is kept, unless a late
-  // name changes what an audited address is; then the files are read again, every name known
-  // first (EarlyAudit). stdin cannot: its flows are kept until every name is known.
   const rereadable = !inputs.includes('-');
+  // a late name dropped the early audit of files: read them again, every name known first
   const again = async (reason: string, first: Evidence): Promise<number> => {
     process.stderr.write(`flowaudit: ${reason}; reading the inputs again with every name known first\n`);
     const fresh = await policyOf(a);

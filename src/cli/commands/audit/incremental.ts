@@ -180,7 +180,7 @@ export function auditStored(auditor: Auditor, store: FlowStore, from: number, re
   return store.size;
 }
 
-export async function stageOf(s: AuditSetup): Promise<Stage> {
+async function stageOf(s: AuditSetup): Promise<Stage> {
   const policy = compilePolicy(s.profile, s.inventory, s.features);
   const compare = await comparePolicies(policy);
   return { policy, compare, auditor: createAuditor(policy, { failOn: s.failOn, compare, newFindings: false }) };
