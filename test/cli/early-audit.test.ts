@@ -8,6 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, cliSync } from '../helpers/same-audit.js';
@@ -134,6 +135,22 @@ test('a name that comes batches after a flow of its address was audited (thousan
       assert.match(r.err, /reading the inputs again with every name known first/);
       assert.ok(r.out === kept.out, `${threads} threads: the report of --two-pass`);
     }
+
+    // a pipe cannot be read again: its flows are kept, and the report is the same
+    const fifo = path.join(dir, 'late.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const viaPipe = (extra: string[]) => spawnSync('sh', ['-c', 'cat "$1" > "$2" & shift 2; exec "$@"', 'sh', late, fifo,
+      process.execPath, '--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'audit', gen, fifo, ...args, ...extra], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28 });
+    for (const threads of ['1', '2']) {
+      const r = viaPipe(['--threads', threads]);
+      assert.is(r.status, 0, r.stderr);
+      assert.is(r.stderr, '', 'not read again');
+      assert.ok(r.stdout.split(fifo).join(late) === kept.out, `a pipe, ${threads} threads: the report of --two-pass on the file`);
+    }
+    // (refused before anything is read: no writer on the FIFO, which would wait for a reader)
+    const refused = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'audit', gen, fifo, ...args, '--two-pass'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    assert.is(refused.status, 2);
+    assert.match(refused.stderr, /--two-pass reads the capture files twice, and stdin or a pipe can be read only once/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

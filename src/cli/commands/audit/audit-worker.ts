@@ -11,7 +11,7 @@ const audit = await IncrementalAudit.create(workerData as AuditSetup);
 port.on('message', (m: ToAuditThread) => {
   if (m.t === 'flows') {
     audit.addBatch(m);
-    // the rows are audited (and kept, for stdin): the buffer goes back to be filled again
+    // the rows are audited (and kept, for stdin or a pipe): the buffer goes back to be filled again
     const taken: FromAuditThread = { t: 'taken', buf: m.buf };
     port.postMessage(taken, [m.buf]);
     return;

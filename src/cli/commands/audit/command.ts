@@ -20,7 +20,7 @@ export const auditCommand: CommandModule<object, AuditArgs> = {
     })))
       .option('two-pass', {
         type: 'boolean', default: false,
-        describe: 'Read the capture files twice, first for the DNS and TLS names, then auditing each flow as it finishes. Without it files are read once, the flows audited as they finish with the names seen so far, and read again only if a name comes after flows it concerns (rare; stderr says so). Either way memory is bounded by the flows open at once and the report is the same; this only saves work when late names are expected. Not for stdin (whose flows are kept until every name is known)',
+        describe: 'Read the capture files twice, first for the DNS and TLS names, then auditing each flow as it finishes. Without it files are read once, the flows audited as they finish with the names seen so far, and read again only if a name comes after flows it concerns (rare; stderr says so). Either way memory is bounded by the flows open at once and the report is the same; this only saves work when late names are expected. Not for stdin or a pipe (whose flows are kept until every name is known)',
       })
       .example('$0 audit sync.pcapng --inventory inv.json', 'Text verdict, coverage per reference table, then each finding')
       .example('$0 audit week.pcapng --inventory inv.json', 'A capture of tens of millions of flows, in memory bounded by the flows open at once')

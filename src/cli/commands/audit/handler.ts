@@ -1,4 +1,5 @@
 /** The audit command: gather evidence, audit it, write the report, choose the exit code. */
+import { stat } from 'node:fs/promises';
 import { createAuditor, type Auditor } from '../../../audit/auditor.js';
 import { blankRecord } from '../../../report/flows/store.js';
 import { progressBar } from '../../progress.js';
@@ -40,12 +41,13 @@ export async function run(a: AuditArgs): Promise<number> {
   // the flows that use them in practice, so finished flows are audited in batches as they come, with
   // the names seen so far (IncrementalAudit: in the audit thread, or here with --threads 1), and a
   // name that changes what an audited address is drops that early audit: capture files are then
-  // read again with every name known first (EarlyAudit keeps no flow); flows from stdin, which
+  // read again with every name known first (EarlyAudit keeps no flow); flows from stdin or a pipe, which
   // cannot be read again, are kept (FlowStore rows, ~100 B per flow) and audited again at the end.
   // Flow logs alone carry no names, and --two-pass learns them in a first read: then each flow goes
   // into the auditor as it finishes, here (streaming).
   const twoPass = a['two-pass'] === true;
-  if (twoPass && inputs.includes('-')) throw new UsageError('usage.two_pass_stdin', '--two-pass reads the capture files twice, and stdin can be read only once: give a file');
+  const rereadable = await canReadTwice(inputs);
+  if (twoPass && !rereadable) throw new UsageError('usage.two_pass_stdin', '--two-pass reads the capture files twice, and stdin or a pipe can be read only once: give a file');
   const streaming = twoPass || await onlyFlowRecords(inputs, forced);
   // --threads 2 or more: the second thread is the audit's (audit-thread.ts), except when streaming;
   // a third thread and more read and decode (gatherEvidence's threads).
@@ -61,7 +63,6 @@ export async function run(a: AuditArgs): Promise<number> {
       bar.stop();
     }
   };
-  const rereadable = !inputs.includes('-');
   // a late name dropped the early audit of files: read them again, every name known first
   const again = async (reason: string, first: Evidence): Promise<number> => {
     process.stderr.write(`flowaudit: ${reason}; reading the inputs again with every name known first\n`);
@@ -127,6 +128,23 @@ function reportDamage(evidence: Evidence): boolean {
     process.stderr.write(`flowaudit: ${i.file}:${where} ${i.end.reason ?? i.end.code ?? 'damaged'}${nothing ? '' : ' (what came before was audited)'}\n`);
   }
   return evidence.inputs.length === 0 || unreadableInputs(evidence).length < evidence.inputs.length;
+}
+
+/**
+ * Whether every input can be read a second time: regular files and folders, not stdin, a pipe
+ * (`<(zcat x.gz)`), a FIFO or a device. (An input that cannot be opened is reported by the read.)
+ */
+async function canReadTwice(inputs: readonly string[]): Promise<boolean> {
+  for (const i of inputs) {
+    if (i === '-') return false;
+    try {
+      const s = await stat(i);
+      if (!s.isFile() && !s.isDirectory()) return false;
+    } catch {
+      // reported when read
+    }
+  }
+  return true;
 }
 
 /** True when every input is a flow-record file or folder (no packets: no names to wait for). */

@@ -9,7 +9,7 @@
  * (its own names first). That is the same as auditing it at the end unless a later name changes
  * the roles of an address that an audited flow already used. Each name is checked for exactly that
  * (the address's roles in the policy and in each compared policy, and whether it is a proxy, before
- * and after the name); if it happens, the early audit is dropped. With `keep` (stdin, which cannot
+ * and after the name); if it happens, the early audit is dropped. With `keep` (stdin or a pipe, which cannot
  * be read again) every flow is kept in a FlowStore, and all are then audited again at the end, with
  * every name first, as if nothing had been audited early. Without it (files) no flow is kept
  * (EarlyAudit), and finish() asks for the inputs to be read again. Either way the report is the
@@ -38,7 +38,7 @@ export interface AuditSetup {
   features: string[];
   failOn: FindingKind[];
   /**
-   * Keep every flow, to audit them all again should a late name ask for it (stdin, which cannot
+   * Keep every flow, to audit them all again should a late name ask for it (stdin or a pipe, which cannot
    * be read again). False: keep none (EarlyAudit); a late name then makes finish() ask for the
    * inputs to be read again.
    */
