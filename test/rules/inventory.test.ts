@@ -39,6 +39,15 @@ test('hostnames and wildcards bind through DNS answers and TLS SNI seen in the c
   assert.equal(pol.namesOf('40.126.1.1'), ['login.microsoftonline.com (dns)']);
 });
 
+test('a bound address is the most specific entry: inside a CIDR it holds the name\'s roles; with an exact entry, both', async () => {
+  const pol = await policyFor({ roles: { users: ['10.20.0.0/16'], dc: ['10.10.0.10'], azuread: ['login.microsoftonline.com'] } });
+  pol.addName({ name: 'login.microsoftonline.com', address: '10.20.1.5', via: 'dns' });
+  pol.addName({ name: 'login.microsoftonline.com', address: '10.10.0.10', via: 'dns' });
+  assert.equal(pol.roleList(pol.rolesOf('10.20.1.5')), ['azuread']);
+  assert.equal(pol.roleList(pol.rolesOf('10.20.1.6')), ['users'], 'the rest of the CIDR keeps its role');
+  assert.equal(pol.roleList(pol.rolesOf('10.10.0.10')), ['dc', 'azuread']);
+});
+
 test('"internet" means any public address not in a more specific prefix', async () => {
   const pol = await policyFor({ roles: { users: ['internet'], azuread: ['203.0.113.0/24'], dc: ['10.0.0.10'] } });
   assert.equal(pol.roleList(pol.rolesOf('198.51.100.60')), ['users']);
