@@ -378,10 +378,10 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     const respH = unknownHost
       ? ((a.respMask === 0 ? a.peers.size : a.known.size) > 1 ? '*' : a.respH)
       : (a.respPeers.size > 1 ? '*' : a.respH);
-    // (multicast/broadcast peers have findings of their own: their folded side is named apart)
-    const mc = unknownHost && severityOf(a, null) === 'info' ? 'm' : '';
     const respP = a.ports.size > 1 ? Math.min(...a.ports) : a.respP;
     const severity = severityOf(a, rule);
+    // (multicast/broadcast peers have unknown-host findings of their own, info: their folded side is named apart)
+    const mc = unknownHost && severity === 'info' ? 'm' : '';
     return {
       // a side folded into '*' is named by its roles: two folds that differ only in roles keep distinct ids
       id: findingId(a.kind, rule?.id ?? '', origH === '*' ? `*${a.origMask}${a.origMask === 0 ? mc : ''}` : origH,

@@ -5,8 +5,8 @@
  * nothing else: no address text, no lookup) and hands full batches over (transferred, not copied),
  * with the name observations found since the previous batch and the flows that come as records.
  * The audit thread audits the flows as they come (IncrementalAudit; it keeps them only when an
- * input is stdin or a pipe), so at the end of the input only the last batch and the report are left to do.
- * The thread starts with the first full batch: an input with fewer flows is audited in this thread
+ * input is stdin or a pipe), so at the end of the input only the last batch and the report are
+ * left to do. The thread starts with the first full batch: an input with fewer flows is audited in this thread
  * at the end, by the same IncrementalAudit (a thread would cost more to start than it saves). With
  * `--threads 1` (inThisThread) no thread is started: each batch is audited here as it fills.
  *

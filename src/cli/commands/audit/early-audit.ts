@@ -4,19 +4,18 @@
  * Names (DNS answers, TLS SNI) give addresses roles, and the report must be the one of auditing
  * every flow with every name known; names come first in practice (a DNS answer before the
  * connection it resolves, an SNI inside the flow it names), so each batch is audited with the
- * names known when it is handed over. Each new name is checked, as IncrementalAudit
- * does, for changing what an address already audited is to the audit (its roles in the policy and
- * in each compared policy, whether it is a proxy). If one does, the early audit is dropped: the
- * rest of the read only collects names, and the caller reads the files again with every name known
- * first (as `--two-pass`). Either way the report is the one of keeping every flow until the end,
- * without the ~100 B per flow that keeping them costs.
+ * names known when it is handed over. Each new name is checked (addNameChecked) for changing what
+ * an address already audited is to the audit (its roles in the policy and in each compared policy,
+ * whether it is a proxy). If one does, the early audit is dropped: the rest of the read only
+ * collects names, and the caller reads the files again with every name known first (as
+ * `--two-pass`). Either way the report is the one of keeping every flow until the end, without
+ * the ~100 B per flow that keeping them costs.
  */
 import type { EvidenceKind, FlowRecord, NameObservation } from '../../../flow/record.js';
 import { RowRecords, type FlowRow } from '../../../flow/row.js';
 import { AddressTable } from '../../../report/flows/address-table.js';
 import { blankRecord } from '../../../report/flows/store.js';
-import { canonicalAddr } from '../../../core/ip.js';
-import { addNameChecked, type Stage } from './incremental.js';
+import { addNameChecked, noteAddresses, type Stage } from './incremental.js';
 
 export class EarlyAudit {
   readonly #stage: Stage;
@@ -48,8 +47,7 @@ export class EarlyAudit {
   /** A flow that comes as a record (ICMP errors, tunnels): audit it now. */
   readonly onFlow = (f: FlowRecord): void => {
     if (this.#dropped !== null) return;
-    this.#recordAddrs.add(canonicalAddr(f.origH) ?? f.origH);
-    this.#recordAddrs.add(canonicalAddr(f.respH) ?? f.respH);
+    noteAddresses(this.#recordAddrs, f);
     this.#stage.auditor.addFlow(f);
   };
 

@@ -41,8 +41,9 @@ export async function run(a: AuditArgs): Promise<number> {
   // the flows that use them in practice, so finished flows are audited in batches as they come, with
   // the names seen so far (IncrementalAudit: in the audit thread, or here with --threads 1), and a
   // name that changes what an audited address is drops that early audit: capture files are then
-  // read again with every name known first (EarlyAudit keeps no flow); flows from stdin or a pipe, which
-  // cannot be read again, are kept (FlowStore rows, ~100 B per flow) and audited again at the end.
+  // read again with every name known first (EarlyAudit keeps no flow); flows from stdin or a pipe,
+  // which cannot be read again, are kept (FlowStore rows, ~100 B per flow) and audited again at
+  // the end.
   // Flow logs alone carry no names, and --two-pass learns them in a first read: then each flow goes
   // into the auditor as it finishes, here (streaming).
   const twoPass = a['two-pass'] === true;

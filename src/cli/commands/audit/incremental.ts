@@ -136,7 +136,7 @@ export class IncrementalAudit {
     if (this.#early !== null) { for (const f of records) this.#early.onFlow(f); return; }
     for (const f of records) {
       this.store.add(f);
-      if (this.#dropped === null) { this.#recordAddrs.add(canonicalAddr(f.origH) ?? f.origH); this.#recordAddrs.add(canonicalAddr(f.respH) ?? f.respH); }
+      if (this.#dropped === null) noteAddresses(this.#recordAddrs, f);
     }
     this.#catchUp();
   }
@@ -184,6 +184,12 @@ async function stageOf(s: AuditSetup): Promise<Stage> {
   const policy = compilePolicy(s.profile, s.inventory, s.features);
   const compare = await comparePolicies(policy);
   return { policy, compare, auditor: createAuditor(policy, { failOn: s.failOn, compare, newFindings: false }) };
+}
+
+/** Note a record's two addresses (canonical text) as used by an audited flow (see addNameChecked). */
+export function noteAddresses(set: Set<string>, f: FlowRecord): void {
+  set.add(canonicalAddr(f.origH) ?? f.origH);
+  set.add(canonicalAddr(f.respH) ?? f.respH);
 }
 
 /**
