@@ -1,21 +1,22 @@
 /**
- * EarlyAudit: on capture files, `audit` audits the flows as they finish, in batches, and keeps
- * none (IncrementalAudit without keeping: in the audit thread, or in this one with `--threads 1`).
- * Names (DNS answers, TLS SNI) give addresses roles, and the report must be the one of auditing
- * every flow with every name known; names come first in practice (a DNS answer before the
- * connection it resolves, an SNI inside the flow it names), so each batch is audited with the
- * names known when it is handed over. Each new name is checked (addNameChecked) for changing what
- * an address already audited is to the audit (its roles in the policy and in each compared policy,
- * whether it is a proxy). If one does, the early audit is dropped: the rest of the read only
- * collects names, and the caller reads the files again with every name known first (as
- * `--two-pass`). Either way the report is the one of keeping every flow until the end, without
- * the ~100 B per flow that keeping them costs.
+ * EarlyAudit: audits finished flows as they come, with the names known then (IncrementalAudit's
+ * core: in the audit thread, or in this one with `--threads 1`). Names (DNS answers, TLS SNI) give
+ * addresses roles, and the report must be the one of auditing every flow with every name known;
+ * names come first in practice (a DNS answer before the connection it resolves, an SNI inside the
+ * flow it names), so each batch is audited with the names known when it is handed over (its own
+ * first). Each new name is checked (addNameChecked) for changing what an address already audited
+ * is to the audit (its roles in the policy and in each compared policy, whether it is a proxy).
+ * If one does, the early audit is dropped: the rest only collects names, and IncrementalAudit
+ * audits its kept flows again (stdin, pipes) or asks for the files to be read again (as
+ * `--two-pass`). Either way the report is the one of keeping every flow until the end; files do
+ * without the ~100 B per flow that keeping them costs.
  */
 import type { EvidenceKind, FlowRecord, NameObservation } from '../../../flow/record.js';
 import { RowRecords, type FlowRow } from '../../../flow/row.js';
 import { AddressTable } from '../../../report/flows/address-table.js';
 import { blankRecord } from '../../../report/flows/store.js';
-import { addNameChecked, noteAddresses, type Stage } from './incremental.js';
+import { canonicalAddr } from '../../../core/ip.js';
+import type { Stage } from './incremental.js';
 
 export class EarlyAudit {
   readonly #stage: Stage;
@@ -47,7 +48,8 @@ export class EarlyAudit {
   /** A flow that comes as a record (ICMP errors, tunnels): audit it now. */
   readonly onFlow = (f: FlowRecord): void => {
     if (this.#dropped !== null) return;
-    noteAddresses(this.#recordAddrs, f);
+    this.#recordAddrs.add(canonicalAddr(f.origH) ?? f.origH);
+    this.#recordAddrs.add(canonicalAddr(f.respH) ?? f.respH);
     this.#stage.auditor.addFlow(f);
   };
 
@@ -56,4 +58,24 @@ export class EarlyAudit {
     if (this.#dropped !== null) return;
     this.#dropped = addNameChecked(this.#stage, obs, (a) => this.#addrs.has(a), this.#recordAddrs);
   };
+}
+
+/**
+ * Give a name to the stage's auditor. Returns why auditing flows early no longer holds when the
+ * name changed what an address that audited flows used is to the audit (`audited`: an address of
+ * flows from the table; `recordAddrs`: canonical addresses of flows that came as records), else null.
+ */
+function addNameChecked(st: Stage, obs: NameObservation, audited: (addr: string) => boolean, recordAddrs: ReadonlySet<string>): string | null {
+  if (!audited(obs.address) && !recordAddrs.has(canonicalAddr(obs.address) ?? obs.address)) { st.auditor.addName(obs); return null; }
+  // an address that audited flows used: the name must not change what it is
+  const before = rolesSeen(st, obs.address);
+  st.auditor.addName(obs);
+  return rolesSeen(st, obs.address) === before ? null : `the name ${obs.name} (${obs.via}) gave ${obs.address} roles after flows of it were audited`;
+}
+
+/** What an address is to the audit: its roles in the policy and in each compared one, and whether it is a proxy. */
+function rolesSeen(st: Pick<Stage, 'policy' | 'compare'>, addr: string): string {
+  let s = `${st.policy.rolesOf(addr)}${st.policy.isProxy(addr) ? 'p' : ''}`;
+  for (const c of st.compare) s += `,${c.rolesOf(addr)}`;
+  return s;
 }

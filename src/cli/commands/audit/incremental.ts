@@ -26,7 +26,6 @@ import { FlowStore, blankRecord } from '../../../report/flows/store.js';
 import { comparePolicies } from '../../../rules/compare.js';
 import { compilePolicy, type CompiledPolicy } from '../../../rules/policy.js';
 import type { Inventory } from '../../../rules/inventory.js';
-import { canonicalAddr } from '../../../core/ip.js';
 import { EarlyAudit } from './early-audit.js';
 import type { Profile } from '../../../rules/profile.js';
 
@@ -63,33 +62,28 @@ export interface Stage {
 
 export class IncrementalAudit {
   readonly #setup: AuditSetup;
-  readonly store = new FlowStore();
+  /** Every flow, when `setup.keep` (to audit them again should a late name ask for it); else null. */
+  readonly store: FlowStore | null;
   #stage: Stage;
-  /** When no flow is kept (setup.keep false): each is audited as it comes, and none stored. */
-  readonly #early: EarlyAudit | null;
-  /** Flows of the store audited so far (while auditing early). */
-  #audited = 0;
-  /** Why the early audit was dropped, or null while it holds. */
-  #dropped: string | null = null;
+  /** The audit of each flow as it comes, with the names known then. */
+  readonly #early: EarlyAudit;
   readonly #sources: { name: string; kind: EvidenceKind }[] = [];
-  /** Addresses (canonical text) of the flows given as records (the store interns rows' addresses itself). */
-  readonly #recordAddrs = new Set<string>();
   readonly #row = new FlowRow();
-  readonly #rec = blankRecord();
 
   private constructor(setup: AuditSetup, stage: Stage) {
     this.#setup = setup;
     this.#stage = stage;
-    this.#early = setup.keep ? null : new EarlyAudit(stage);
+    this.#early = new EarlyAudit(stage);
+    this.store = setup.keep ? new FlowStore() : null;
   }
 
   static async create(setup: AuditSetup): Promise<IncrementalAudit> {
     return new IncrementalAudit(setup, await stageOf(setup));
   }
 
-  /** Null while flows are audited as they come; otherwise why they will be audited again at the end. */
+  /** Null while flows are audited as they come; otherwise why they must be audited again. */
   get dropped(): string | null {
-    return this.#early !== null ? this.#early.dropped : this.#dropped;
+    return this.#early.dropped;
   }
 
   /** Name the input behind a fileIndex of packed rows (FlowTable.sourceOf). */
@@ -107,107 +101,62 @@ export class IncrementalAudit {
 
   /** A new DNS/SNI name observation, before the flows that finished after it was found. */
   addName(obs: NameObservation): void {
-    if (this.#early !== null) { this.#early.onName(obs); return; }
-    if (this.#dropped !== null) return; // the names are taken from the evidence at the end
-    this.#dropped = addNameChecked(this.#stage, obs, (a) => this.store.hasAddress(a), this.#recordAddrs);
+    this.#early.onName(obs);
   }
 
-  /** `n` packed rows (FlowTable.packRow) in `buf`, then audit what came (while auditing early). */
+  /** `n` packed rows (FlowTable.packRow) in `buf`: audited now (while the early audit holds), and kept with `keep`. */
   addRows(buf: ArrayBuffer, n: number): void {
-    const u = new Uint32Array(buf), d = new Float64Array(buf), row = this.#row, src = this.#sources, store = this.store;
-    const early = this.#early;
-    if (early !== null) {
-      for (let k = 0; k < n; k++) {
-        unpackRow(u, d, k * PACKED_ROW_WORDS, row);
-        early.auditRow(row, src[row.fileIndex]);
-      }
-      return;
-    }
+    const u = new Uint32Array(buf), d = new Float64Array(buf), row = this.#row, src = this.#sources, store = this.store, early = this.#early;
     for (let k = 0; k < n; k++) {
       unpackRow(u, d, k * PACKED_ROW_WORDS, row);
       const s = src[row.fileIndex];
-      store.addRow(row, s?.name ?? '', s?.kind ?? 'pcap');
+      early.auditRow(row, s);
+      if (store !== null) store.addRow(row, s?.name ?? '', s?.kind ?? 'pcap');
     }
-    this.#catchUp();
   }
 
   /** Flow records (flows with ICMP errors or a tunnel, flow-log records). */
   addRecords(records: readonly FlowRecord[]): void {
-    if (this.#early !== null) { for (const f of records) this.#early.onFlow(f); return; }
     for (const f of records) {
-      this.store.add(f);
-      if (this.#dropped === null) noteAddresses(this.#recordAddrs, f);
+      this.#early.onFlow(f);
+      this.store?.add(f);
     }
-    this.#catchUp();
   }
 
-  #catchUp(): void {
-    if (this.#dropped !== null) return;
-    this.#audited = auditStored(this.#stage.auditor, this.store, this.#audited, this.#rec);
-  }
-
-  /** Every flow and name is in: the report (the evidence as gatherEvidence returned it, flows kept here). */
+  /**
+   * Every flow and name is in: the report (the evidence as gatherEvidence returned it). When the
+   * early audit was dropped, the flows kept are audited again, every name first; without them, the
+   * inputs are asked for again.
+   */
   async finish(evidence: Pick<Evidence, 'names' | 'inputs' | 'evictions'>): Promise<AuditOutcome> {
-    if (this.#early !== null) {
-      const again = this.#early.dropped;
-      return again === null ? { report: this.#stage.auditor.finish(evidence) } : { again };
-    }
+    let again = this.#early.dropped;
     for (const i of evidence.inputs) {
       if (i.format !== 'pcapng') continue;
       // stdin's pcapng is labelled pcap until read through (gatherEvidence's own fix-up)
-      if (this.#dropped === null && this.#audited > 0 && this.#sources.some((s) => s !== undefined && s.name === i.file && s.kind === 'pcap')) this.#dropped = `${i.file} turned out to be pcapng`;
-      this.store.setEvidenceKind(i.file, 'pcap', 'pcapng');
+      if (again === null && this.#sources.some((s) => s !== undefined && s.name === i.file && s.kind === 'pcap')) again = `${i.file} turned out to be pcapng`;
+      this.store?.setEvidenceKind(i.file, 'pcap', 'pcapng');
     }
-    if (this.#dropped !== null) {
-      // as the one-thread audit: a fresh policy, every name, then every flow
-      this.#stage = await stageOf(this.#setup);
-      for (const n of evidence.names) this.#stage.auditor.addName(n);
-      auditStored(this.#stage.auditor, this.store, 0, this.#rec);
-    } else {
-      this.#catchUp();
-    }
+    if (again === null) return { report: this.#stage.auditor.finish(evidence) };
+    if (this.store === null) return { again };
+    // as if nothing had been audited early: a fresh policy, every name, then every flow
+    this.#stage = await stageOf(this.#setup);
+    for (const n of evidence.names) this.#stage.auditor.addName(n);
+    auditStored(this.#stage.auditor, this.store);
     return { report: this.#stage.auditor.finish(evidence) };
   }
 }
 
 /**
- * Audit the store's flows from `from` on, in the order they finished, into `auditor`; returns the
- * store's size. One record is refilled for all (the auditor copies what it keeps), and the store's
+ * Audit the store's flows, in the order they finished, into `auditor`. One record is refilled for all (the auditor copies what it keeps), and the store's
  * address ids let it remember each address's roles and peers by number.
  */
-export function auditStored(auditor: Auditor, store: FlowStore, from: number, rec = blankRecord()): number {
-  for (let i = from; i < store.size; i++) auditor.addFlow(store.getInto(i, rec, false), store.origAddrId(i), store.respAddrId(i));
-  return store.size;
+function auditStored(auditor: Auditor, store: FlowStore): void {
+  const rec = blankRecord();
+  for (let i = 0; i < store.size; i++) auditor.addFlow(store.getInto(i, rec, false), store.origAddrId(i), store.respAddrId(i));
 }
 
 async function stageOf(s: AuditSetup): Promise<Stage> {
   const policy = compilePolicy(s.profile, s.inventory, s.features);
   const compare = await comparePolicies(policy);
   return { policy, compare, auditor: createAuditor(policy, { failOn: s.failOn, compare, newFindings: false }) };
-}
-
-/** Note a record's two addresses (canonical text) as used by an audited flow (see addNameChecked). */
-export function noteAddresses(set: Set<string>, f: FlowRecord): void {
-  set.add(canonicalAddr(f.origH) ?? f.origH);
-  set.add(canonicalAddr(f.respH) ?? f.respH);
-}
-
-/**
- * Give a name to the stage's auditor. Returns why auditing flows early no longer holds when the
- * name changed what an address that audited flows used is to the audit (`audited`: an address of
- * flows from the table; `recordAddrs`: canonical addresses of flows that came as records), else null.
- */
-export function addNameChecked(st: Stage, obs: NameObservation, audited: (addr: string) => boolean, recordAddrs: ReadonlySet<string>): string | null {
-  if (!audited(obs.address) && !recordAddrs.has(canonicalAddr(obs.address) ?? obs.address)) { st.auditor.addName(obs); return null; }
-  // an address that audited flows used: the name must not change what it is
-  const before = rolesSeen(st, obs.address);
-  st.auditor.addName(obs);
-  return rolesSeen(st, obs.address) === before ? null : `the name ${obs.name} (${obs.via}) gave ${obs.address} roles after flows of it were audited`;
-}
-
-/** What an address is to the audit: its roles in the policy and in each compared one, and whether it is a proxy. */
-function rolesSeen(st: Pick<Stage, 'policy' | 'compare'>, addr: string): string {
-  let s = `${st.policy.rolesOf(addr)}${st.policy.isProxy(addr) ? 'p' : ''}`;
-  for (const c of st.compare) s += `,${c.rolesOf(addr)}`;
-  return s;
 }
