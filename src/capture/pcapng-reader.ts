@@ -39,8 +39,21 @@ export function blockName(t: number): string {
   return BLOCK_NAMES[t] ?? `unknown:0x${t.toString(16)}`;
 }
 
-/** Smallest valid total length per block type (header 8 + fixed body + trailer 4). */
-const MIN_LEN: Readonly<Record<number, number>> = { 0x0a0d0d0a: 28, 1: 20, 2: 32, 3: 16, 6: 32 };
+/**
+ * Smallest valid total length per block type (header 8 + fixed body + trailer 4); 12 for the
+ * types with no fixed body. (A switch: an object keyed by the SHB's type would be a dictionary,
+ * one hash lookup per packet.)
+ */
+function minLength(type: number): number {
+  switch (type) {
+    case BlockType.EPB: return 32;
+    case BlockType.SPB: return 16;
+    case BlockType.IDB: return 20;
+    case BlockType.OPB: return 32;
+    case BlockType.SHB: return 28;
+    default: return 12;
+  }
+}
 
 export class PcapngParser extends ChunkedParser {
   #inSection = false;
@@ -100,22 +113,15 @@ export class PcapngParser extends ChunkedParser {
           `the first block is not a section header block (type 0x${type.toString(16)})`);
       }
       const len = dv.getUint32(p + 4, le);
-      const at = this.base + p;
-      if (len < 12) return this.damage('capture.pcapng.block_too_short', at, `${blockName(type)} block at byte ${at} has total length ${len}, less than 12`);
-      if (len % 4 !== 0) return this.damage('capture.pcapng.block_length_not_aligned', at, `${blockName(type)} block at byte ${at} has total length ${len}, not a multiple of 4`);
-      if (len > this.maxBlockSize) return this.damage('capture.pcapng.block_too_large', at, `${blockName(type)} block at byte ${at} has total length ${len}, more than the maximum of ${this.maxBlockSize} (--max-block-size)`);
+      // (the messages are built in #framing, out of the way: an offset past 2^30 computed here
+      // would be a new heap number per block)
+      if (len < 12 || len % 4 !== 0 || len > this.maxBlockSize) return this.#framing(p, type, len, -1);
       if (avail < len) { if (this.more()) continue; return false; }
       const trailer = dv.getUint32(p + len - 4, le);
-      if (trailer !== len) {
-        return this.damage('capture.pcapng.block_length_mismatch', at,
-          `${blockName(type)} block at byte ${at}: total length ${len} in the header but ${trailer} in the trailer`);
-      }
-      const min = MIN_LEN[type];
-      if (min !== undefined && len < min) {
-        if (type === BlockType.SHB || type === BlockType.IDB) {
-          return this.damage('capture.pcapng.block_too_short', at, `${blockName(type)} block at byte ${at} has total length ${len}, less than ${min}`);
-        }
-        addCaptureAnomaly(this.info, 'capture.pcapng.packet_block_too_short', this.count, at);
+      if (trailer !== len) return this.#framing(p, type, len, trailer);
+      if (len < minLength(type)) {
+        if (type === BlockType.SHB || type === BlockType.IDB) return this.#framing(p, type, len, len);
+        addCaptureAnomaly(this.info, 'capture.pcapng.packet_block_too_short', this.count, this.base + p);
         this.pos = p + len;
         continue;
       }
@@ -130,12 +136,33 @@ export class PcapngParser extends ChunkedParser {
     }
   }
 
+  /**
+   * A block whose framing cannot be trusted (total length too short, not a multiple of 4, too
+   * large; the trailer, when not -1, disagreeing; or an SHB/IDB shorter than its fixed part): stop.
+   */
+  #framing(p: number, type: number, len: number, trailer: number): false {
+    const at = this.base + p, what = `${blockName(type)} block at byte ${at}`;
+    if (len < 12) return this.damage('capture.pcapng.block_too_short', at, `${what} has total length ${len}, less than 12`);
+    if (len % 4 !== 0) return this.damage('capture.pcapng.block_length_not_aligned', at, `${what} has total length ${len}, not a multiple of 4`);
+    if (len > this.maxBlockSize) return this.damage('capture.pcapng.block_too_large', at, `${what} has total length ${len}, more than the maximum of ${this.maxBlockSize} (--max-block-size)`);
+    if (trailer !== len) return this.damage('capture.pcapng.block_length_mismatch', at, `${what}: total length ${len} in the header but ${trailer} in the trailer`);
+    return this.damage('capture.pcapng.block_too_short', at, `${what} has total length ${len}, less than ${minLength(type)}`);
+  }
+
   #anomaly(name: string, p: number): void {
     addCaptureAnomaly(this.info, name, this.count, this.base + p);
   }
 
-  /** Common packet fill. Returns true when the packet was delivered. */
-  #packet(p: number, len: number, le: boolean, ifLocal: number, tsHi: number, tsLo: number, caplen: number, origLen: number, dataOff: number, optCode: number): boolean {
+  /**
+   * Common fill of an EPB or OPB (the same layout after the interface id): timestamp high and low
+   * words at +12 and +16, captured and original length at +20 and +24, data at +28, flags in
+   * option 2. Returns true when the packet was delivered. (The 32-bit fields are read here, not
+   * passed in, and the timestamp words go to unitsToTs as int32: a uint32 past the small-integer
+   * range, passed to a call that is not inlined, is a new heap number per packet.)
+   */
+  #packet(p: number, len: number, le: boolean, ifLocal: number): boolean {
+    const dataOff = 28, optCode = 2, dv = this.dv;
+    const caplen = dv.getUint32(p + 20, le), origLen = dv.getUint32(p + 24, le);
     const id = this.#sectionBase + ifLocal;
     if (ifLocal >= this.info.interfaces.length - this.#sectionBase) {
       this.#anomaly('capture.pcapng.unknown_interface', p);
@@ -151,7 +178,6 @@ export class PcapngParser extends ChunkedParser {
     let o = p + dataOff + ((caplen + 3) & ~3);
     const oEnd = p + len - 4;
     if (o < oEnd) {
-      const dv = this.dv;
       while (o + 4 <= oEnd) {
         const code = dv.getUint16(o, le), olen = dv.getUint16(o + 2, le);
         if (code === 0) break;
@@ -166,9 +192,9 @@ export class PcapngParser extends ChunkedParser {
     if (snap !== 0 && cap > snap) { cap = snap; this.#anomaly('capture.pcapng.caplen_exceeds_snaplen', p); }
     if (origLen < caplen) this.#anomaly('capture.pcapng.caplen_exceeds_len', p);
     if (cap > this.maxRecordLength) { cap = this.maxRecordLength; this.#anomaly('capture.pcapng.record_too_large', p); }
-    T.unitsToTs(tsHi, tsLo, this.#ifPow2[id]!, this.#ifExp[id]!);
-    rec.tsSec = T.tsSec + this.#ifOff[id]!;
-    rec.tsNsec = T.tsNsec;
+    T.unitsToTs(dv.getInt32(p + 12, le), dv.getInt32(p + 16, le), this.#ifPow2[id]!, this.#ifExp[id]!);
+    rec.tsSec = T.TS[0]! + this.#ifOff[id]!;
+    rec.tsNsec = T.TS[1]!;
     if (!tsInRange(rec.tsSec)) {
       // A damaged timestamp (or if_tsoffset) far outside any real time: keep the previous packet's
       // time so ordering and timeouts stay sane, and say so.
@@ -195,15 +221,13 @@ export class PcapngParser extends ChunkedParser {
   }
 
   #epb(p: number, len: number, le: boolean): boolean {
-    const dv = this.dv;
-    return this.#packet(p, len, le, dv.getUint32(p + 8, le), dv.getUint32(p + 12, le), dv.getUint32(p + 16, le),
-      dv.getUint32(p + 20, le), dv.getUint32(p + 24, le), 28, 2);
+    // (an interface id past 2^30 is as unknown as any other past the last IDB, and stays a small integer)
+    const ifLocal = this.dv.getUint32(p + 8, le);
+    return this.#packet(p, len, le, ifLocal > 0x3fffffff ? 0x3fffffff : ifLocal);
   }
 
   #opb(p: number, len: number, le: boolean): boolean {
-    const dv = this.dv;
-    return this.#packet(p, len, le, dv.getUint16(p + 8, le), dv.getUint32(p + 12, le), dv.getUint32(p + 16, le),
-      dv.getUint32(p + 20, le), dv.getUint32(p + 24, le), 28, 2);
+    return this.#packet(p, len, le, this.dv.getUint16(p + 8, le));
   }
 
   /** Simple Packet Block: interface 0 of the section, no timestamp (the previous packet's is repeated). */

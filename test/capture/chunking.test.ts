@@ -56,17 +56,43 @@ test('div64/unitsToTs agree with BigInt on random 64-bit values and resolutions'
     T.unitsToTs(hi, lo, false, n);
     const d = 10n ** BigInt(n);
     if (v / d > BigInt(Number.MAX_SAFE_INTEGER)) return;
-    assert.is(T.tsSec, Number(v / d));
-    assert.is(T.tsNsec, Number((v % d) * 10n ** BigInt(9 - n)));
+    assert.is(T.TS[0], Number(v / d));
+    assert.is(T.TS[1], Number((v % d) * 10n ** BigInt(9 - n)));
   }), { seed: 7, numRuns: 2000 });
   fc.assert(fc.property(fc.bigInt({ min: 0n, max: (1n << 63n) - 1n }), fc.integer({ min: 0, max: 32 }), (v, n) => {
     const hi = Number(v >> 32n), lo = Number(v & 0xffffffffn);
     T.unitsToTs(hi, lo, true, n);
     const e = BigInt(n);
     if (v >> e > BigInt(Number.MAX_SAFE_INTEGER)) return;
-    assert.is(T.tsSec, Number(v >> e));
-    assert.is(T.tsNsec, Number(((v & ((1n << e) - 1n)) * 1000000000n) >> e));
+    assert.is(T.TS[0], Number(v >> e));
+    assert.is(T.TS[1], Number(((v & ((1n << e) - 1n)) * 1000000000n) >> e));
   }), { seed: 8, numRuns: 2000 });
+});
+
+test('unitsToTs agrees with BigInt on sequences of packet times (the same second, the next, back, across 2^32 units, resolutions changing)', () => {
+  // a capture's times: steps forward within a second or past it, now and then back (merged
+  // interfaces), across a low word's wrap, or under another interface's resolution
+  const step = fc.oneof(
+    fc.bigInt({ min: 0n, max: 2000n }),
+    fc.bigInt({ min: 0n, max: 3_000_000_000n }),
+    fc.bigInt({ min: -5_000_000n, max: 0n }),
+    fc.constantFrom(1n << 32n, -1n, 1n),
+    fc.constantFrom(-1, 0, 1), // to the last unit of this second, the next second's first, its second unit
+  );
+  fc.assert(fc.property(fc.bigInt({ min: 0n, max: 1n << 52n }), fc.array(fc.tuple(step, fc.integer({ min: 0, max: 9 })), { minLength: 1, maxLength: 60 }), (start, steps) => {
+    let v = start;
+    for (const [dv, n] of steps) {
+      const d = 10n ** BigInt(n);
+      v = typeof dv === 'bigint' ? v + dv : (v / d + 1n) * d + BigInt(dv);
+      if (v < 0n) v = 0n;
+      const hi = Number(v >> 32n), lo = Number(v & 0xffffffffn);
+      // the words as the pcapng reader passes them (int32) and as read (uint32)
+      if ((lo & 1) === 0) T.unitsToTs(hi | 0, lo | 0, false, n);
+      else T.unitsToTs(hi, lo, false, n);
+      assert.is(T.TS[0], Number(v / d), `seconds of ${v} at 10^-${n}`);
+      assert.is(T.TS[1], Number((v % d) * 10n ** BigInt(9 - n)), `nanoseconds of ${v} at 10^-${n}`);
+    }
+  }), { seed: 9, numRuns: 3000 });
 });
 
 test.run();
