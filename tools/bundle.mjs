@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Bundle the CLI (the package's `bin`) into dist/bin with esbuild: flowaudit.js and the three
+ * Bundle the CLI (the package's `bin`) into dist/bin with esbuild: flowaudit.js and the four
  * worker-thread entries next to it (spawnWorker finds `./<stem>.js` beside its caller).
  *
  * Why: tsc's output is ~135 modules, and with yargs, cli-progress and stream-json a small audit
@@ -24,6 +24,7 @@ export const ENTRIES = {
   worker: 'src/flow/parallel/worker.ts',
   'audit-worker': 'src/cli/commands/audit/audit-worker.ts',
   'format-worker': 'src/cli/commands/flows/format-worker.ts',
+  'sorted-worker': 'src/cli/commands/flows/sorted-worker.ts',
 };
 
 /** Bundle into `outdir`; resolves with esbuild's result (errors reject). */

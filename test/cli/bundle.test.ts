@@ -79,7 +79,7 @@ test('the demo audit: the report of the sources, in text and JSON', () => {
   }
 });
 
-test('worker threads from the bundle: the audit thread, the format thread and reading threads give the one-thread output of the sources', () => {
+test('worker threads from the bundle: the audit thread, the format threads and reading threads give the one-thread output of the sources', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fa-bundle-'));
   try {
     const a = path.join(dir, 'a.pcap'), b = path.join(dir, 'b.pcapng');
@@ -90,6 +90,7 @@ test('worker threads from the bundle: the audit thread, the format thread and re
     same('audit --threads 2 (audit thread)', bundled(['audit', a, ...invArgs, '--format', 'json', '--threads', '2']), source(['audit', a, ...invArgs, '--format', 'json', '--threads', '1']));
     same('audit --threads 3 (audit thread + a reading thread)', bundled(['audit', a, b, ...invArgs, '--format', 'json', '--threads', '3']), source(['audit', a, b, ...invArgs, '--format', 'json', '--threads', '1']));
     same('flows --unsorted --threads 2 (format thread)', bundled(['flows', a, '--unsorted', '--threads', '2']), source(['flows', a, '--unsorted', '--threads', '1']));
+    same('flows --threads 2 (sorted: the format thread after the reading)', bundled(['flows', a, '--threads', '2']), source(['flows', a, '--threads', '1']));
     same('flows --threads 3 (reading threads)', bundled(['flows', a, b, '--threads', '3']), source(['flows', a, b, '--threads', '1']));
     same('flows from stdin', bundled(['flows', '-', '--format', 'csv'], readFileSync(b)), source(['flows', '-', '--format', 'csv'], readFileSync(b)));
   } finally {

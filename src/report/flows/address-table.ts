@@ -7,6 +7,16 @@
  */
 import { formatAddr, parseAddr } from '../../core/ip.js';
 
+/** What another thread needs to read an AddressTable (AddressTable.parts / fromParts): plain data, copied. */
+export interface AddressTableParts {
+  /** Addresses in id order: four words each (zeros when given as text only). */
+  words: Uint32Array;
+  /** Per id: 1 when the address came as words, else its text is in `text`. */
+  hasWords: Uint8Array;
+  /** Per id: the text of an address given as text (words addresses: undefined, formatted when asked for). */
+  text: (string | undefined)[];
+}
+
 export class AddressTable {
   #words = new Uint32Array(4 * 1024);
   #hasWords = new Uint8Array(1024);
@@ -120,6 +130,24 @@ export class AddressTable {
       this.#text[id] = s;
     }
     return s;
+  }
+
+  /** A copy of what fromParts needs to rebuild this table (the same ids). */
+  parts(): AddressTableParts {
+    const n = this.#n;
+    const text: (string | undefined)[] = new Array<string | undefined>(n);
+    for (let id = 0; id < n; id++) text[id] = this.#hasWords[id] === 1 ? undefined : this.#text[id];
+    return { words: this.#words.slice(0, n * 4), hasWords: this.#hasWords.slice(0, n), text };
+  }
+
+  /** The table `parts` came from: every address added again in id order, so each keeps its id. */
+  static fromParts(p: AddressTableParts): AddressTable {
+    const t = new AddressTable();
+    for (let id = 0; id < p.hasWords.length; id++) {
+      const got = p.hasWords[id] === 1 ? t.idOfWords(p.words, id * 4) : t.idOfText(p.text[id] ?? '');
+      if (got !== id) throw new Error(`AddressTable.fromParts: address ${id} came back as ${got} (the parts repeat an address)`);
+    }
+    return t;
   }
 
   /** Copy the address's words into out[0..4); false when the address was given as text only. */

@@ -19,7 +19,7 @@ import { compareFlows } from '../../flow/order.js';
 import { communityId } from '../../flow/community-id.js';
 import { FlowRow } from '../../flow/row.js';
 import type { FlowRowSink, FlowTable } from '../../flow/table.js';
-import { AddressTable } from './address-table.js';
+import { AddressTable, type AddressTableParts } from './address-table.js';
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64_CODE = Array.from(B64, (ch) => ch.charCodeAt(0));
@@ -50,6 +50,29 @@ function isU32(v: number): boolean {
 
 export { blankRecord };
 
+/**
+ * A FlowStore for another thread to read (FlowStore.shareable / fromShared): the column chunks
+ * themselves (in SharedArrayBuffers when the store was made `shared`: posted to a worker, they
+ * are not copied), and copies of the rest (interned strings, addresses, the records kept as
+ * objects, the evidence overrides).
+ */
+export interface SharedFlowStore {
+  n: number;
+  f64s: Float64Array[];
+  u32s: Uint32Array[];
+  u8s: Uint8Array[];
+  cids: (Uint8Array | undefined)[];
+  strings: string[];
+  addrs: AddressTableParts;
+  special: [number, FlowRecord][];
+  kindOverride: [number, { from: number; to: EvidenceKind }][];
+}
+
+export interface FlowStoreOptions {
+  /** Allocate the column chunks in SharedArrayBuffers, so that another thread can read them in place (see shareable()). */
+  shared?: boolean;
+}
+
 export class FlowStore {
   #n = 0;
   #cap = 0;
@@ -60,7 +83,7 @@ export class FlowStore {
   readonly #cids: (Uint8Array | undefined)[] = []; // 20 per flow: Community ID digest (a chunk's column is made when a record brings one; rows from the flow table compute it)
   readonly #strings: string[] = [];
   /** Addresses (origH/respH columns hold their ids). */
-  readonly #addrs = new AddressTable();
+  #addrs = new AddressTable();
   readonly #row = new FlowRow();
   readonly #ow = new Uint32Array(4);
   readonly #rw = new Uint32Array(4);
@@ -70,6 +93,36 @@ export class FlowStore {
   readonly #lastId = new Uint32Array(4);
   /** source string id → (evidence string id to replace, evidence to report instead) */
   readonly #kindOverride = new Map<number, { from: number; to: EvidenceKind }>();
+  readonly #shared: boolean;
+
+  constructor(opts: FlowStoreOptions = {}) {
+    this.#shared = opts.shared ?? false;
+  }
+
+  /** A view of this store for another thread (posted with postMessage or as workerData); the store must not change after. */
+  shareable(): SharedFlowStore {
+    return {
+      n: this.#n, f64s: [...this.#f64s], u32s: [...this.#u32s], u8s: [...this.#u8s], cids: [...this.#cids],
+      strings: [...this.#strings], addrs: this.#addrs.parts(), special: [...this.#special], kindOverride: [...this.#kindOverride],
+    };
+  }
+
+  /** A store that reads the flows of `s` (for get/getInto/order; adding to it is not for this). */
+  static fromShared(s: SharedFlowStore): FlowStore {
+    const st = new FlowStore();
+    st.#f64s.push(...s.f64s); st.#u32s.push(...s.u32s); st.#u8s.push(...s.u8s); st.#cids.push(...s.cids);
+    st.#strings.push(...s.strings);
+    st.#addrs = AddressTable.fromParts(s.addrs);
+    for (const [i, f] of s.special) st.#special.set(i, f);
+    for (const [k, v] of s.kindOverride) st.#kindOverride.set(k, v);
+    st.#n = s.n;
+    st.#cap = s.f64s.length * CHUNK;
+    return st;
+  }
+
+  #array(bytes: number): ArrayBuffer | SharedArrayBuffer {
+    return this.#shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  }
 
   get size(): number {
     return this.#n;
@@ -91,9 +144,9 @@ export class FlowStore {
   }
 
   #grow(): void {
-    this.#f64s.push(new Float64Array(CHUNK * 6));
-    this.#u32s.push(new Uint32Array(CHUNK * 12));
-    this.#u8s.push(new Uint8Array(CHUNK * 4));
+    this.#f64s.push(new Float64Array(this.#array(CHUNK * 6 * 8)));
+    this.#u32s.push(new Uint32Array(this.#array(CHUNK * 12 * 4)));
+    this.#u8s.push(new Uint8Array(this.#array(CHUNK * 4)));
     this.#cids.push(undefined);
     this.#cap += CHUNK;
   }
@@ -118,7 +171,7 @@ export class FlowStore {
     if (f.communityId !== '') {
       // 27 base64 characters + '=' → 20 bytes (checked by #fits)
       let c = this.#cids[ch];
-      if (c === undefined) { c = new Uint8Array(CHUNK * 20); this.#cids[ch] = c; }
+      if (c === undefined) { c = new Uint8Array(this.#array(CHUNK * 20)); this.#cids[ch] = c; }
       const s = f.communityId, end = row * 20 + 20;
       let r = row * 20;
       for (let k = 2; k < 30; k += 4) {
@@ -283,10 +336,11 @@ export class FlowStore {
    * Positions in compareFlows order (the order gatherEvidence sorts Evidence.flows in): packed
    * 64-bit (first second, nanosecond prefix, position) keys sorted natively, ties ordered by
    * compareFlows on rebuilt records. Stable: equal records keep the order they were added in.
+   * `shared`: in a SharedArrayBuffer (for another thread to read).
    */
-  order(): Uint32Array {
+  order(shared = false): Uint32Array {
     const n = this.#n;
-    const out = new Uint32Array(n);
+    const out = new Uint32Array(shared ? new SharedArrayBuffer(n * 4) : new ArrayBuffer(n * 4));
     for (let i = 0; i < n; i++) out[i] = i;
     if (n < 2) return out;
     const ra = blankRecord(), rb = blankRecord();

@@ -10,6 +10,7 @@ import { FlowStore, blankRecord } from '../../../report/flows/store.js';
 import type { Evidence } from '../../../flow/record.js';
 import type { FlowsArgs } from './command.js';
 import { FormatThread } from './format-thread.js';
+import { writeSortedInTwoThreads } from './sorted-thread.js';
 
 /** The closing stderr lines: totals, then one line per input that did not end cleanly. */
 export function summaryLines(ev: Evidence, flowCount = ev.flows.length): string[] {
@@ -64,13 +65,15 @@ function finish(ev: Evidence, flowCount: number): number {
 
 export async function run(a: FlowsArgs): Promise<number> {
   if (a.unsorted === true) return runUnsorted(a);
-  // flows are kept compactly (typed columns) rather than as objects, then written in sorted order
-  const store = new FlowStore();
+  // flows are kept compactly (typed columns) rather than as objects, then written in sorted order;
+  // with two threads or more the second helps format them (sorted-thread.ts), reading the store in place
+  const two = flowOptionsOf(a).threads >= 2;
+  const store = new FlowStore({ shared: two });
   const ev = await gather(a, { onFlow: (f) => store.add(f), rowSink: store.rowSink() });
   // as gatherEvidence does for retained flows: a capture read as pcapng says so
   for (const i of ev.inputs) if (i.format === 'pcapng') store.setEvidenceKind(i.file, 'pcap', 'pcapng');
   // (the writer is done with each record before the next: one object is refilled for all)
-  await intoOutput(a.output, (out) => writeFlows(out, store.sorted(true, blankRecord()), a.format));
+  await intoOutput(a.output, (out) => two ? writeSortedInTwoThreads(out, store, a.format) : writeFlows(out, store.sorted(true, blankRecord()), a.format));
   return finish(ev, store.size);
 }
 
