@@ -107,11 +107,12 @@ export class FlowStore {
     };
   }
 
-  /** A store that reads the flows of `s` (for get/getInto/order; adding to it is not for this). */
+  /** A store that reads the flows of `s` (get/getInto/order/setEvidenceKind; adding to it is not for this: its columns may be another thread's). */
   static fromShared(s: SharedFlowStore): FlowStore {
     const st = new FlowStore();
     st.#f64s.push(...s.f64s); st.#u32s.push(...s.u32s); st.#u8s.push(...s.u8s); st.#cids.push(...s.cids);
     st.#strings.push(...s.strings);
+    for (let i = 0; i < s.strings.length; i++) st.#ids.set(s.strings[i]!, i);
     st.#addrs = AddressTable.fromParts(s.addrs);
     for (const [i, f] of s.special) st.#special.set(i, f);
     for (const [k, v] of s.kindOverride) st.#kindOverride.set(k, v);
