@@ -53,6 +53,15 @@ const POW10 = [1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 export function unitsToTs(hi: number, lo: number, pow2: boolean, exp: number): void {
   // either word may come as an int32 (see PcapngParser #packet): read as unsigned
   hi >>>= 0; lo >>>= 0;
+  // the same second as the last packet at 10^-exp: most packets, and small enough to be inlined
+  // into the reader (the rest is not: in a CPU profile of reading the bench capture as pcapng this
+  // function's own time went from about 120 to 22 ms)
+  if (!pow2 && hi === cHi && POW10[exp] === cD && lo >= sLo && lo < sEnd) { TS[0] = sSec; TS[1] = (lo - sLo) * POW10[9 - exp]!; return; }
+  convert(hi, lo, pow2, exp);
+}
+
+/** unitsToTs for unsigned words, every case. */
+function convert(hi: number, lo: number, pow2: boolean, exp: number): void {
   if (!pow2) {
     if (exp <= 9) {
       // v = hi*2^32 + lo = (Q*d + B) + lo where Q, B = divmod(hi*2^32, d). hi changes only every
