@@ -113,8 +113,7 @@ export class PcapngParser extends ChunkedParser {
           `the first block is not a section header block (type 0x${type.toString(16)})`);
       }
       const len = dv.getUint32(p + 4, le);
-      // (the messages are built in #framing, out of the way: an offset past 2^30 computed here
-      // would be a new heap number per block)
+      // (the messages are built in #framing, out of the per-block path)
       if (len < 12 || len % 4 !== 0 || len > this.maxBlockSize) return this.#framing(p, type, len, -1);
       if (avail < len) { if (this.more()) continue; return false; }
       const trailer = dv.getUint32(p + len - 4, le);

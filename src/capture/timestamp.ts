@@ -67,8 +67,8 @@ function convert(hi: number, lo: number, pow2: boolean, exp: number): void {
       // v = hi*2^32 + lo = (Q*d + B) + lo where Q, B = divmod(hi*2^32, d). hi changes only every
       // 2^32 units (71 min at µs, 4.3 s at ns), so Q and B are cached and a packet costs one division.
       const d = POW10[exp]!;
+      // (the same second was unitsToTs's check; a new high word or resolution forgets the second)
       if (hi !== cHi || d !== cD) { div64(hi, 0, d); cHi = hi; cD = d; cQ = qHi * 4294967296 + qLo; cB = rem; sLo = 0; sEnd = 0; }
-      if (lo >= sLo && lo < sEnd) { TS[0] = sSec; TS[1] = (lo - sLo) * POW10[9 - exp]!; return; }
       const x = cB + lo; // < d + 2^32: exact
       const q = Math.floor(x / d);
       TS[0] = cQ + q;

@@ -82,23 +82,13 @@ export async function writeSortedInTwoThreads(out: Output, store: FlowStore, for
           else mine.delete(k);
           break;
         }
+        // slice k is not claimed yet (claiming gets it), or the format thread has it: format the
+        // next unclaimed one meanwhile (at most one ahead here)
         if (Atomics.load(claim, 0) <= k || mine.size < 1) {
-          // slice k is not claimed yet (claiming gets it), or the format thread has it: format the next one meanwhile
           const j = Atomics.add(claim, 0, 1);
           if (j < slices) {
             lastSplit.here++;
-            const blocks: Uint8Array[] = [];
-            const fmt = new FlowBlockFormatter(format, (b) => { blocks.push(b); }, j * slice);
-            if (j === 0) fmt.prolog();
-            const to = Math.min(n, (j + 1) * slice);
-            for (let i = j * slice; i < to; i++) {
-              fmt.add(store.getInto(order[i]!, rec));
-              // the slice being written: its blocks go out as they fill
-              if (j === k && blocks.length > 0) { await writeAll(blocks); blocks.length = 0; }
-            }
-            fmt.flush();
-            if (j === k) { await writeAll(blocks); break; }
-            mine.set(j, blocks);
+            mine.set(j, formatSlice(store, order, j, slice, format, rec));
             continue;
           }
         }
@@ -111,6 +101,20 @@ export async function writeSortedInTwoThreads(out: Output, store: FlowStore, for
     worker.removeAllListeners('exit');
     await worker.terminate();
   }
+}
+
+/**
+ * The output blocks of slice k of the sorted order: its records formatted from record index
+ * k × slice (the prolog first for slice 0), as one FlowBlockFormatter over every record would.
+ */
+export function formatSlice(store: FlowStore, order: Uint32Array, k: number, slice: number, format: FlowFormat, rec: FlowRecord): Uint8Array[] {
+  const blocks: Uint8Array[] = [];
+  const fmt = new FlowBlockFormatter(format, (b) => { blocks.push(b); }, k * slice);
+  if (k === 0) fmt.prolog();
+  const to = Math.min(order.length, (k + 1) * slice);
+  for (let i = k * slice; i < to; i++) fmt.add(store.getInto(order[i]!, rec));
+  fmt.flush();
+  return blocks;
 }
 
 /** The store's records in `order`, one object refilled (writeFlows is done with each before the next). */

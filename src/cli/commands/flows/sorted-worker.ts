@@ -6,8 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { blankRecord } from '../../../flow/record.js';
 import { FlowStore } from '../../../report/flows/store.js';
-import { FlowBlockFormatter } from '../../../report/flows/writer.js';
-import type { FromSortedThread, SortedThreadData, ToSortedThread } from './sorted-thread.js';
+import { formatSlice, type FromSortedThread, type SortedThreadData, type ToSortedThread } from './sorted-thread.js';
 
 const port = parentPort!;
 const data = workerData as SortedThreadData;
@@ -19,12 +18,7 @@ function formatSome(): void {
   while (credits > 0) {
     const k = Atomics.add(claim, 0, 1);
     if (k >= slices) return;
-    const from = k * slice, to = Math.min(n, from + slice);
-    const blocks: Uint8Array[] = [];
-    const fmt = new FlowBlockFormatter(data.format, (b) => { blocks.push(b); }, from);
-    if (k === 0) fmt.prolog();
-    for (let i = from; i < to; i++) fmt.add(store.getInto(order[i]!, rec));
-    fmt.flush();
+    const blocks = formatSlice(store, order, k, slice, data.format, rec);
     const m: FromSortedThread = { slice: k, blocks };
     const transfer = new Set<ArrayBuffer>();
     for (const b of blocks) if (b.buffer instanceof ArrayBuffer) transfer.add(b.buffer);
