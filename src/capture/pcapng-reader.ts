@@ -15,7 +15,7 @@
  * section gets the id after the last IDB of the first.
  */
 import { tsInRange } from '../core/time.js';
-import type { ReadOptions } from './types.js';
+import type { InterfaceInfo, ReadOptions } from './types.js';
 import { ChunkedParser } from './chunked.js';
 import { addCaptureAnomaly, countSkipped, newInterface, notePacket } from './info.js';
 import * as T from './timestamp.js';
@@ -67,6 +67,11 @@ export class PcapngParser extends ChunkedParser {
   readonly #ifPow2: boolean[] = [];
   readonly #ifExp: number[] = [];
   readonly #ifOff: number[] = [];
+  // the interface of the last packet and its values (most captures have one interface: no array
+  // loads per packet)
+  #cur = -1;
+  #curLink = 0; #curSnap = 0; #curPow2 = false; #curExp = 0; #curOff = 0;
+  #curIface: InterfaceInfo | null = null;
   /** Timestamp of the last packet (SPBs have none and repeat it). */
   #lastSec = 0;
   #lastNsec = 0;
@@ -171,6 +176,7 @@ export class PcapngParser extends ChunkedParser {
       this.#anomaly('capture.pcapng.caplen_exceeds_block', p);
       return false;
     }
+    if (id !== this.#cur) this.#use(id);
     const rec = this.rec;
     rec.direction = 0;
     // options: look for epb_flags / pack_flags (code 2, 4 bytes); bounds-checked
@@ -186,13 +192,13 @@ export class PcapngParser extends ChunkedParser {
         o = next;
       }
     }
-    const snap = this.#ifSnap[id]!;
+    const snap = this.#curSnap;
     let cap = caplen;
     if (snap !== 0 && cap > snap) { cap = snap; this.#anomaly('capture.pcapng.caplen_exceeds_snaplen', p); }
     if (origLen < caplen) this.#anomaly('capture.pcapng.caplen_exceeds_len', p);
     if (cap > this.maxRecordLength) { cap = this.maxRecordLength; this.#anomaly('capture.pcapng.record_too_large', p); }
-    T.unitsToTs(dv.getInt32(p + 12, le), dv.getInt32(p + 16, le), this.#ifPow2[id]!, this.#ifExp[id]!);
-    rec.tsSec = T.TS[0]! + this.#ifOff[id]!;
+    T.unitsToTs(dv.getInt32(p + 12, le), dv.getInt32(p + 16, le), this.#curPow2, this.#curExp);
+    rec.tsSec = T.TS[0]! + this.#curOff;
     rec.tsNsec = T.TS[1]!;
     if (!tsInRange(rec.tsSec)) {
       // A damaged timestamp (or if_tsoffset) far outside any real time: keep the previous packet's
@@ -204,10 +210,18 @@ export class PcapngParser extends ChunkedParser {
     return this.#deliver(p, id, cap, origLen, dataOff);
   }
 
+  /** Make interface `id` (known) the current one. */
+  #use(id: number): void {
+    this.#cur = id;
+    this.#curLink = this.#ifLink[id]!; this.#curSnap = this.#ifSnap[id]!; this.#curPow2 = this.#ifPow2[id]!;
+    this.#curExp = this.#ifExp[id]!; this.#curOff = this.#ifOff[id]!; this.#curIface = this.info.interfaces[id]!;
+  }
+
+  /** Deliver the packet of interface `id` (made current by the caller). */
   #deliver(p: number, id: number, cap: number, origLen: number, dataOff: number): true {
     const rec = this.rec;
     rec.ifIndex = id;
-    rec.linkType = this.#ifLink[id]!;
+    rec.linkType = this.#curLink;
     rec.capLen = cap;
     rec.origLen = origLen;
     rec.data = this.buf;
@@ -215,7 +229,7 @@ export class PcapngParser extends ChunkedParser {
     rec.fileOffset = this.base + p;
     rec.index = this.count++;
     notePacket(this.info, rec);
-    this.info.interfaces[id]!.packets++;
+    this.#curIface!.packets++;
     return true;
   }
 
@@ -236,8 +250,9 @@ export class PcapngParser extends ChunkedParser {
       return false;
     }
     const id = this.#sectionBase;
+    if (id !== this.#cur) this.#use(id);
     const origLen = this.dv.getUint32(p + 8, le);
-    const snap = this.#ifSnap[id]!;
+    const snap = this.#curSnap;
     let cap = origLen;
     if (snap !== 0 && cap > snap) cap = snap;
     if (cap > len - 16) cap = len - 16;
