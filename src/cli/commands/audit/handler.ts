@@ -4,7 +4,7 @@ import { createAuditor, type Auditor } from '../../../audit/auditor.js';
 import { blankRecord } from '../../../report/flows/store.js';
 import { progressBar } from '../../progress.js';
 import { detectEvidencePath, isEvidenceFormat } from '../../../evidence/index.js';
-import type { Evidence } from '../../../flow/record.js';
+import type { Evidence, InputSummary } from '../../../flow/record.js';
 import { ExitCode } from '../../exit-codes.js';
 import { UsageError } from '../../../core/errors.js';
 import { gatherEvidence, unreadableInputs, type GatherOptions } from '../../gather.js';
@@ -71,6 +71,7 @@ export async function run(a: AuditArgs): Promise<number> {
     const auditor = createAuditor(fresh, { failOn, compare: await comparePolicies(fresh), newFindings: false });
     for (const n of first.names) auditor.addName(n);
     const second = await gather(inputs, { ...intoAuditor(auditor), names: false }, 'reading again');
+    for (const l of changedBetweenReads(first.inputs, second.inputs)) process.stderr.write(l + '\n');
     // (damage was reported by the first read)
     if (second.inputs.length > 0 && unreadableInputs(second).length === second.inputs.length) return ExitCode.Error;
     return await writeAuditReport(auditor.finish(second), a);
@@ -95,17 +96,36 @@ export async function run(a: AuditArgs): Promise<number> {
   }
   // (the report is built by finish(): addFlow need not return the findings each flow creates)
   const auditor = createAuditor(policy, { failOn, compare: await comparePolicies(policy), newFindings: false });
+  let firstPass: InputSummary[] | null = null;
   if (twoPass) {
     // pass 1: the capture files' DNS answers and TLS SNI only (every flow is dropped as it finishes)
     const captures: string[] = [];
     for (const i of inputs) if (forced === undefined ? !(await isFlowRecordInput(i)) : !isEvidenceFormat(forced)) captures.push(i);
     const first = await gather(captures, { onFlow: () => undefined, rowSink: () => true }, 'pass 1/2 (names)');
     for (const n of first.names) auditor.addName(n);
+    firstPass = first.inputs;
   }
   // streaming: --two-pass's second read, or flow logs alone (no names)
   const evidence = await gather(inputs, { ...intoAuditor(auditor), ...(twoPass ? { names: false } : {}) }, twoPass ? 'pass 2/2 (flows)' : '');
+  if (firstPass !== null) for (const l of changedBetweenReads(firstPass, evidence.inputs)) process.stderr.write(l + '\n');
   if (!reportDamage(evidence)) return ExitCode.Error;
   return await writeAuditReport(auditor.finish(evidence), a);
+}
+
+/**
+ * One stderr line per input that read differently the second time (a capture still being
+ * written, say): the report is the second read's, and names found only in what the first read did
+ * not see were not known first.
+ */
+export function changedBetweenReads(first: readonly InputSummary[], second: readonly InputSummary[]): string[] {
+  const lines: string[] = [];
+  for (const s of second) {
+    const f = first.find((x) => x.file === s.file);
+    if (f === undefined || (f.bytes === s.bytes && f.packets === s.packets && f.records === s.records)) continue;
+    const what = (i: InputSummary): string => `${i.bytes} bytes, ${i.records > 0 ? `${i.records} records` : `${i.packets} packets`}`;
+    lines.push(`flowaudit: ${s.file} changed between the two reads (${what(f)} the first time, ${what(s)} the second): the report is the second read's`);
+  }
+  return lines;
 }
 
 /**
