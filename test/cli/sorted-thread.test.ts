@@ -8,11 +8,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT } from '../helpers/same-audit.js';
+import { ROOT, cliSync } from '../helpers/same-audit.js';
 import { generateBench } from '../../bench/gen/index.js';
 import { gatherEvidence } from '../../src/cli/gather.js';
 import { FlowStore, blankRecord } from '../../src/report/flows/store.js';
@@ -22,10 +21,6 @@ import type { Output } from '../../src/report/output.js';
 
 const AWS = path.join(ROOT, 'fixtures/evidence/aws/default.log');
 const SURICATA = path.join(ROOT, 'fixtures/evidence/suricata/eve.json');
-
-function cli(args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, timeout: 180_000, maxBuffer: 1 << 29 });
-}
 
 /**
  * An Output that keeps what is written; its byte writes fail with `failWith` after `okWrites`
@@ -137,13 +132,13 @@ test('flows --threads 2 (sorted) writes the bytes of --threads 1 (a capture of m
     generateBench({ out: gen, format: 'pcap', options: { seed: 59 }, limits: { packets: 150_000 } });
     generateBench({ out: ng, format: 'pcapng', options: { seed: 61 }, limits: { packets: 30_000 } });
     for (const args of [[gen], [ng, AWS, '--format', 'csv']]) {
-      const one = cli(['flows', ...args, '--threads', '1']), two = cli(['flows', ...args, '--threads', '2']);
-      assert.is(one.status, 0, one.stderr.toString());
-      assert.is(two.status, 0, two.stderr.toString());
-      assert.ok(Buffer.compare(one.stdout, two.stdout) === 0, `${args.join(' ')}: the same bytes (${one.stdout.length} and ${two.stdout.length})`);
-      assert.is(two.stderr.toString(), one.stderr.toString());
+      const one = cliSync(['flows', ...args, '--threads', '1']), two = cliSync(['flows', ...args, '--threads', '2']);
+      assert.is(one.code, 0, one.err);
+      assert.is(two.code, 0, two.err);
+      assert.ok(one.out === two.out, `${args.join(' ')}: the same output (${one.out.length} and ${two.out.length} characters)`);
+      assert.is(two.err, one.err);
     }
-    const lines = cli(['flows', gen, '--threads', '2']).stdout.toString().split('\n').length - 1;
+    const lines = cliSync(['flows', gen, '--threads', '2']).out.split('\n').length - 1;
     assert.ok(lines > 2 * SLICE, `${lines} flows: more than two slices of ${SLICE}, so the format thread ran`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
