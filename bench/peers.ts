@@ -17,3 +17,6 @@ export function findNodePcap(): string | null {
   for (const dir of [ROOT, PEERS]) if (fs.existsSync(path.join(dir, 'node_modules/pcap/build/Release/pcap_binding.node'))) return dir;
   return null;
 }
+
+/** How bench/run.ts compiles the WebAssembly floor (bench/native/wasm/floor.ts) with AssemblyScript's asc. */
+export const WASM_FLOOR_FLAGS: readonly string[] = ['-O3', '--runtime', 'stub', '--noAssert'];

@@ -1,5 +1,5 @@
 /**
- * End-to-end benchmark: flowaudit vs a C floor, a plain-Node floor and the peers found on this machine.
+ * End-to-end benchmark: flowaudit vs a C floor, a WebAssembly floor, a plain-Node floor and the peers found on this machine.
  *
  *   npm run bench [-- --size 1.65G --runs 3 --only flowaudit-flows,floor-c --format pcap --small-packets]
  *
@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BENCH_SIZE, buildTopology, generateBench, inventoryFor, parseSize, parseCount, Prng } from './gen/index.js';
 import type { GenStats } from './gen/generator.js';
-import { findNodePcap, NODE_PCAP_VERSION, PEERS } from './peers.js';
+import { findNodePcap, NODE_PCAP_VERSION, PEERS, WASM_FLOOR_FLAGS } from './peers.js';
 import { goalRows, goalTable, median } from './goals.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -136,6 +136,18 @@ function buildFloor(): string | null {
   return r.status === 0 ? null : `gcc failed (libpcap-dev missing?): ${r.stderr.trim().split('\n').slice(-1)[0]}`;
 }
 
+/** Compile the WebAssembly floor (bench/native/wasm/floor.ts) with AssemblyScript, a devDependency; null when built. */
+function buildWasmFloor(): string | null {
+  const out = path.join(RESULTS, 'wasm-floor.wasm');
+  const src = path.join(ROOT, 'bench/native/wasm/floor.ts');
+  if (fs.existsSync(out) && fs.statSync(out).mtimeMs > fs.statSync(src).mtimeMs) return null;
+  const asc = path.join(ROOT, 'node_modules/assemblyscript/bin/asc.js');
+  if (!fs.existsSync(asc)) return 'AssemblyScript not installed (npm ci installs it)';
+  fs.mkdirSync(RESULTS, { recursive: true });
+  const r = spawnSync(process.execPath, [asc, src, ...WASM_FLOOR_FLAGS, '-o', out], { encoding: 'utf8' });
+  return r.status === 0 ? null : `asc failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`;
+}
+
 /** --install-peers: build npm pcap (node_pcap) into bench/data/peers, outside the project's dependencies. */
 function installPeers(): void {
   if (findNodePcap() !== null) return;
@@ -158,6 +170,7 @@ function programs(cap: Capture, tmp: string): Program[] {
     return r.status === 0 ? null : `\`flowaudit ${cmd}\` not available: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0] ?? ''}`;
   };
   const floorReason = buildFloor();
+  const wasmFloorReason = buildWasmFloor();
   const nodePcapDir = findNodePcap();
   const sfPort = 9995;
   const ctl = path.join(tmp, 'softflowd.ctl');
@@ -169,6 +182,7 @@ function programs(cap: Capture, tmp: string): Program[] {
     { name: 'flowaudit-two-pass', what: 'flowaudit audit --two-pass (names first, then each flow audited as it finishes) → json to /dev/null', cmd: [node, cli, 'audit', F, '--inventory', cap.inventory, '--format', 'json', '--two-pass', '--output', '/dev/null'], unavailable: flowauditReason('audit'), okCodes: [0, 1] /* 1 = findings */ },
     { name: 'cat', what: 'page-cache read floor', cmd: ['sh', '-c', 'exec cat "$0" > /dev/null', F], unavailable: null },
     { name: 'floor-c', what: 'bench/native/floor.c: libpcap + decode + typed 5-tuple table', cmd: [path.join(RESULTS, 'floor'), F], unavailable: floorReason },
+    { name: 'wasm-floor', what: 'bench/native/wasm/floor.ts (AssemblyScript → WebAssembly): 16 MiB reads into its memory + the same table', cmd: [node, path.join(ROOT, 'bench/native/wasm-floor.mjs'), path.join(RESULTS, 'wasm-floor.wasm'), F], unavailable: wasmFloorReason },
     { name: 'node-floor', what: 'bench/native/node-floor.mjs: 16 MiB reads + typed-array table', cmd: [node, path.join(ROOT, 'bench/native/node-floor.mjs'), F], unavailable: null },
     { name: 'tcpdump-w', what: 'tcpdump -r F -w /dev/null (libpcap read floor)', cmd: ['tcpdump', '-r', F, '-w', '/dev/null'], unavailable: which('tcpdump') === null ? 'tcpdump not installed' : null },
     { name: 'tshark-conv', what: 'tshark -q -z conv,tcp -z conv,udp', cmd: ['sh', '-c', 'exec tshark -r "$0" -q -z conv,tcp -z conv,udp > /dev/null', F], unavailable: which('tshark') === null ? 'tshark not installed' : null },

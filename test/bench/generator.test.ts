@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { generateBench, parseSize } from '../../bench/gen/index.js';
 import { buildDemo } from '../../fixtures/demo/scenario.js';
-import { findNodePcap } from '../../bench/peers.js';
+import { fileURLToPath } from 'node:url';
+import { findNodePcap, WASM_FLOOR_FLAGS } from '../../bench/peers.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const gen = (seed: number, packets: number, format: 'pcap' | 'pcapng' = 'pcap', small = false) =>
@@ -181,7 +182,7 @@ test('ground truth: an independent 5-tuple counter (bench/native/node-floor.mjs)
   }
 });
 
-test('the benchmark\'s other counters (C floor, pcap-parser, node_pcap) count what the generator made', () => {
+test('the benchmark\'s other counters (C floor, WebAssembly floor, pcap-parser, node_pcap) count what the generator made', () => {
   // the bench compares like with like only if every peer sees the same packets and 5-tuples
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fa-peers-'));
   const native = (name: string) => new URL(`../../bench/native/${name}`, import.meta.url).pathname;
@@ -189,6 +190,11 @@ test('the benchmark\'s other counters (C floor, pcap-parser, node_pcap) count wh
     const floor = path.join(dir, 'floor');
     const cc = spawnSync('gcc', ['-O2', '-o', floor, native('floor.c'), '-lpcap'], { encoding: 'utf8' });
     if (cc.status !== 0) console.log(`  (skipped: the C floor did not build: ${(cc.error ? String(cc.error) : cc.stderr).trim().split('\n').slice(-1)[0]}; it needs gcc and libpcap-dev)`);
+    const wasm = path.join(dir, 'floor.wasm');
+    const asc = fileURLToPath(new URL('../../node_modules/assemblyscript/bin/asc.js', import.meta.url));
+    const as = fs.existsSync(asc) ? spawnSync(process.execPath, [asc, native('wasm/floor.ts'), ...WASM_FLOOR_FLAGS, '-o', wasm], { encoding: 'utf8' }) : null;
+    if (as === null) console.log('  (skipped: the WebAssembly floor, AssemblyScript is not installed)');
+    else assert.is(as.status, 0, `asc: ${as.stderr}`);
     const nodePcap = findNodePcap();
     if (nodePcap === null) console.log('  (skipped: node_pcap, not installed; npm run bench -- --install-peers builds it)');
     let checked = 0;
@@ -198,6 +204,7 @@ test('the benchmark\'s other counters (C floor, pcap-parser, node_pcap) count wh
       const want = `packets ${r.stats.packets} flows ${r.stats.uniqueTcpUdpFlows! + r.stats.uniqueIcmpPairs!}`;
       const runs: [string, string[]][] = [];
       if (cc.status === 0) runs.push(['C floor', [floor, f]]);
+      if (as !== null) runs.push(['WebAssembly floor', [process.execPath, native('wasm-floor.mjs'), wasm, f]]);
       if (fmt === 'pcap') runs.push(['pcap-parser', [process.execPath, '--no-deprecation', native('pcap-parser-peer.mjs'), f]]);
       if (nodePcap !== null) runs.push(['node_pcap', [process.execPath, native('node-pcap-peer.mjs'), nodePcap, f]]);
       for (const [name, [cmd, ...args]] of runs) {
