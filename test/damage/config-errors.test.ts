@@ -108,7 +108,8 @@ test('bad option values: one line naming the option and what was expected, exit 
   if (!cliAvailable('audit') || !cliAvailable('inspect')) return skip('CLI commands not there yet');
   const base = ['audit', CAPTURE, '--inventory', GOOD_INV];
   const cases: [string[], RegExp][] = [
-    [[...base, '--max-flows', '0'], /--max-flows.*≥ 1|--max-flows.*expected/],
+    [[...base, '--max-flows', '0'], /--max-flows must be a whole number from 1 to 16777216 \(got 0\)/],
+    [[...base, '--max-flows', '16777217'], /--max-flows must be a whole number from 1 to 16777216 \(got 16777217\)/],
     [[...base, '--fail-on', 'bogus'], /--fail-on.*bogus.*expected/],
     [['inspect', CAPTURE, '--max-block-size', '0'], /--max-block-size/],
     [['audit', CAPTURE, '--inventory', path.join(tmp, 'no-such-inventory.json')], /no-such-inventory\.json.*(ENOENT|no such|cannot read)/i],

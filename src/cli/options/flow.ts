@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { availableParallelism } from 'node:os';
 import { DEFAULT_TIMEOUTS, type Timeouts } from '../../flow/timeouts.js';
 import { DEFAULT_MAX_FLOWS } from '../../flow/table.js';
+import { MAX_TABLE_FLOWS } from '../../flow/flow-core.js';
 import { UsageError } from '../../core/errors.js';
 
 export interface FlowArgs {
@@ -51,7 +52,7 @@ export function withFlowOptions<T>(y: Argv<T>, threads: { default: number; descr
   let z = y
     .option('max-flows', {
       type: 'number', default: DEFAULT_MAX_FLOWS,
-      describe: 'Most flows held in memory; beyond it the least recently active flow is finished early (counted as an eviction)',
+      describe: `Most flows held in memory (at most ${MAX_TABLE_FLOWS}); beyond it the least recently active flow is finished early (counted as an eviction)`,
     })
     .option('vlan-in-key', { type: 'boolean', default: false, describe: 'Treat the same 5-tuple on different VLANs as different flows' })
     .option('threads', { type: 'number', default: threads.default, describe: threads.describe }) as unknown as Argv<T & FlowArgs>;
@@ -64,7 +65,9 @@ export function withFlowOptions<T>(y: Argv<T>, threads: { default: number; descr
 /** Validated flow options for gatherEvidence. */
 export function flowOptionsOf(a: FlowArgs): { maxFlows: number; vlanInKey: boolean; timeouts: Partial<Timeouts>; threads: number } {
   const maxFlows = a['max-flows'];
-  if (!Number.isInteger(maxFlows) || maxFlows < 1) throw new UsageError('usage.max_flows', `--max-flows must be a whole number ≥ 1 (got ${String(maxFlows)})`);
+  if (!Number.isInteger(maxFlows) || maxFlows < 1 || maxFlows > MAX_TABLE_FLOWS) {
+    throw new UsageError('usage.max_flows', `--max-flows must be a whole number from 1 to ${MAX_TABLE_FLOWS} (got ${String(maxFlows)})`);
+  }
   const timeouts: Partial<Timeouts> = {};
   for (const [name, key] of TIMEOUT_OPTS) {
     const v = a[name] as number | undefined;

@@ -1,0 +1,74 @@
+/**
+ * The flow table's WebAssembly core (src/flow/wasm/flow-core.ts, compiled by tools/build-wasm.mjs
+ * into flow-core-wasm.ts): keying, lookup, creation and the per-packet update of the 128-byte flow
+ * records, in the instance's linear memory. FlowTable (table.ts) owns one instance and reads the
+ * records through typed-array views of that memory; the module calls back into the table to emit
+ * a flow (finish), to evict one (evict) and to count a port reuse.
+ *
+ * Why WebAssembly: the same table code in JavaScript cost about 1 s of a 3.6 s audit of the
+ * benchmark capture (update, key, create, history); as WebAssembly it runs without bounds checks,
+ * boxing or deoptimisation (README, "Performance").
+ */
+import { FLOW_CORE_WASM } from './flow-core-wasm.js';
+
+/** Fixed byte offsets in the core's memory (see the layout in wasm/flow-core.ts). */
+export const CORE = { KEY: 0, TO: 128, SVC: 256, PAIR: 256 + 65536, REPLY: 256 + 65536 + 1024 } as const;
+
+/** Most flows one table can hold: the records and their index must fit the 4 GiB of a wasm32 memory. */
+export const MAX_TABLE_FLOWS = 16 * 1024 * 1024;
+
+export interface FlowCoreHost {
+  /** Emit flow f, then release it (FlowCore.release). */
+  finish(f: number): void;
+  /** Evict one flow (the table is full). */
+  evict(): void;
+  /** A SYN reused the 5-tuple of a closed flow (which is finished just after). */
+  portReuse(): void;
+}
+
+export interface FlowCore {
+  /** The instance's linear memory (grown once, by init). */
+  readonly memory: { readonly buffer: ArrayBuffer };
+  /** Size for `flows` flows with `slots0` index slots (a power of two); returns the records' offset (0: no memory). */
+  init(flows: number, slots0: number, vlanInKey: boolean, minTimeout: number): number;
+  freeOffset(): number;
+  vlanOffset(): number;
+  ifIndexOffset(): number;
+  fileOffset(): number;
+  inspectOffset(): number;
+  usedFlows(): number;
+  liveFlows(): number;
+  indexSlots(): number;
+  expiredFlows(): number;
+  now(): number;
+  nowNs(): number;
+  /** The flow of the addresses at KEY with these ports, protocol and VLAN, or -1. */
+  lookup(sport: number, dport: number, proto: number, vlan: number): number;
+  release(f: number): void;
+  /** Finish (through the host) every flow idle past its timeout at this time, in flow-id order; returns how many. */
+  expire(sec: number, nsec: number): number;
+  /** Move the table's clock to a packet's time when it is later (update does it itself). */
+  advance(tsSec: number, tsNsec: number): void;
+  /** (flow id << 2) | (sent by the originator << 1) | (created); addresses at KEY. */
+  update(proto: number, hasPorts: boolean, sport: number, dport: number, vlan: number, tsSec: number, tsNsec: number,
+    fileIndex: number, ifIndex: number, flags: number, flagsKnown: boolean, payloadLen: number, ipLen: number, fragment: number,
+    icmpType: number, icmpCode: number): number;
+}
+
+/** The part of the global WebAssembly API used here (its types are in TypeScript's DOM library, which this project does not load). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, (...args: number[]) => void>>) => { readonly exports: unknown };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+let compiled: object | null = null;
+
+/** A new core instance calling back into `host` (the module is compiled once per thread). */
+export function newFlowCore(host: FlowCoreHost): FlowCore {
+  compiled ??= new wasmApi.Module(Buffer.from(FLOW_CORE_WASM, 'base64'));
+  const inst = new wasmApi.Instance(compiled, {
+    table: { finish: (f: number) => host.finish(f), evict: () => host.evict(), portReuse: () => host.portReuse() },
+  });
+  return inst.exports as FlowCore;
+}

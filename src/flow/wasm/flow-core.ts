@@ -1,0 +1,408 @@
+// flow-core.ts — the flow table's per-packet work in WebAssembly (AssemblyScript; compiled by
+// tools/build-wasm.mjs into ../flow-core-wasm.ts). src/flow/table.ts owns the semantics and the
+// rest of the table (emission, expiry sweeps, eviction, ICMP errors, tunnels); this module keys,
+// finds, creates and updates flows over the same 128-byte records, in linear memory that the
+// JavaScript side reads through typed-array views. Excluded from the TypeScript project: the
+// types here (u32, usize …) are AssemblyScript's.
+//
+// Memory layout (byte offsets; regions sized for maxFlows at init, which grows the memory once so
+// that the views never detach; pages are only backed when touched):
+//   KEY   0    the packet's source (4 words) and destination (4 words), written by the caller
+//   QKEY  32   scratch canonical key (8 words)
+//   TO    128  7 timeouts (f64), by timeout class
+//   SVC   256  service-port bits (65 536 bytes, 1 = service port)
+//   PAIR  65792  ICMP counterpart types: 2 × 256 i16 (ICMPv4, ICMPv6), -1 = none
+//   REPLY 66816  ICMP reply types: 2 × 256 u8
+//   then FREE (i32 × maxFlows), VLAN (i16), IFX (i32), FILE (u16), INSP (u8), IDX (pairs of i32:
+//   flow id + 1, hash), IDXTMP (half of IDX), REC (128 bytes per flow, 128-aligned).
+
+const KEY: usize = 0;
+const QKEY: usize = 32;
+const TO: usize = 128;
+const SVC: usize = 256;
+const PAIR: usize = SVC + 65536;
+const REPLY: usize = PAIR + 1024;
+const FIXED_END: usize = REPLY + 512;
+
+// record words (as in table.ts)
+const U_PORTS: usize = 8 * 4, U_META: usize = 9 * 4, U_HASH: usize = 10 * 4, U_STATE: usize = 11 * 4;
+const U_HIST: usize = 12 * 4, U_HIST0: usize = 13 * 4, U_HIST1: usize = 14 * 4, U_LNSEC: usize = 15 * 4;
+const D_LSEC: usize = 64, D_PKTO: usize = 72, D_PKTR: usize = 80, D_BYTO: usize = 88, D_BYTR: usize = 96, D_FSEC: usize = 104, D_FNSEC: usize = 112;
+const B_ORIG_IS_B: u32 = 1, B_INFERRED: u32 = 2, B_FLIPPED: u32 = 4, B_PAYLOAD: u32 = 8, B_LIVE: u32 = 16;
+const SYN: u32 = 2, FIN: u32 = 1, RST: u32 = 4, ACK: u32 = 16;
+// Zeek endpoint states
+const INACTIVE: u32 = 0, SYN_SENT: u32 = 1, SYN_ACK_SENT: u32 = 2, PARTIAL: u32 = 3, ESTABLISHED: u32 = 4, CLOSED: u32 = 5, RESET: u32 = 6;
+// timeout classes
+const TO_TCP_EST: u32 = 0, TO_TCP_ATTEMPT: u32 = 1, TO_TCP_HALF: u32 = 2, TO_TCP_CLOSED: u32 = 3, TO_UDP: u32 = 4, TO_ICMP: u32 = 5, TO_OTHER: u32 = 6;
+// history letters (orig form)
+const H_S: u32 = 0, H_H: u32 = 1, H_A: u32 = 2, H_D: u32 = 3, H_F: u32 = 4, H_R: u32 = 5, H_Q: u32 = 6, H_I: u32 = 7;
+
+/** The table's JavaScript side: finish flow f (emit it, then release it here); evict one flow; count a port reuse. */
+@external("table", "finish") declare function finishFlow(f: i32): void;
+@external("table", "evict") declare function evictOne(): void;
+@external("table", "portReuse") declare function portReuse(): void;
+
+let FREE: usize = 0, VLAN: usize = 0, IFX: usize = 0, FILE: usize = 0, INSP: usize = 0, IDX: usize = 0, IDXTMP: usize = 0, REC: usize = 0;
+let maxFlows: u32 = 0;
+let used: u32 = 0;
+let freeTop: u32 = 0;
+let live: u32 = 0;
+let mask: u32 = 31;
+let vlanInKey = false;
+let minTimeout: f64 = 0;
+let nowSec: f64 = 0;
+let nowNsec: f64 = 0;
+let expired: u32 = 0;
+// scratch key
+let kPorts: u32 = 0, kMeta: u32 = 0, kHash: u32 = 0, kFlipped = false;
+
+function alignUp(x: usize, a: usize): usize { return (x + a - 1) & ~(a - 1); }
+
+/** Set up for at most `flows` flows and `slots0` initial index slots; returns the records' byte offset. */
+export function init(flows: u32, slots0: u32, inKey: bool, minTo: f64): usize {
+  maxFlows = flows; vlanInKey = inKey; minTimeout = minTo;
+  let slotsMax: usize = 32;
+  while (slotsMax < <usize>flows * 2 + 2) slotsMax <<= 1;
+  let p = alignUp(FIXED_END, 64);
+  FREE = p; p += <usize>flows * 4;
+  VLAN = alignUp(p, 8); p = VLAN + <usize>flows * 2;
+  IFX = alignUp(p, 8); p = IFX + <usize>flows * 4;
+  FILE = alignUp(p, 8); p = FILE + <usize>flows * 2;
+  INSP = alignUp(p, 8); p = INSP + <usize>flows;
+  IDX = alignUp(p, 64); p = IDX + slotsMax * 8;
+  IDXTMP = alignUp(p, 64); p = IDXTMP + slotsMax * 4;
+  REC = alignUp(p, 128); p = REC + <usize>flows * 128;
+  const have = (<usize>memory.size()) << 16;
+  if (p > have) { if (memory.grow(<i32>((p - have + 65535) >> 16)) < 0) return 0; }
+  mask = slots0 - 1;
+  return REC;
+}
+export function freeOffset(): usize { return FREE; }
+export function vlanOffset(): usize { return VLAN; }
+export function ifIndexOffset(): usize { return IFX; }
+export function fileOffset(): usize { return FILE; }
+export function inspectOffset(): usize { return INSP; }
+export function usedFlows(): u32 { return used; }
+export function liveFlows(): u32 { return live; }
+export function indexSlots(): u32 { return mask + 1; }
+export function expiredFlows(): u32 { return expired; }
+export function now(): f64 { return nowSec; }
+export function nowNs(): f64 { return nowNsec; }
+
+@inline function fmix(h: u32): u32 {
+  h ^= h >>> 16; h *= 0x85ebca6b;
+  h ^= h >>> 13; h *= 0xc2b2ae35;
+  h ^= h >>> 16;
+  return h;
+}
+@inline function mixw(h: u32, w: u32): u32 { h = (h ^ w) * 0x9e3779b1; return rotl<u32>(h, 15); }
+
+/** Canonical key of (src at s, sport) → (dst at d, dport) into QKEY and the k* globals. */
+function setKey(s: usize, d: usize, sport: u32, dport: u32, proto: u32, vlan: i32): void {
+  let flip = false;
+  const s0 = load<u32>(s), d0 = load<u32>(d);
+  if (s0 != d0) flip = s0 > d0;
+  else {
+    const s1 = load<u32>(s, 4), d1 = load<u32>(d, 4);
+    if (s1 != d1) flip = s1 > d1;
+    else {
+      const s2 = load<u32>(s, 8), d2 = load<u32>(d, 8);
+      if (s2 != d2) flip = s2 > d2;
+      else {
+        const s3 = load<u32>(s, 12), d3 = load<u32>(d, 12);
+        if (s3 != d3) flip = s3 > d3;
+        else flip = sport > dport;
+      }
+    }
+  }
+  const a = flip ? d : s, b = flip ? s : d;
+  const k0 = load<u32>(a), k1 = load<u32>(a, 4), k2 = load<u32>(a, 8), k3 = load<u32>(a, 12);
+  const k4 = load<u32>(b), k5 = load<u32>(b, 4), k6 = load<u32>(b, 8), k7 = load<u32>(b, 12);
+  store<u32>(QKEY, k0); store<u32>(QKEY, k1, 4); store<u32>(QKEY, k2, 8); store<u32>(QKEY, k3, 12);
+  store<u32>(QKEY, k4, 16); store<u32>(QKEY, k5, 20); store<u32>(QKEY, k6, 24); store<u32>(QKEY, k7, 28);
+  const ports: u32 = flip ? (dport << 16) | sport : (sport << 16) | dport;
+  const meta: u32 = proto | (<u32>(vlanInKey && vlan >= 0 ? vlan + 1 : 0) << 8);
+  let h: u32 = 0x2545f491;
+  h = mixw(h, k0); h = mixw(h, k1); h = mixw(h, k2); h = mixw(h, k3);
+  h = mixw(h, k4); h = mixw(h, k5); h = mixw(h, k6); h = mixw(h, k7);
+  h = mixw(h, ports);
+  h = (h ^ meta) * 0x9e3779b1;
+  kPorts = ports; kMeta = meta; kHash = fmix(h); kFlipped = flip;
+}
+
+/** Flow id of the scratch key, or -1. */
+function find(): i32 {
+  const h = kHash;
+  let i = h & mask;
+  const k0 = load<u32>(QKEY), k7 = load<u32>(QKEY, 28);
+  for (;;) {
+    const e = IDX + (<usize>i << 3);
+    const v = load<i32>(e);
+    if (v == 0) return -1;
+    if (load<u32>(e, 4) == h) {
+      const o = REC + (<usize>(v - 1) << 7);
+      if (load<u32>(o, U_PORTS) == kPorts && load<u32>(o, U_META) == kMeta && load<u32>(o) == k0 && load<u32>(o, 28) == k7 &&
+          load<u32>(o, 4) == load<u32>(QKEY, 4) && load<u32>(o, 8) == load<u32>(QKEY, 8) && load<u32>(o, 12) == load<u32>(QKEY, 12) &&
+          load<u32>(o, 16) == load<u32>(QKEY, 16) && load<u32>(o, 20) == load<u32>(QKEY, 20) && load<u32>(o, 24) == load<u32>(QKEY, 24)) return v - 1;
+    }
+    i = (i + 1) & mask;
+  }
+  return -1; // unreachable: the index is never full
+}
+
+/** The flow of (src at KEY, dst at KEY+16) with these ports, protocol and VLAN, or -1 (ICMP errors' quoted flows). */
+export function lookup(sport: u32, dport: u32, proto: u32, vlan: i32): i32 {
+  setKey(KEY, KEY + 16, sport, dport, proto, vlan);
+  return find();
+}
+
+function indexInsert(f: u32, h: u32): void {
+  let i = h & mask;
+  while (load<i32>(IDX + (<usize>i << 3)) != 0) i = (i + 1) & mask;
+  const e = IDX + (<usize>i << 3);
+  store<i32>(e, <i32>f + 1); store<u32>(e, h, 4);
+}
+
+function growIndex(): void {
+  const slots = mask + 1;
+  memory.copy(IDXTMP, IDX, <usize>slots * 8);
+  memory.fill(IDX, 0, <usize>slots * 16);
+  mask = slots * 2 - 1;
+  for (let i: u32 = 0; i < slots; i++) {
+    const e = IDXTMP + (<usize>i << 3);
+    const v = load<i32>(e);
+    if (v != 0) indexInsert(<u32>(v - 1), load<u32>(e, 4));
+  }
+}
+
+/** Forget flow f (after the JavaScript side emitted it): out of the index, not live, its id free. */
+export function release(f: u32): void {
+  const o = REC + (<usize>f << 7);
+  const h = load<u32>(o, U_HASH);
+  let i = h & mask;
+  for (;;) {
+    const v = load<i32>(IDX + (<usize>i << 3));
+    if (v == <i32>f + 1) break;
+    if (v == 0) { i = 0xffffffff; break; } // not indexed (cannot happen)
+    i = (i + 1) & mask;
+  }
+  if (i != 0xffffffff) {
+    // backward-shift deletion
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const ej = IDX + (<usize>j << 3);
+      if (load<i32>(ej) == 0) break;
+      const home = load<u32>(ej, 4) & mask;
+      const inRange = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+      if (!inRange) { const ei = IDX + (<usize>i << 3); store<i32>(ei, load<i32>(ej)); store<u32>(ei, load<u32>(ej, 4), 4); i = j; }
+    }
+    const ei = IDX + (<usize>i << 3);
+    store<i32>(ei, 0); store<u32>(ei, 0, 4);
+  }
+  store<u32>(o, 0, U_STATE);
+  store<u32>(FREE + (<usize>freeTop << 2), f);
+  freeTop++;
+  live--;
+}
+
+function alloc(): u32 {
+  if (live >= maxFlows) evictOne();
+  let f: u32;
+  if (freeTop > 0) { freeTop--; f = load<u32>(FREE + (<usize>freeTop << 2)); }
+  else f = used++;
+  if ((live + 1) * 2 > mask + 1) growIndex(); // load ≤ 0.5
+  live++;
+  return f;
+}
+
+@inline function timeoutClass(proto: u32, os: u32, rs: u32): u32 {
+  if (proto == 6) {
+    if (os == RESET || rs == RESET || (os == CLOSED && rs == CLOSED)) return TO_TCP_CLOSED;
+    if (os == CLOSED || rs == CLOSED) return TO_TCP_HALF;
+    if ((os == SYN_SENT || os == SYN_ACK_SENT) && rs == INACTIVE) return TO_TCP_ATTEMPT;
+    if (rs == SYN_ACK_SENT && os == INACTIVE) return TO_TCP_ATTEMPT;
+    return TO_TCP_EST;
+  }
+  if (proto == 17) return TO_UDP;
+  if (proto == 1 || proto == 58) return TO_ICMP;
+  return TO_OTHER;
+}
+
+function tcpStep(origState: u32, respState: u32, isOrig: bool, flags: u32, payloadLen: u32): u32 {
+  let e = isOrig ? origState : respState;
+  let p = isOrig ? respState : origState;
+  const syn = (flags & SYN) != 0, ack = (flags & ACK) != 0, fin = (flags & FIN) != 0, rst = (flags & RST) != 0;
+  if (e == INACTIVE) {
+    if (syn) {
+      if (isOrig) e = ack ? SYN_ACK_SENT : SYN_SENT;
+      else {
+        if (p == SYN_SENT) p = ESTABLISHED;
+        e = ESTABLISHED;
+      }
+    }
+    if (fin) e = CLOSED;
+    if (rst) e = RESET;
+    if (e == INACTIVE) {
+      const origSt = isOrig ? e : p;
+      if (!isOrig && payloadLen == 0 && origSt == SYN_SENT) { /* early ACK of a SYN: not partial */ }
+      else if (ack && p == ESTABLISHED) e = ESTABLISHED;
+      else e = PARTIAL;
+    }
+  } else if (e == SYN_SENT || e == SYN_ACK_SENT) {
+    if (fin) e = CLOSED;
+    if (rst) e = RESET;
+  } else if (e == ESTABLISHED || e == PARTIAL) {
+    if (syn && e == PARTIAL && p == INACTIVE && !ack) e = SYN_SENT;
+    if (fin && !rst) e = CLOSED;
+    if (rst) e = RESET;
+  } else if (e == CLOSED) {
+    if (rst && p != CLOSED) e = RESET;
+  }
+  return isOrig ? (e << 4) | p : (p << 4) | e;
+}
+
+@inline function historyLetter(flags: u32, payloadLen: u32): i32 {
+  const syn = (flags & SYN) != 0, fin = (flags & FIN) != 0, rst = (flags & RST) != 0;
+  const n = <i32>syn + <i32>fin + <i32>rst;
+  if (n > 1) return fin && rst ? H_I : H_Q;
+  if (n == 1) {
+    if (syn) return (flags & ACK) != 0 ? H_H : H_S;
+    if (fin) return H_F;
+    return H_R;
+  }
+  if (payloadLen > 0) return H_D;
+  if ((flags & ACK) != 0) return H_A;
+  return -1;
+}
+
+function addHistory(o: usize, letter: u32): void {
+  const hw = load<u32>(o, U_HIST), m = hw & 0xffff;
+  if ((m & (1 << letter)) != 0) return;
+  const base = letter & 8, l = letter & 7;
+  if ((l == H_S || l == H_H) && (m & ((1 << (base + H_S)) | (1 << (base + H_H)))) != 0) return;
+  const n = popcnt<u32>(m);
+  if (n < 8) store<u32>(o, load<u32>(o, U_HIST0) | (letter << (n * 4)), U_HIST0);
+  else store<u32>(o, load<u32>(o, U_HIST1) | (letter << ((n - 8) * 4)), U_HIST1);
+  store<u32>(o, (hw & 0xffff0000) | m | (1 << letter), U_HIST);
+}
+
+@inline function icmpPair(proto: u32, type: i32): i32 {
+  if (type < 0 || type > 255) return -1;
+  return <i32>load<i16>(PAIR + (proto == 58 ? 512 : 0) + (<usize>type << 1));
+}
+
+function create(proto: u32, hasPorts: bool, sport: u32, dport: u32, flags: u32, icmpType: i32, icmpCode: i32,
+  vlan: i32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): u32 {
+  const f = alloc();
+  const o = REC + (<usize>f << 7);
+  memory.copy(o, QKEY, 32);
+  store<u32>(o, kPorts, U_PORTS); store<u32>(o, kMeta, U_META); store<u32>(o, kHash, U_HASH);
+  let receiverOrig = false, inferred = true;
+  if (proto == 6) {
+    if ((flags & SYN) != 0 && (flags & ACK) == 0) inferred = false;
+    else if ((flags & SYN) != 0) receiverOrig = true;
+    else if (hasPorts) receiverOrig = load<u8>(SVC + sport) == 1 && load<u8>(SVC + dport) != 1;
+  } else if (proto == 1 || proto == 58) {
+    if (icmpType >= 0 && icmpType <= 255 && load<u8>(REPLY + (proto == 58 ? 256 : 0) + <usize>icmpType) == 1) receiverOrig = true;
+    else inferred = false;
+  } else if (hasPorts) receiverOrig = load<u8>(SVC + sport) == 1 && load<u8>(SVC + dport) != 1;
+  const origIsB = kFlipped != receiverOrig;
+  store<u32>(o, B_LIVE | (origIsB ? B_ORIG_IS_B : 0) | (inferred ? B_INFERRED : 0) | (receiverOrig ? B_FLIPPED : 0), U_STATE);
+  let aux: u32 = icmpType >= 0 ? ((<u32>icmpType & 255) << 8) | (<u32>icmpCode & 255) : 0;
+  if (receiverOrig && icmpType >= 0) {
+    const cp = icmpPair(proto, icmpType);
+    if (cp >= 0) aux = (<u32>cp & 255) << 8;
+  }
+  store<u32>(o, aux << 16, U_HIST);
+  store<u32>(o, 0, U_HIST0); store<u32>(o, 0, U_HIST1);
+  store<u32>(o, <u32>tsNsec, U_LNSEC);
+  store<f64>(o, tsSec, D_LSEC); store<f64>(o, tsSec, D_FSEC); store<f64>(o, tsNsec, D_FNSEC);
+  store<f64>(o, 0, D_PKTO); store<f64>(o, 0, D_PKTR); store<f64>(o, 0, D_BYTO); store<f64>(o, 0, D_BYTR);
+  store<i16>(VLAN + (<usize>f << 1), <i16>vlan);
+  store<i32>(IFX + (<usize>f << 2), ifIndex);
+  store<u16>(FILE + (<usize>f << 1), <u16>fileIndex);
+  store<u8>(INSP + <usize>f, 0);
+  indexInsert(f, kHash);
+  return f;
+}
+
+/**
+ * Finish every flow idle past its timeout at (sec, nsec), in flow-id order (an expiry sweep).
+ * Returns how many.
+ */
+export function expire(sec: f64, nsec: f64): u32 {
+  let n: u32 = 0;
+  for (let f: u32 = 0; f < used; f++) {
+    const o = REC + (<usize>f << 7);
+    const state = load<u32>(o, U_STATE);
+    if ((state & B_LIVE) == 0) continue;
+    const idle = (sec - load<f64>(o, D_LSEC)) + (nsec - <f64>load<u32>(o, U_LNSEC)) / 1e9;
+    if (idle <= minTimeout) continue;
+    const st = state >>> 24;
+    if (idle > load<f64>(TO + (<usize>timeoutClass(load<u32>(o, U_META) & 255, st >> 4, st & 15) << 3))) {
+      expired++; finishFlow(<i32>f); n++;
+    }
+  }
+  return n;
+}
+
+/** Move the clock to a packet's time when it is later (update does it itself). */
+export function advance(tsSec: f64, tsNsec: f64): void {
+  if (tsSec > nowSec || (tsSec == nowSec && tsNsec > nowNsec)) { nowSec = tsSec; nowNsec = tsNsec; }
+}
+
+/**
+ * Account one packet (source and destination words at KEY) whose ports (or ICMP id) are given;
+ * ICMP errors and port-less fragments are the JavaScript side's. Returns (flow id << 2) |
+ * (sent by the originator << 1) | (created the flow).
+ */
+export function update(proto: u32, hasPorts: bool, sport: u32, dport: u32, vlan: i32, tsSec: f64, tsNsec: f64,
+  fileIndex: u32, ifIndex: i32, flags: u32, flagsKnown: bool, payloadLen: u32, ipLen: f64, fragment: u32,
+  icmpType: i32, icmpCode: i32): i32 {
+  advance(tsSec, tsNsec);
+  setKey(KEY, KEY + 16, sport, dport, proto, vlan);
+  let f = find();
+  if (f >= 0) {
+    const o = REC + (<usize>f << 7);
+    const idle = (tsSec - load<f64>(o, D_LSEC)) + (tsNsec - <f64>load<u32>(o, U_LNSEC)) / 1e9;
+    const st = load<u32>(o, U_STATE) >>> 24;
+    if (idle > minTimeout && idle > load<f64>(TO + (<usize>timeoutClass(load<u32>(o, U_META) & 255, st >> 4, st & 15) << 3))) {
+      expired++; finishFlow(f); f = -1;
+    } else if (proto == 6 && (flags & (SYN | ACK)) == SYN && timeoutClass(6, st >> 4, st & 15) == TO_TCP_CLOSED) {
+      portReuse(); finishFlow(f); f = -1;
+    }
+  }
+  let created = false;
+  if (f < 0) {
+    f = <i32>create(proto, hasPorts, sport, dport, flags, icmpType, icmpCode, vlan, tsSec, tsNsec, fileIndex, ifIndex);
+    created = true;
+  }
+  const o = REC + (<usize>f << 7);
+  let state = load<u32>(o, U_STATE);
+  const isOrig = kFlipped == ((state & B_ORIG_IS_B) != 0);
+  const ret = (f << 2) | (isOrig ? 2 : 0) | (created ? 1 : 0);
+  const lsec = load<f64>(o, D_LSEC);
+  if (tsSec > lsec || (tsSec == lsec && tsNsec > <f64>load<u32>(o, U_LNSEC))) { store<f64>(o, tsSec, D_LSEC); store<u32>(o, <u32>tsNsec, U_LNSEC); }
+  if (fragment == 2 && !created) {
+    const bo = o + (isOrig ? D_BYTO : D_BYTR);
+    store<f64>(bo, load<f64>(bo) + ipLen);
+    return ret;
+  }
+  if (isOrig) { store<f64>(o, load<f64>(o, D_PKTO) + 1, D_PKTO); store<f64>(o, load<f64>(o, D_BYTO) + ipLen, D_BYTO); }
+  else { store<f64>(o, load<f64>(o, D_PKTR) + 1, D_PKTR); store<f64>(o, load<f64>(o, D_BYTR) + ipLen, D_BYTR); }
+  if (proto == 6 && !flagsKnown) return ret; // the snaplen cut the TCP header: no flags, state or history
+  if (payloadLen > 0) state |= B_PAYLOAD;
+  if (proto == 6) {
+    state |= isOrig ? flags << 8 : flags << 16;
+    const st = state >>> 24;
+    state = (state & 0x00ffffff) | (tcpStep(st >> 4, st & 15, isOrig, flags, payloadLen) << 24);
+    store<u32>(o, state, U_STATE);
+    const l = historyLetter(flags, payloadLen);
+    if (l >= 0) { const letter = isOrig ? <u32>l : <u32>l + 8; if ((load<u32>(o, U_HIST) & (1 << letter)) == 0) addHistory(o, letter); }
+  } else {
+    store<u32>(o, state, U_STATE);
+    if (payloadLen > 0) { const letter = isOrig ? H_D : H_D + 8; if ((load<u32>(o, U_HIST) & (1 << letter)) == 0) addHistory(o, letter); }
+  }
+  return ret;
+}
