@@ -182,7 +182,7 @@ export async function readCaptures(inputs: string[], opts: ReadOptions, onPacket
         srcs.push(new StreamSource(process.stdin));
         total = null;
       } else {
-        const { src, size } = await openFile(name, chunkSize);
+        const { src, size } = await openFile(name, chunkSize, opts.chunkAlloc);
         srcs.push(src);
         total = total === null || size === null ? null : total + size;
       }

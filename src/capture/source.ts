@@ -33,9 +33,10 @@ export class FileSource implements ChunkSource {
   readonly error = null;
   readonly errorCode = null;
 
-  constructor(fh: FileHandle, chunkSize: number) {
+  constructor(fh: FileHandle, chunkSize: number, alloc?: (size: number) => Buffer | null) {
     this.#fh = fh;
-    this.#bufs = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)];
+    const buf = (): Buffer => alloc?.(chunkSize) ?? Buffer.allocUnsafe(chunkSize);
+    this.#bufs = [buf(), buf(), buf()];
   }
 
   /** Fill b as far as the file allows (short reads are rare on regular files); sets #eof at the end. */
@@ -243,7 +244,7 @@ function gzipHeaderLength(b: Buffer): number {
 }
 
 /** Open a path for reading. Throws FlowauditError (exit 2) naming the file when it cannot be opened. */
-export async function openFile(path: string, chunkSize: number): Promise<{ src: FileSource; size: number | null }> {
+export async function openFile(path: string, chunkSize: number, alloc?: (size: number) => Buffer | null): Promise<{ src: FileSource; size: number | null }> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -256,7 +257,7 @@ export async function openFile(path: string, chunkSize: number): Promise<{ src: 
     throw new FlowauditError('capture.open.EISDIR', `${path}: cannot read: it is a directory`);
   }
   // FIFOs, /dev/stdin and other non-regular files have no meaningful size
-  return { src: new FileSource(fh, chunkSize), size: st.isFile() ? st.size : null };
+  return { src: new FileSource(fh, chunkSize, alloc), size: st.isFile() ? st.size : null };
 }
 
 function openError(path: string, e: unknown): FlowauditError {

@@ -120,4 +120,10 @@ export interface ReadOptions {
    * for it (back-pressure: a consumer writing records out as they come can hold the reader).
    */
   between?: () => Promise<void> | undefined;
+  /**
+   * Where a file's read buffers come from (three per file, `chunkSize` bytes each): a buffer, or
+   * null for an ordinary one. The flow table lends buffers in its own memory (FlowTable.arenaChunk),
+   * so that its WebAssembly core decodes packets where they were read.
+   */
+  chunkAlloc?: (size: number) => Buffer | null;
 }

@@ -19,6 +19,7 @@ import { FlowEngine, DEFAULT_NAME_PARSERS } from '../flow/engine.js';
 import type { Timeouts } from '../flow/timeouts.js';
 import type { FlowRowSink } from '../flow/table.js';
 import { readCaptures } from '../capture/read.js';
+import { DEFAULT_CHUNK_SIZE } from '../capture/info.js';
 import { sniffCapture } from '../capture/sniff.js';
 import type { CaptureInfo } from '../capture/types.js';
 import { detectEvidence, detectEvidencePath, readEvidenceFile } from '../evidence/index.js';
@@ -200,6 +201,8 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
     ...(opts.maxFlows !== undefined ? { maxFlows: opts.maxFlows } : {}),
     ...(opts.vlanInKey !== undefined ? { vlanInKey: opts.vlanInKey } : {}),
     ...(opts.timeouts !== undefined ? { timeouts: opts.timeouts } : {}),
+    // one capture file read in this thread reads into the flow table's memory (see FlowTable.arenaChunk)
+    chunkArena: 3 * (opts.chunkSize ?? DEFAULT_CHUNK_SIZE),
   });
   if (opts.rowSink !== undefined) engine.table.setRowSink(opts.rowSink);
 
@@ -219,6 +222,7 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
       }) : null;
       infos = par ?? await readCaptures(names, {
         ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
+        ...(names.length === 1 ? { chunkAlloc: (n: number) => engine.table.arenaChunk(n) } : {}),
         ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
         ...(opts.between !== undefined ? { between: opts.between } : {}),
       }, (rec) => engine.packet(rec));

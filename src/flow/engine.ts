@@ -125,6 +125,8 @@ export class FlowEngine {
   /** Packets given to packet(), and those that became part of a flow. */
   packets = 0;
   flowPackets = 0;
+  /** Packets decoded and accounted by the table's WebAssembly core in one call (read into its arena). */
+  corePackets = 0;
   #decoders: Decoder[] = [];
   readonly #pkt = new DecodedPacket();
   readonly #parsers: NameParsers;
@@ -221,7 +223,24 @@ export class FlowEngine {
     const fi = rec.fileIndex;
     let dec = this.#decoders[fi];
     if (dec === undefined) { this.#source(fi); dec = this.#decoders[fi]!; }
-    const out = this.#pkt;
+    const out = this.#pkt, data = rec.data, t = this.table;
+    if (data.buffer === t.arena && rec.capLen === rec.origLen && rec.offset + rec.capLen <= data.length) {
+      // the chunk is in the table's memory: a fast-path packet is decoded and accounted in one call
+      const f = t.plain(data.byteOffset + rec.offset, rec.capLen, rec.linkType, rec.tsSec, rec.tsNsec, fi, rec.ifIndex, this.#tls.size > 0, this.anomalies[fi]!, rec.index);
+      if (f >= 0) {
+        this.packets++;
+        this.flowPackets++;
+        this.corePackets++;
+        if (t.lastCreated && this.#tls.size > 0) this.#tls.delete(f); // a recycled flow id
+        if (t.inspectNames) {
+          dec.decode(rec, out); // (counted there as a fast-path packet)
+          this.#curFile = fi; this.#curIndex = rec.index;
+          this.#inspect(f, data, out);
+        } else dec.plainPackets++;
+        if (++this.#sinceSweep >= this.#nextSweep) this.#maybeSweep();
+        return;
+      }
+    }
     dec.decode(rec, out);
     this.#account(rec, out);
   }

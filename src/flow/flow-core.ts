@@ -29,8 +29,12 @@ export interface FlowCoreHost {
 export interface FlowCore {
   /** The instance's linear memory (grown once, by init). */
   readonly memory: { readonly buffer: ArrayBuffer };
-  /** Size for `flows` flows with `slots0` index slots (a power of two); returns the records' offset (0: no memory). */
-  init(flows: number, slots0: number, vlanInKey: boolean, minTimeout: number): number;
+  /**
+   * Size for `flows` flows with `slots0` index slots (a power of two) and `arena` bytes for capture
+   * chunks; returns the records' offset (0: no memory).
+   */
+  init(flows: number, slots0: number, vlanInKey: boolean, minTimeout: number, arena: number): number;
+  arenaOffset(): number;
   freeOffset(): number;
   vlanOffset(): number;
   ifIndexOffset(): number;
@@ -50,6 +54,12 @@ export interface FlowCore {
   /** Move the table's clock to a packet's time when it is later (update does it itself). */
   advance(tsSec: number, tsNsec: number): void;
   /** (flow id << 2) | (sent by the originator << 1) | (created); addresses at KEY. */
+  /**
+   * Decode (the decoder's fast path) and account a packet whose bytes are at `off` in this memory,
+   * captured whole: (flow id << 3) | (to inspect for names << 2) | (sent by the originator << 1) |
+   * (created), or -1 when it is not a fast-path packet (nothing changed).
+   */
+  plain(off: number, cap: number, link: number, tsSec: number, tsNsec: number, fileIndex: number, ifIndex: number, tlsPending: boolean): number;
   update(proto: number, hasPorts: boolean, sport: number, dport: number, vlan: number, tsSec: number, tsNsec: number,
     fileIndex: number, ifIndex: number, flags: number, flagsKnown: boolean, payloadLen: number, ipLen: number, fragment: number,
     icmpType: number, icmpCode: number): number;

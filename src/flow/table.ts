@@ -44,6 +44,11 @@ export interface FlowTableOptions {
   timeouts?: Partial<Timeouts>;
   /** Initial number of flow slots (default 4096; grows by doubling). */
   initialFlows?: number;
+  /**
+   * Bytes of the table's memory kept for capture chunks (default 0): a reader that reads its
+   * chunks there (arenaChunk) lets the engine decode and account fast-path packets in one call.
+   */
+  chunkArena?: number;
 }
 
 export interface FlowSource {
@@ -131,6 +136,8 @@ export class FlowTable {
   /** After update(): whether the packet was sent by the originator, and whether it created the flow. */
   lastIsOrig = false;
   lastCreated = false;
+  /** After plain(): whether the packet's payload is one the engine looks at for names (engine.ts #inspect). */
+  inspectNames = false;
 
   readonly #core: FlowCore;
   /** Views of the core's memory (it grows once, in the constructor, so they never detach). */
@@ -156,6 +163,10 @@ export class FlowTable {
   #sources: FlowSource[] = [];
   #icmpErr = new Map<number, IcmpErrorEvidence[]>();
   #tunnel = new Map<number, { kind: string; outerSrc: string; outerDst: string }>();
+  /** The capture-chunk arena: its memory's buffer (null without one), next free offset and end. */
+  readonly arena: ArrayBuffer | null;
+  #arenaNext = 0;
+  readonly #arenaEnd: number;
   // the packet being accounted (for the core's port-reuse callback)
   #an: Anomalies | null = null;
   #packetIndex = -1;
@@ -177,7 +188,8 @@ export class FlowTable {
       evict: () => this.#evictOne(),
       portReuse: () => { this.#an?.add('flow.tcp.port_reuse', this.#packetIndex); },
     });
-    const rec = core.init(this.maxFlows, slots, this.vlanInKey, Math.min(...to));
+    const arenaBytes = Math.max(0, Math.floor(opts.chunkArena ?? 0));
+    const rec = core.init(this.maxFlows, slots, this.vlanInKey, Math.min(...to), arenaBytes);
     if (rec === 0) throw new RangeError(`maxFlows: no memory for a table of ${this.maxFlows} flows`);
     this.#core = core;
     const buf = core.memory.buffer, n = this.maxFlows;
@@ -188,6 +200,9 @@ export class FlowTable {
     this.#file = new Uint16Array(buf, core.fileOffset(), n);
     this.#inspect = new Uint8Array(buf, core.inspectOffset(), n);
     this.#key = new Uint32Array(buf, CORE.KEY, 8);
+    this.arena = arenaBytes > 0 ? buf : null;
+    this.#arenaNext = core.arenaOffset();
+    this.#arenaEnd = this.#arenaNext + arenaBytes;
     new Float64Array(buf, CORE.TO, 7).set(to);
     const svc = new Uint8Array(buf, CORE.SVC, 65536);
     for (let p = 0; p < 65536; p++) svc[p] = isServicePort(p) ? 1 : 0;
@@ -196,6 +211,35 @@ export class FlowTable {
     const replies = new Uint8Array(buf, CORE.REPLY, 512);
     for (const t of ICMP_REPLY_TYPES_4) replies[t] = 1;
     for (const t of ICMP_REPLY_TYPES_6) replies[256 + t] = 1;
+  }
+
+  /**
+   * A capture-chunk buffer of `size` bytes in the table's memory, or null when the arena has no
+   * room left (the reader then uses its own). Chunks are handed out once, for one reader.
+   */
+  arenaChunk(size: number): Buffer | null {
+    if (this.arena === null || this.#arenaNext + size > this.#arenaEnd) return null;
+    const b = Buffer.from(this.arena, this.#arenaNext, size);
+    this.#arenaNext += size;
+    return b;
+  }
+
+  /**
+   * Decode and account a packet whose bytes lie in the arena (`off`: its offset in the table's
+   * memory) and were captured whole, as Decoder's fast path and update() would: the flow id, or -1
+   * when it is not a fast-path packet (nothing changed; decode it). `inspectNames` is then set when
+   * its payload is one the engine looks at for names (`tlsPending`: the engine is putting a split
+   * ClientHello together, so every client payload goes to it; other client payloads only count as
+   * looked at, in the core).
+   */
+  plain(off: number, cap: number, link: number, tsSec: number, tsNsec: number, fileIndex: number, ifIndex: number, tlsPending: boolean, an: Anomalies, packetIndex: number): number {
+    this.#an = an; this.#packetIndex = packetIndex;
+    const r = this.#core.plain(off, cap, link, tsSec, tsNsec, fileIndex, ifIndex, tlsPending);
+    if (r < 0) return -1;
+    this.lastIsOrig = (r & 2) !== 0;
+    this.lastCreated = (r & 1) !== 0;
+    this.inspectNames = (r & 4) !== 0;
+    return r >> 3;
   }
 
   /** Flows finished because they were idle past their timeout (at a sweep or when their tuple came back). */

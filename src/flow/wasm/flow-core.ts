@@ -13,8 +13,9 @@
 //   SVC   256  service-port bits (65 536 bytes, 1 = service port)
 //   PAIR  65792  ICMP counterpart types: 2 × 256 i16 (ICMPv4, ICMPv6), -1 = none
 //   REPLY 66816  ICMP reply types: 2 × 256 u8
-//   then FREE (i32 × maxFlows), VLAN (i16), IFX (i32), FILE (u16), INSP (u8), IDX (pairs of i32:
-//   flow id + 1, hash), IDXTMP (half of IDX), REC (128 bytes per flow, 128-aligned).
+//   then ARENA (capture chunks read straight into this memory, for plain()), FREE (i32 × maxFlows),
+//   VLAN (i16), IFX (i32), FILE (u16), INSP (u8), IDX (pairs of i32: flow id + 1, hash), IDXTMP
+//   (half of IDX), REC (128 bytes per flow, 128-aligned).
 
 const KEY: usize = 0;
 const QKEY: usize = 32;
@@ -42,6 +43,7 @@ const H_S: u32 = 0, H_H: u32 = 1, H_A: u32 = 2, H_D: u32 = 3, H_F: u32 = 4, H_R:
 @external("table", "evict") declare function evictOne(): void;
 @external("table", "portReuse") declare function portReuse(): void;
 
+let ARENA: usize = 0;
 let FREE: usize = 0, VLAN: usize = 0, IFX: usize = 0, FILE: usize = 0, INSP: usize = 0, IDX: usize = 0, IDXTMP: usize = 0, REC: usize = 0;
 let maxFlows: u32 = 0;
 let used: u32 = 0;
@@ -58,12 +60,16 @@ let kPorts: u32 = 0, kMeta: u32 = 0, kHash: u32 = 0, kFlipped = false;
 
 function alignUp(x: usize, a: usize): usize { return (x + a - 1) & ~(a - 1); }
 
-/** Set up for at most `flows` flows and `slots0` initial index slots; returns the records' byte offset. */
-export function init(flows: u32, slots0: u32, inKey: bool, minTo: f64): usize {
+/**
+ * Set up for at most `flows` flows and `slots0` initial index slots, with `arena` bytes for capture
+ * chunks; returns the records' byte offset (0: the memory could not grow).
+ */
+export function init(flows: u32, slots0: u32, inKey: bool, minTo: f64, arena: u32): usize {
   maxFlows = flows; vlanInKey = inKey; minTimeout = minTo;
   let slotsMax: usize = 32;
   while (slotsMax < <usize>flows * 2 + 2) slotsMax <<= 1;
   let p = alignUp(FIXED_END, 64);
+  ARENA = p; p = alignUp(p + <usize>arena, 64);
   FREE = p; p += <usize>flows * 4;
   VLAN = alignUp(p, 8); p = VLAN + <usize>flows * 2;
   IFX = alignUp(p, 8); p = IFX + <usize>flows * 4;
@@ -77,6 +83,7 @@ export function init(flows: u32, slots0: u32, inKey: bool, minTo: f64): usize {
   mask = slots0 - 1;
   return REC;
 }
+export function arenaOffset(): usize { return ARENA; }
 export function freeOffset(): usize { return FREE; }
 export function vlanOffset(): usize { return VLAN; }
 export function ifIndexOffset(): usize { return IFX; }
@@ -405,4 +412,101 @@ export function update(proto: u32, hasPorts: bool, sport: u32, dport: u32, vlan:
     if (payloadLen > 0) { const letter = isOrig ? H_D : H_D + 8; if ((load<u32>(o, U_HIST) & (1 << letter)) == 0) addHistory(o, letter); }
   }
   return ret;
+}
+
+/** Payload packets per flow the JavaScript side looks at for names (engine.ts INSPECT_MAX). */
+const INSPECT_MAX: u32 = 8;
+
+@inline function be16(p: usize): u32 { return (<u32>load<u8>(p) << 8) | <u32>load<u8>(p + 1); }
+@inline function be32(p: usize): u32 { return bswap<u32>(load<u32>(p)); }
+
+/**
+ * The decoder's fast path (Decoder #plain in src/decode/decoder.ts: the same links, at most one
+ * 802.1Q tag, IPv4 without options or fragments or IPv6 without extension headers, TCP or UDP
+ * that is not a tunnel's, all of it captured and consistent) and update() in one call, for a
+ * packet whose `cap` bytes (its whole length on the wire) are in this memory at `off`. Returns -1
+ * when the packet is not such a packet (nothing changed: the JavaScript decoder takes it), else
+ * (flow id << 3) | (its payload is to be looked at for names << 2) | (sent by the originator << 1)
+ * | (created the flow).
+ *
+ * Names (engine.ts #inspect): a payload from port 53 or a client's payload that starts like a TLS
+ * handshake record is the JavaScript side's to look at, as is any client payload while a split
+ * ClientHello is being put together (`tlsPending`). Any other client payload within the first
+ * INSPECT_MAX only counts as looked at, here.
+ */
+export function plain(off: usize, cap: u32, link: u32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32, tlsPending: bool): i32 {
+  const end = off + <usize>cap;
+  let type: u32, p: usize, vlan: i32 = -1;
+  if (link == 1) { // Ethernet
+    if (cap < 14) return -1;
+    type = be16(off + 12); p = off + 14;
+  } else if (link == 113) { // Linux cooked v1
+    if (cap < 16) return -1;
+    type = be16(off + 14); p = off + 16;
+  } else if (link == 276) { // Linux cooked v2
+    if (cap < 20) return -1;
+    type = be16(off); p = off + 20;
+  } else if (link == 101 || link == 12 || link == 14 || link == 228 || link == 229) { // raw IP
+    if (cap < 1) return -1;
+    const v = <u32>load<u8>(off) >> 4;
+    if (v == 4 && link != 229) type = 0x0800;
+    else if (v == 6 && link != 228) type = 0x86dd;
+    else return -1;
+    p = off;
+  } else return -1;
+  if (type == 0x8100) {
+    if (end - p < 4) return -1;
+    vlan = <i32>(be16(p) & 0x0fff);
+    type = be16(p + 2);
+    p += 4;
+  }
+  let ipEnd: usize, q: usize, proto: u32, v6 = false;
+  if (type == 0x0800) {
+    if (end - p < 20 || load<u8>(p) != 0x45) return -1;
+    const total = <usize>be16(p + 2);
+    if (total < 20 || p + total > end || (be16(p + 6) & 0x3fff) != 0) return -1;
+    ipEnd = p + total; q = p + 20; proto = load<u8>(p + 9);
+  } else if (type == 0x86dd) {
+    if (end - p < 40 || (<u32>load<u8>(p) >> 4) != 6) return -1;
+    proto = load<u8>(p + 6);
+    const plen = <usize>be16(p + 4);
+    if ((proto != 6 && proto != 17) || plen == 0 || p + 40 + plen > end) return -1;
+    ipEnd = p + 40 + plen; q = p + 40; v6 = true;
+  } else return -1;
+  const segLen = <u32>(ipEnd - q);
+  let sport: u32, dport: u32, len: u32, flags: u32 = 0, at: usize = 0;
+  if (proto == 6) {
+    if (segLen < 20) return -1;
+    const hl = (<u32>load<u8>(q + 12) >> 4) << 2;
+    if (hl < 20 || hl > segLen) return -1;
+    sport = be16(q); dport = be16(q + 2);
+    flags = load<u8>(q + 13);
+    len = segLen - hl; at = q + <usize>hl;
+  } else if (proto == 17) {
+    if (segLen < 8) return -1;
+    const ulen = be16(q + 4);
+    if ((ulen != 0 && ulen < 8) || ulen > segLen) return -1;
+    sport = be16(q); dport = be16(q + 2);
+    if (sport == 4789 || dport == 4789 || sport == 6081 || dport == 6081 || sport == 3544 || dport == 3544) return -1;
+    len = (ulen == 0 ? segLen : ulen) - 8;
+  } else return -1;
+  if (v6) {
+    const x = p + 8;
+    store<u32>(KEY, be32(x)); store<u32>(KEY, be32(x + 4), 4); store<u32>(KEY, be32(x + 8), 8); store<u32>(KEY, be32(x + 12), 12);
+    store<u32>(KEY, be32(x + 16), 16); store<u32>(KEY, be32(x + 20), 20); store<u32>(KEY, be32(x + 24), 24); store<u32>(KEY, be32(x + 28), 28);
+  } else {
+    store<u32>(KEY, 0); store<u32>(KEY, 0, 4); store<u32>(KEY, 0xffff, 8); store<u32>(KEY, be32(p + 12), 12);
+    store<u32>(KEY, 0, 16); store<u32>(KEY, 0, 20); store<u32>(KEY, 0xffff, 24); store<u32>(KEY, be32(p + 16), 28);
+  }
+  const r = update(proto, true, sport, dport, vlan, tsSec, tsNsec, fileIndex, ifIndex, flags, true, len, <f64>(ipEnd - p), 0, -1, -1);
+  const f = r >> 2, isOrig = (r & 2) != 0;
+  let inspect = false;
+  if (len > 0) {
+    const n = <u32>load<u8>(INSP + <usize>f);
+    if (n < INSPECT_MAX) {
+      if (sport == 53 || (proto == 6 && isOrig && (tlsPending || (len >= 6 && load<u8>(at) == 0x16 && load<u8>(at + 1) == 0x03)))) inspect = true;
+      else if (proto == 6 && isOrig) store<u8>(INSP + <usize>f, <u8>(n + 1));
+    }
+  }
+  return (f << 3) | (inspect ? 4 : 0) | (r & 3);
 }

@@ -1,0 +1,201 @@
+/**
+ * Packets read into the flow table's memory are decoded and accounted by its WebAssembly core in
+ * one call (FlowTable.plain, the decoder's fast path and update together). The engine must give
+ * exactly what it gives through the JavaScript decoder: the same flows, names, anomalies and
+ * counts, on the fixtures, the corpus, generated captures, those captures re-framed on the other
+ * link types the fast path takes, and fast-check mutations of plain packets.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fc from 'fast-check';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readCaptures } from '../../src/capture/read.js';
+import { DEFAULT_CHUNK_SIZE, newPacketRecord } from '../../src/capture/info.js';
+import type { PacketRecord } from '../../src/capture/types.js';
+import { FlowEngine } from '../../src/flow/engine.js';
+import type { FlowRecord } from '../../src/flow/record.js';
+import { generateBench } from '../../bench/gen/index.js';
+import { eth, ethTagged, ipv4, ipv6, tcp, udp } from '../decode/helpers/build.js';
+import { clientHello, goodDnsResponse } from '../fuzz/bytes.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CORPUS = path.join(ROOT, '../shared/corpus');
+
+/** An engine and what came out of it. `arena`: its table lends read buffers (the core's path). */
+class Run {
+  readonly flows: string[] = [];
+  readonly engine: FlowEngine;
+  constructor(arena: boolean, chunk = DEFAULT_CHUNK_SIZE) {
+    this.engine = new FlowEngine({ onFlow: (f: FlowRecord) => { this.flows.push(JSON.stringify(f)); }, ...(arena ? { chunkArena: 3 * chunk } : {}) });
+    this.engine.addSource(0, 'x', 'pcap');
+  }
+  /** Everything observable, flushed. */
+  result(): string {
+    const e = this.engine;
+    e.flush();
+    return JSON.stringify({ flows: this.flows, names: e.names.list, anomalies: e.anomalies.map((a) => a.toJSON()), packets: e.packets, flowPackets: e.flowPackets, expired: e.table.expired, size: e.table.size }, null, 1);
+  }
+}
+
+function captures(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(dir)) {
+    const f = path.join(dir, e);
+    if (statSync(f).isDirectory()) out.push(...captures(f));
+    else if (/\.(pcap|pcapng|cap)(\.gz)?$/.test(e)) out.push(f);
+  }
+  return out;
+}
+
+/** Read `file` both ways (small chunks, so that records straddle chunk edges too) and compare. */
+async function compareFile(file: string, chunk: number): Promise<{ core: number; packets: number }> {
+  const a = new Run(true, chunk), b = new Run(false, chunk);
+  const ia = await readCaptures([file], { chunkSize: chunk, chunkAlloc: (n) => a.engine.table.arenaChunk(n) }, (r) => a.engine.packet(r)).catch(() => null);
+  const ib = await readCaptures([file], { chunkSize: chunk }, (r) => b.engine.packet(r)).catch(() => null);
+  assert.equal(JSON.stringify(ia), JSON.stringify(ib), `${file}: capture info`);
+  const ra = a.result(), rb = b.result();
+  if (ra !== rb) assert.fixture(ra, rb, `${path.relative(ROOT, file)}: flows, names, anomalies, counts`);
+  return { core: a.engine.corePackets, packets: a.engine.packets };
+}
+
+test('core path = decoder + table on every packet of the fixtures, the corpus and generated captures', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fa-core-'));
+  try {
+    const gen = [path.join(dir, 'mix.pcap'), path.join(dir, 'small.pcapng')];
+    generateBench({ out: gen[0]!, format: 'pcap', options: { seed: 7 }, limits: { packets: 60_000 } });
+    generateBench({ out: gen[1]!, format: 'pcapng', options: { seed: 8, small: true }, limits: { packets: 30_000 } });
+    const files = [...captures(path.join(ROOT, 'fixtures')), ...captures(CORPUS), ...gen];
+    if (!existsSync(CORPUS)) process.stdout.write(`core path: ${CORPUS} is not there: the corpus part is skipped\n`);
+    let core = 0, all = 0;
+    for (const f of files) {
+      const r = await compareFile(f, 64 * 1024);
+      core += r.core; all += r.packets;
+    }
+    for (const f of gen) await compareFile(f, DEFAULT_CHUNK_SIZE);
+    process.stdout.write(`core path: ${all} packets of ${files.length} captures, ${core} by the WebAssembly core, all equal\n`);
+    assert.ok(core > all * 0.5, `most packets took the core path (${core} of ${all})`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A packet's bytes copied into a buffer the table lent (or an ordinary one), as a record. */
+function place(rec: PacketRecord, buf: Buffer, pkt: Buffer, cap: number, wire: number, link: number, i: number): void {
+  buf.fill(0xee);
+  pkt.copy(buf, 5, 0, cap);
+  rec.linkType = link; rec.data = buf; rec.offset = 5; rec.capLen = cap; rec.origLen = cap + wire; rec.index = i;
+  rec.tsSec = 1_700_000_000 + (i >> 4); rec.tsNsec = (i & 15) * 1000;
+}
+
+const SEEDS: Buffer[] = [
+  eth(0x0800, ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }, tcp({ sport: 50000, dport: 88, seq: 0xfffffff0, ack: 0x80000001 }, Buffer.alloc(30, 1)))),
+  eth(0x0800, ipv4({ src: '10.0.0.2', dst: '10.0.0.1' }, tcp({ sport: 88, dport: 50000, flags: 0x12 }))),
+  eth(0x0800, ipv4({ proto: 17 }, udp(53, 61000, Buffer.alloc(40, 2)))),
+  // UDP lengths shorter than the IP payload (trailing bytes are not payload): none, and some
+  eth(0x0800, ipv4({ proto: 17 }, udp(53, 61000, Buffer.alloc(20, 2), 8))),
+  eth(0x0800, ipv4({ proto: 17 }, udp(61000, 389, Buffer.alloc(20, 2), 12))),
+  ethTagged([[0x8100, 12]], 0x0800, ipv4({ proto: 17 }, udp(389, 389, Buffer.alloc(12)))),
+  ethTagged([[0x8100, 4095]], 0x86dd, ipv6({ nh: 6 }, tcp({ dport: 636, options: Buffer.alloc(12, 1) }, Buffer.alloc(7)))),
+  eth(0x86dd, ipv6({ nh: 17 }, udp(4500, 88, Buffer.alloc(25, 3)))),
+  eth(0x0800, ipv4({ proto: 17 }, udp(1, 4789, Buffer.alloc(30)))),
+  eth(0x0800, ipv4({ proto: 6 }, tcp({ dport: 445 }))),
+];
+/** Link types the fast path takes besides Ethernet (the frame re-framed: cooked v1/v2 keep the EtherType, raw IP drops the link header). */
+const LINKS = [1, 1, 1, 113, 276, 101, 228, 229] as const;
+function reframe(frame: Buffer, link: number): Buffer {
+  if (link === 1) return frame;
+  const type = frame.readUInt16BE(12);
+  if (link === 113) { const h = Buffer.alloc(16); h.writeUInt16BE(type, 14); return Buffer.concat([h, frame.subarray(14)]); }
+  if (link === 276) { const h = Buffer.alloc(20); h.writeUInt16BE(type, 0); return Buffer.concat([h, frame.subarray(14)]); }
+  return Buffer.from(frame.subarray(type === 0x8100 ? 18 : 14));
+}
+
+test('core path = decoder + table on mutated plain packets of every link type it takes', () => {
+  const a = new Run(true), b = new Run(false);
+  const abuf = a.engine.table.arenaChunk(256)!, bbuf = Buffer.alloc(256);
+  assert.ok(abuf !== null);
+  const ra = newPacketRecord(0), rb = newPacketRecord(0);
+  let i = 0;
+  fc.assert(fc.property(
+    fc.constantFrom(...SEEDS),
+    fc.constantFrom(...LINKS),
+    fc.array(fc.tuple(fc.nat(79), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+    fc.option(fc.nat(120), { nil: undefined }), // capLen cut
+    fc.nat(2), // bytes on the wire beyond capLen (0: none)
+    fc.nat(6), // padding after the packet (Ethernet trailer)
+    (seed, link, changes, cut, wire, pad) => {
+      const pkt = Buffer.concat([reframe(seed, link), Buffer.alloc(pad, 0xaa)]);
+      for (const [at, v] of changes) if (at < pkt.length) pkt[at] = v;
+      const cap = cut === undefined ? pkt.length : Math.min(cut, pkt.length);
+      place(ra, abuf, pkt, cap, wire, link, i); place(rb, bbuf, pkt, cap, wire, link, i);
+      i++;
+      a.engine.packet(ra); b.engine.packet(rb);
+    },
+  ), { numRuns: 30_000 });
+  assert.ok(a.engine.corePackets > 1000, `the core path was taken (${a.engine.corePackets} times)`);
+  assert.ok(a.engine.corePackets < a.engine.packets, 'and the decoder too');
+  assert.is(b.engine.corePackets, 0);
+  const x = a.result(), y = b.result();
+  if (x !== y) assert.fixture(x, y, 'flows, names, anomalies, counts');
+});
+
+test('core path: a flow\'s first eight payload packets from port 53 use up its inspections, as in the decoder + table', () => {
+  // one-byte "answers" count as inspected packets: the real answer after them is not parsed
+  for (const ones of [7, 8]) {
+    const a = new Run(true), b = new Run(false);
+    const abuf = a.engine.table.arenaChunk(512)!, bbuf = Buffer.alloc(512);
+    const ra = newPacketRecord(0), rb = newPacketRecord(0);
+    const frames = [...Array.from({ length: ones }, () => Buffer.from([7])), goodDnsResponse('dc9.corp.example', '10.0.0.99')]
+      .map((m) => eth(0x0800, ipv4({ src: '10.0.0.53', dst: '10.0.0.1', proto: 17 }, udp(53, 40000, m))));
+    frames.forEach((fr, i) => {
+      place(ra, abuf, fr, fr.length, 0, 1, i); place(rb, bbuf, fr, fr.length, 0, 1, i);
+      a.engine.packet(ra); b.engine.packet(rb);
+    });
+    assert.is(a.engine.corePackets, ones + 1);
+    assert.is(a.engine.names.list.length, ones === 7 ? 1 : 0, `${ones} one-byte messages first`);
+    assert.is(a.result(), b.result());
+  }
+});
+
+test('core path: a client\'s first eight payload packets use up its inspections, as in the decoder + table', () => {
+  // the core counts a client payload that is not a TLS record as looked at; a ClientHello after
+  // eight of them is not parsed, after seven it is
+  for (const others of [7, 8]) {
+    const a = new Run(true), b = new Run(false);
+    const abuf = a.engine.table.arenaChunk(1024)!, bbuf = Buffer.alloc(1024);
+    const ra = newPacketRecord(0), rb = newPacketRecord(0);
+    const msgs = [...Array.from({ length: others }, () => Buffer.from('GET / HTTP/1.1')), clientHello('sso.corp.example')];
+    let seq = 1000;
+    const frames = [eth(0x0800, ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }, tcp({ sport: 50000, dport: 443, flags: 0x02, seq: seq++ })))];
+    for (const m of msgs) { frames.push(eth(0x0800, ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }, tcp({ sport: 50000, dport: 443, flags: 0x18, seq }, m)))); seq += m.length; }
+    frames.forEach((fr, i) => {
+      place(ra, abuf, fr, fr.length, 0, 1, i); place(rb, bbuf, fr, fr.length, 0, 1, i);
+      a.engine.packet(ra); b.engine.packet(rb);
+    });
+    assert.is(a.engine.corePackets, frames.length);
+    assert.is(a.engine.names.list.length, others === 7 ? 1 : 0, `${others} other payloads first`);
+    assert.is(a.result(), b.result());
+  }
+});
+
+test('core path: a ClientHello split across two segments is put together, as in the decoder + table', () => {
+  const a = new Run(true), b = new Run(false);
+  const abuf = a.engine.table.arenaChunk(1024)!, bbuf = Buffer.alloc(1024);
+  const ra = newPacketRecord(0), rb = newPacketRecord(0);
+  const hello = clientHello('split.corp.example'), cut = 40;
+  const seg = (seq: number, m: Buffer, flags = 0x18) => eth(0x0800, ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }, tcp({ sport: 50001, dport: 443, flags, seq }, m)));
+  const frames = [seg(999, Buffer.alloc(0), 0x02), seg(1000, hello.subarray(0, cut)), seg(1000 + cut, hello.subarray(cut))];
+  frames.forEach((fr, i) => {
+    place(ra, abuf, fr, fr.length, 0, 1, i); place(rb, bbuf, fr, fr.length, 0, 1, i);
+    a.engine.packet(ra); b.engine.packet(rb);
+  });
+  assert.is(a.engine.corePackets, frames.length);
+  assert.equal(a.engine.names.list.map((o) => o.name), ['split.corp.example']);
+  assert.is(a.result(), b.result());
+});
+
+test.run();
