@@ -8,7 +8,7 @@
  * Layout: file header 24 bytes {magic, major u16, minor u16, thiszone i32, sigfigs u32, snaplen u32,
  * linktype u32}; each record 16 bytes {ts_sec, ts_frac, incl_len, orig_len} + incl_len bytes.
  */
-import type { ReadOptions } from './types.js';
+import type { PcapHeader, PcapRecordSink, ReadOptions, TakenRecords } from './types.js';
 import { ChunkedParser } from './chunked.js';
 import { addCaptureAnomaly, newInterface, notePacket } from './info.js';
 
@@ -25,6 +25,8 @@ export class PcapParser extends ChunkedParser {
   #nanos = false;
   #snaplen = 0;
   #linkType = 0;
+  #header: PcapHeader | null = null;
+  readonly #taken: TakenRecords = { end: 0, bytes: 0, firstSec: 0, firstNsec: 0, lastSec: 0, lastNsec: 0 };
 
   constructor(file: string, opts: ReadOptions = {}, fileIndex = 0) {
     super(file, opts, fileIndex);
@@ -87,6 +89,29 @@ export class PcapParser extends ChunkedParser {
     }
   }
 
+  /**
+   * Offer the records from the current position to `sink` (when the chunk lies in its memory),
+   * and count those it took as read, as next() would have one by one. Call between next() calls.
+   */
+  offer(sink: PcapRecordSink): void {
+    const h = this.#header, b = this.buf;
+    if (h === null || this.stopped || b.buffer !== sink.arena) return;
+    const t = this.#taken;
+    const n = sink.takeRecords(b, this.pos, this.lim, h, this.rec.fileIndex, this.count, t);
+    if (n === 0) return;
+    const info = this.info;
+    if (info.packets === 0) { info.firstTsSec = t.firstSec; info.firstTsNsec = t.firstNsec; info.lastTsSec = t.lastSec; info.lastTsNsec = t.lastNsec; }
+    else {
+      if (t.firstSec < info.firstTsSec || (t.firstSec === info.firstTsSec && t.firstNsec < info.firstTsNsec)) { info.firstTsSec = t.firstSec; info.firstTsNsec = t.firstNsec; }
+      if (t.lastSec > info.lastTsSec || (t.lastSec === info.lastTsSec && t.lastNsec > info.lastTsNsec)) { info.lastTsSec = t.lastSec; info.lastTsNsec = t.lastNsec; }
+    }
+    info.packets += n;
+    info.capturedBytes += t.bytes;
+    info.interfaces[0]!.packets += n;
+    this.count += n;
+    this.pos = t.end;
+  }
+
   #anomaly(name: string, p: number): void {
     addCaptureAnomaly(this.info, name, this.count, this.base + p);
   }
@@ -113,6 +138,7 @@ export class PcapParser extends ChunkedParser {
     // libpcap pcap_adjust_snapshot(): 0 or absurd snaplen means "the maximum"
     this.#snaplen = snap === 0 || snap > this.maxRecordLength ? this.maxRecordLength : snap;
     this.#linkType = lt;
+    this.#header = { littleEndian: le, nanoseconds: this.#nanos, snaplen: this.#snaplen, maxRecordLength: this.maxRecordLength, linkType: lt };
     info.sections = 1;
     info.interfaces.push(newInterface(0, 0, lt, snap, this.#nanos ? 9 : 6));
     const rec = this.rec;

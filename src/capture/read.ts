@@ -155,9 +155,24 @@ class Cursor {
     return true;
   }
 
-  /** Single-input fast path: push every chunk through the parser. */
+  /**
+   * Single-input fast path: push every chunk through the parser. With a record sink (classic pcap
+   * only), the records it takes straight from the chunk are offered to it first, then the next is
+   * parsed and handed over, and so on.
+   */
   async runAll(onPacket: (rec: PacketRecord) => void): Promise<void> {
     const p = this.parser!;
+    const sink = this.opts.recordSink;
+    if (sink !== undefined && p instanceof PcapParser) {
+      while (await this.#fill()) {
+        for (;;) {
+          p.offer(sink);
+          if (!p.next()) break;
+          onPacket(p.rec);
+        }
+      }
+      return;
+    }
     while (await this.#fill()) {
       while (p.next()) onPacket(p.rec);
     }

@@ -126,4 +126,40 @@ export interface ReadOptions {
    * so that its WebAssembly core decodes packets where they were read.
    */
   chunkAlloc?: (size: number) => Buffer | null;
+  /**
+   * One input read alone: classic pcap records are offered to this consumer straight from the
+   * chunk before they are parsed one by one (see PcapRecordSink).
+   */
+  recordSink?: PcapRecordSink;
+}
+
+/** The file header of a classic pcap file, as a PcapRecordSink needs it. */
+export interface PcapHeader {
+  littleEndian: boolean;
+  nanoseconds: boolean;
+  /** The snapshot length in effect (0 or absurd in the file: the largest record accepted). */
+  snaplen: number;
+  maxRecordLength: number;
+  linkType: number;
+}
+
+/** What a PcapRecordSink took, for the reader's own counts. */
+export interface TakenRecords {
+  /** Offset in the chunk where the next record starts. */
+  end: number;
+  /** Captured bytes of the records taken, and the earliest and latest of their times. */
+  bytes: number;
+  firstSec: number; firstNsec: number; lastSec: number; lastNsec: number;
+}
+
+/**
+ * A consumer that takes whole classic pcap records straight from a chunk (the flow engine, whose
+ * WebAssembly core decodes and accounts them where they were read): each record it takes is one
+ * the reader would have handed over as it is, with no anomaly. The reader then counts them as read.
+ */
+export interface PcapRecordSink {
+  /** The memory chunks must lie in for takeRecords to be asked (null: never). */
+  readonly arena: ArrayBuffer | null;
+  /** Take records from chunk[pos, lim), the first of packet index `index0`; returns how many, `out` the rest. */
+  takeRecords(chunk: Buffer, pos: number, lim: number, h: PcapHeader, fileIndex: number, index0: number, out: TakenRecords): number;
 }

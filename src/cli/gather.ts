@@ -222,7 +222,7 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
       }) : null;
       infos = par ?? await readCaptures(names, {
         ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
-        ...(names.length === 1 ? { chunkAlloc: (n: number) => engine.table.arenaChunk(n) } : {}),
+        ...(names.length === 1 ? { chunkAlloc: (n: number) => engine.table.arenaChunk(n), recordSink: engine } : {}),
         ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
         ...(opts.between !== undefined ? { between: opts.between } : {}),
       }, (rec) => engine.packet(rec));

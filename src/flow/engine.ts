@@ -15,7 +15,8 @@
  */
 import { Anomalies } from '../core/anomalies.js';
 import { Outcome } from '../core/outcome.js';
-import type { PacketRecord } from '../capture/types.js';
+import type { PacketRecord, PcapHeader, PcapRecordSink, TakenRecords } from '../capture/types.js';
+import { newPacketRecord } from '../capture/info.js';
 import { Decoder } from '../decode/decoder.js';
 import { DecodedPacket } from '../decode/packet.js';
 import { DNS_ANSWERS_CAPPED, parseDnsAnswers, parseDnsTcpAnswers } from '../decode/app/dns.js';
@@ -117,7 +118,7 @@ export interface FlowEngineOptions extends FlowTableOptions {
   onName?: (obs: NameObservation) => void;
 }
 
-export class FlowEngine {
+export class FlowEngine implements PcapRecordSink {
   readonly table: FlowTable;
   readonly names: NameCollector;
   /** Per input (fileIndex) anomalies, decode and flow. */
@@ -148,6 +149,8 @@ export class FlowEngine {
   readonly #resp = new Uint32Array(4);
   /** ClientHellos whose server name was recognised by its bytes as one already kept for that server (not parsed again). */
   sniRepeats = 0;
+  /** The record of a packet taken by takeRecords that is to be looked at for names. */
+  readonly #taken = newPacketRecord(0);
   /** Client segments of a ClientHello split across TCP segments, by flow id (see #inspect). */
   readonly #tls = new Map<number, { buf: Buffer; have: number; nextSeq: number }>();
 
@@ -243,6 +246,67 @@ export class FlowEngine {
     }
     dec.decode(rec, out);
     this.#account(rec, out);
+  }
+
+  /** Packets decoded by the fast path, the decoder's or the core's (all inputs). */
+  get fastPathPackets(): number {
+    let n = 0;
+    for (const d of this.#decoders) if (d !== undefined) n += d.plainPackets;
+    return n;
+  }
+
+  /** The table's memory, where chunks must lie for takeRecords (null: the table has no arena). */
+  get arena(): ArrayBuffer | null {
+    return this.table.arena;
+  }
+
+  /**
+   * Take classic pcap records straight from a chunk read into the table's memory (PcapRecordSink):
+   * the WebAssembly core decodes and accounts each whole, anomaly-free, fast-path record, exactly as
+   * packet() would, and stops before any other (the reader then parses it and calls packet()).
+   * Records whose payload is to be looked at for names are decoded here for that, and expiry
+   * sweeps run at the same packets as packet()'s. Not while a split ClientHello is being put
+   * together (every client payload must reach #inspect then).
+   */
+  takeRecords(chunk: Buffer, pos: number, lim: number, h: PcapHeader, fileIndex: number, index0: number, out: TakenRecords): number {
+    if (this.#tls.size > 0) return 0;
+    let dec = this.#decoders[fileIndex];
+    if (dec === undefined) { this.#source(fileIndex); dec = this.#decoders[fileIndex]!; }
+    const t = this.table, an = this.anomalies[fileIndex]!, bo = chunk.byteOffset, r = t.batchOut;
+    let at = bo + pos, total = 0;
+    for (;;) {
+      const n = t.batch(at, bo + lim, h.littleEndian, h.nanoseconds, h.snaplen, h.maxRecordLength, h.linkType,
+        fileIndex, 0, index0 + total, this.#nextSweep - this.#sinceSweep, an);
+      if (n === 0) break;
+      if (total === 0) { out.bytes = r.bytes; out.firstSec = r.firstSec; out.firstNsec = r.firstNsec; out.lastSec = r.lastSec; out.lastNsec = r.lastNsec; }
+      else {
+        out.bytes += r.bytes;
+        if (r.firstSec < out.firstSec || (r.firstSec === out.firstSec && r.firstNsec < out.firstNsec)) { out.firstSec = r.firstSec; out.firstNsec = r.firstNsec; }
+        if (r.lastSec > out.lastSec || (r.lastSec === out.lastSec && r.lastNsec > out.lastNsec)) { out.lastSec = r.lastSec; out.lastNsec = r.lastNsec; }
+      }
+      total += n;
+      this.packets += n; this.flowPackets += n; this.corePackets += n;
+      this.#sinceSweep += n;
+      at = r.end;
+      if (r.inspectFlow >= 0) {
+        // the last record: decode it (counted there as a fast-path packet) and look at its payload
+        dec.plainPackets += n - 1;
+        const rec = this.#taken, p = r.lastPos - bo, dv = chunk;
+        rec.fileIndex = fileIndex; rec.ifIndex = 0; rec.linkType = h.linkType; rec.data = chunk; rec.offset = p + 16;
+        rec.capLen = h.littleEndian ? dv.readUInt32LE(p + 8) : dv.readUInt32BE(p + 8); rec.origLen = rec.capLen;
+        const sec = h.littleEndian ? dv.readUInt32LE(p) : dv.readUInt32BE(p), frac = h.littleEndian ? dv.readUInt32LE(p + 4) : dv.readUInt32BE(p + 4);
+        rec.tsSec = sec; rec.tsNsec = h.nanoseconds ? frac : frac * 1000;
+        rec.index = index0 + total - 1; rec.fileOffset = -1;
+        const out2 = this.#pkt;
+        dec.decode(rec, out2);
+        this.#curFile = fileIndex; this.#curIndex = rec.index;
+        this.#inspect(r.inspectFlow, chunk, out2);
+      } else dec.plainPackets += n;
+      if (this.#sinceSweep >= this.#nextSweep) this.#maybeSweep();
+      if (this.#tls.size > 0) break; // a split ClientHello began: one by one from here
+    }
+    out.end = at - bo;
+    return total;
   }
 
   /**

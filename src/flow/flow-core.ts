@@ -22,8 +22,8 @@ export interface FlowCoreHost {
   finish(f: number): void;
   /** Evict one flow (the table is full). */
   evict(): void;
-  /** A SYN reused the 5-tuple of a closed flow (which is finished just after). */
-  portReuse(): void;
+  /** A SYN reused the 5-tuple of a closed flow (which is finished just after): at the packet of this index (-1: the one being accounted). */
+  portReuse(index: number): void;
 }
 
 export interface FlowCore {
@@ -60,6 +60,18 @@ export interface FlowCore {
    * (created), or -1 when it is not a fast-path packet (nothing changed).
    */
   plain(off: number, cap: number, link: number, tsSec: number, tsNsec: number, fileIndex: number, ifIndex: number, tlsPending: boolean): number;
+  /** Take classic pcap records from [pos, lim) of this memory (see wasm/flow-core.ts batch); returns how many. */
+  batch(pos: number, lim: number, le: boolean, ns: boolean, snaplen: number, maxRecord: number, link: number,
+    fileIndex: number, ifIndex: number, index0: number, budget: number): number;
+  batchEnd(): number;
+  batchLastPos(): number;
+  batchBytes(): number;
+  batchInspect(): number;
+  batchFlow(): number;
+  batchFirstSec(): number;
+  batchFirstNsec(): number;
+  batchLastSec(): number;
+  batchLastNsec(): number;
   update(proto: number, hasPorts: boolean, sport: number, dport: number, vlan: number, tsSec: number, tsNsec: number,
     fileIndex: number, ifIndex: number, flags: number, flagsKnown: boolean, payloadLen: number, ipLen: number, fragment: number,
     icmpType: number, icmpCode: number): number;
@@ -78,7 +90,7 @@ let compiled: object | null = null;
 export function newFlowCore(host: FlowCoreHost): FlowCore {
   compiled ??= new wasmApi.Module(Buffer.from(FLOW_CORE_WASM, 'base64'));
   const inst = new wasmApi.Instance(compiled, {
-    table: { finish: (f: number) => host.finish(f), evict: () => host.evict(), portReuse: () => host.portReuse() },
+    table: { finish: (f: number) => host.finish(f), evict: () => host.evict(), portReuse: (i: number) => host.portReuse(i) },
   });
   return inst.exports as FlowCore;
 }

@@ -186,7 +186,7 @@ export class FlowTable {
     const core = newFlowCore({
       finish: (f) => this.#finish(f),
       evict: () => this.#evictOne(),
-      portReuse: () => { this.#an?.add('flow.tcp.port_reuse', this.#packetIndex); },
+      portReuse: (i) => { this.#an?.add('flow.tcp.port_reuse', i >= 0 ? i : this.#packetIndex); },
     });
     const arenaBytes = Math.max(0, Math.floor(opts.chunkArena ?? 0));
     const rec = core.init(this.maxFlows, slots, this.vlanInKey, Math.min(...to), arenaBytes);
@@ -241,6 +241,34 @@ export class FlowTable {
     this.inspectNames = (r & 4) !== 0;
     return r >> 3;
   }
+
+  /**
+   * Take classic pcap records from [pos, lim) (offsets in the table's memory) as the reader and
+   * the engine would one by one (the core's batch(): whole, anomaly-free, fast-path records, at
+   * most `budget`, up to the first whose payload is to be looked at for names). Returns how many;
+   * `batchOut` then holds where the next record starts and what the reader notes.
+   */
+  batch(pos: number, lim: number, le: boolean, ns: boolean, snaplen: number, maxRecord: number, link: number,
+    fileIndex: number, ifIndex: number, index0: number, budget: number, an: Anomalies): number {
+    this.#an = an;
+    const c = this.#core;
+    const n = c.batch(pos, lim, le, ns, snaplen, maxRecord, link, fileIndex, ifIndex, index0, budget);
+    const o = this.batchOut;
+    o.end = c.batchEnd();
+    if (n === 0) return 0;
+    o.bytes = c.batchBytes();
+    o.firstSec = c.batchFirstSec(); o.firstNsec = c.batchFirstNsec(); o.lastSec = c.batchLastSec(); o.lastNsec = c.batchLastNsec();
+    o.inspectFlow = -1;
+    if (c.batchInspect() !== 0) {
+      const fo = c.batchFlow();
+      o.inspectFlow = fo >> 1; o.lastPos = c.batchLastPos();
+      this.lastIsOrig = (fo & 1) !== 0;
+    }
+    return n;
+  }
+
+  /** What batch() took: see there. `inspectFlow` ≥ 0: the last record (at `lastPos`) is to be looked at for names, in that flow. */
+  readonly batchOut = { end: 0, bytes: 0, firstSec: 0, firstNsec: 0, lastSec: 0, lastNsec: 0, inspectFlow: -1, lastPos: 0 };
 
   /** Flows finished because they were idle past their timeout (at a sweep or when their tuple came back). */
   get expired(): number {

@@ -1,9 +1,11 @@
 /**
- * Packets read into the flow table's memory are decoded and accounted by its WebAssembly core in
- * one call (FlowTable.plain, the decoder's fast path and update together). The engine must give
- * exactly what it gives through the JavaScript decoder: the same flows, names, anomalies and
- * counts, on the fixtures, the corpus, generated captures, those captures re-framed on the other
- * link types the fast path takes, and fast-check mutations of plain packets.
+ * Packets read into the flow table's memory are decoded and accounted by its WebAssembly core:
+ * classic pcap records taken straight from the chunk (FlowEngine.takeRecords, the core's batch),
+ * and any other packet there in one call (FlowTable.plain: the decoder's fast path and update
+ * together). The engine must give exactly what it gives through the JavaScript reader and
+ * decoder: the same flows, names, anomalies, counts and capture info, on the fixtures, the
+ * corpus, generated captures, fast-check mutations of plain packets on every link type the fast
+ * path takes, and sequences that exercise name inspection.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,6 +14,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
 import { readCaptures } from '../../src/capture/read.js';
 import { DEFAULT_CHUNK_SIZE, newPacketRecord } from '../../src/capture/info.js';
 import type { PacketRecord } from '../../src/capture/types.js';
@@ -28,15 +31,18 @@ const CORPUS = path.join(ROOT, '../shared/corpus');
 class Run {
   readonly flows: string[] = [];
   readonly engine: FlowEngine;
-  constructor(arena: boolean, chunk = DEFAULT_CHUNK_SIZE) {
-    this.engine = new FlowEngine({ onFlow: (f: FlowRecord) => { this.flows.push(JSON.stringify(f)); }, ...(arena ? { chunkArena: 3 * chunk } : {}) });
+  constructor(arena: boolean, chunk = DEFAULT_CHUNK_SIZE, sweepPackets?: number) {
+    this.engine = new FlowEngine({
+      onFlow: (f: FlowRecord) => { this.flows.push(JSON.stringify(f)); },
+      ...(arena ? { chunkArena: 3 * chunk } : {}), ...(sweepPackets !== undefined ? { sweepPackets } : {}),
+    });
     this.engine.addSource(0, 'x', 'pcap');
   }
   /** Everything observable, flushed. */
   result(): string {
     const e = this.engine;
     e.flush();
-    return JSON.stringify({ flows: this.flows, names: e.names.list, anomalies: e.anomalies.map((a) => a.toJSON()), packets: e.packets, flowPackets: e.flowPackets, expired: e.table.expired, size: e.table.size }, null, 1);
+    return JSON.stringify({ flows: this.flows, names: e.names.list, anomalies: e.anomalies.map((a) => a.toJSON()), packets: e.packets, flowPackets: e.flowPackets, fastPath: e.fastPathPackets, expired: e.table.expired, size: e.table.size }, null, 1);
   }
 }
 
@@ -51,15 +57,18 @@ function captures(dir: string): string[] {
   return out;
 }
 
-/** Read `file` both ways (small chunks, so that records straddle chunk edges too) and compare. */
-async function compareFile(file: string, chunk: number): Promise<{ core: number; packets: number }> {
-  const a = new Run(true, chunk), b = new Run(false, chunk);
-  const ia = await readCaptures([file], { chunkSize: chunk, chunkAlloc: (n) => a.engine.table.arenaChunk(n) }, (r) => a.engine.packet(r)).catch(() => null);
+/**
+ * Read `file` both ways and compare (small chunks, so that records straddle chunk edges too;
+ * `batch`: classic pcap records are offered to the engine straight from the chunk).
+ */
+async function compareFile(file: string, chunk: number, batch: boolean, sweepPackets?: number): Promise<{ core: number; packets: number; names: string[] }> {
+  const a = new Run(true, chunk, sweepPackets), b = new Run(false, chunk, sweepPackets);
+  const ia = await readCaptures([file], { chunkSize: chunk, chunkAlloc: (n) => a.engine.table.arenaChunk(n), ...(batch ? { recordSink: a.engine } : {}) }, (r) => a.engine.packet(r)).catch(() => null);
   const ib = await readCaptures([file], { chunkSize: chunk }, (r) => b.engine.packet(r)).catch(() => null);
   assert.equal(JSON.stringify(ia), JSON.stringify(ib), `${file}: capture info`);
   const ra = a.result(), rb = b.result();
   if (ra !== rb) assert.fixture(ra, rb, `${path.relative(ROOT, file)}: flows, names, anomalies, counts`);
-  return { core: a.engine.corePackets, packets: a.engine.packets };
+  return { core: a.engine.corePackets, packets: a.engine.packets, names: a.engine.names.list.map((o) => o.name) };
 }
 
 test('core path = decoder + table on every packet of the fixtures, the corpus and generated captures', async () => {
@@ -72,10 +81,14 @@ test('core path = decoder + table on every packet of the fixtures, the corpus an
     if (!existsSync(CORPUS)) process.stdout.write(`core path: ${CORPUS} is not there: the corpus part is skipped\n`);
     let core = 0, all = 0;
     for (const f of files) {
-      const r = await compareFile(f, 64 * 1024);
+      const r = await compareFile(f, 64 * 1024, true);
       core += r.core; all += r.packets;
+      await compareFile(f, 64 * 1024, false);
     }
-    for (const f of gen) await compareFile(f, DEFAULT_CHUNK_SIZE);
+    for (const f of gen) {
+      await compareFile(f, DEFAULT_CHUNK_SIZE, true);
+      await compareFile(f, 64 * 1024, true, 997); // expiry sweeps inside the core's batches
+    }
     process.stdout.write(`core path: ${all} packets of ${files.length} captures, ${core} by the WebAssembly core, all equal\n`);
     assert.ok(core > all * 0.5, `most packets took the core path (${core} of ${all})`);
   } finally {
@@ -196,6 +209,77 @@ test('core path: a ClientHello split across two segments is put together, as in 
   assert.is(a.engine.corePackets, frames.length);
   assert.equal(a.engine.names.list.map((o) => o.name), ['split.corp.example']);
   assert.is(a.result(), b.result());
+});
+
+/**
+ * A classic pcap (µs, Ethernet) of these frames, one per 10 ms; `rec` may change a record's header
+ * words (seconds, fraction, captured and wire lengths) and `snaplen` the file's.
+ */
+function pcapOf(file: string, frames: Buffer[], rec?: (i: number, w: number[]) => void, snaplen = 262144): string {
+  const h = Buffer.alloc(24);
+  h.writeUInt32LE(0xa1b2c3d4, 0); h.writeUInt16LE(2, 4); h.writeUInt16LE(4, 6); h.writeUInt32LE(snaplen, 16); h.writeUInt32LE(1, 20);
+  const recs = frames.map((f, i) => {
+    const w = [1_700_000_000, i * 10_000, f.length, f.length];
+    rec?.(i, w);
+    const r = Buffer.alloc(16);
+    r.writeUInt32LE(w[0]!, 0); r.writeUInt32LE(w[1]!, 4); r.writeUInt32LE(w[2]!, 8); r.writeUInt32LE(w[3]!, 12);
+    return Buffer.concat([r, f]);
+  });
+  writeFileSync(file, Buffer.concat([h, ...recs]));
+  return file;
+}
+
+test('core batches: records the reader counts an anomaly for are left to it (time fraction, snaplen, cut records)', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fa-core-rec-'));
+  try {
+    // plain UDP packets with 4 bytes of Ethernet trailer (a record cut there is still decodable)
+    const frames = Array.from({ length: 40 }, (_, i) => Buffer.concat([eth(0x0800, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 17 }, udp(50000 + (i % 3), 389, Buffer.alloc(10, i)))), Buffer.alloc(4)]));
+    const len = frames[0]!.length;
+    const cases: [string, (i: number, w: number[]) => void, number][] = [
+      ['fraction', (i, w) => { if (i % 7 === 3) w[1] = 1_000_000 + i; }, 262144],
+      ['cut', (i, w) => { if (i % 5 === 2) w[3] = w[2]! + 4; }, 262144],
+      ['snaplen', () => undefined, len - 2],
+    ];
+    for (const [name, mod, snaplen] of cases) {
+      const r = await compareFile(pcapOf(path.join(dir, `${name}.pcap`), frames, mod, snaplen), 64 * 1024, true);
+      assert.ok(r.core > 0 || name === 'snaplen', `${name}: the core took packets`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('core batches: the inspection sequences read from a file give what the reader and decoder give', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fa-core-seq-'));
+  try {
+    const dns = (ones: number) => [...Array.from({ length: ones }, () => Buffer.from([7])), goodDnsResponse('dc9.corp.example', '10.0.0.99')]
+      .map((m) => eth(0x0800, ipv4({ src: '10.0.0.53', dst: '10.0.0.1', proto: 17 }, udp(53, 40000, m))));
+    const seg = (seq: number, m: Buffer, flags = 0x18) => eth(0x0800, ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }, tcp({ sport: 50001, dport: 443, flags, seq }, m)));
+    const tls = (others: number) => {
+      const msgs = [...Array.from({ length: others }, () => Buffer.from('GET / HTTP/1.1')), clientHello('sso.corp.example')];
+      const out = [seg(999, Buffer.alloc(0), 0x02)];
+      let seq = 1000;
+      for (const m of msgs) { out.push(seg(seq, m)); seq += m.length; }
+      return out;
+    };
+    const hello = clientHello('split.corp.example');
+    // a split ClientHello, then plain traffic of another flow (taken one by one until it is put together)
+    const split = [seg(999, Buffer.alloc(0), 0x02), seg(1000, hello.subarray(0, 40)),
+      ...Array.from({ length: 5 }, (_, i) => eth(0x0800, ipv4({ src: '10.0.0.7', dst: '10.0.0.8', proto: 17 }, udp(40000 + i, 389, Buffer.alloc(9))))),
+      seg(1040, hello.subarray(40)), eth(0x0800, ipv4({ src: '10.0.0.7', dst: '10.0.0.8', proto: 17 }, udp(41000, 389, Buffer.alloc(9))))];
+    const cases: [string, Buffer[], string[]][] = [
+      ['dns7', dns(7), ['dc9.corp.example']], ['dns8', dns(8), []],
+      ['tls7', tls(7), ['sso.corp.example']], ['tls8', tls(8), []],
+      ['split', split, ['split.corp.example']],
+    ];
+    for (const [name, frames, names] of cases) {
+      const r = await compareFile(pcapOf(path.join(dir, `${name}.pcap`), frames), 64 * 1024, true);
+      assert.equal(r.names, names, name);
+      assert.ok(r.core > 0, `${name}: the core took packets`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

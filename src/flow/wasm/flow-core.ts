@@ -38,10 +38,16 @@ const TO_TCP_EST: u32 = 0, TO_TCP_ATTEMPT: u32 = 1, TO_TCP_HALF: u32 = 2, TO_TCP
 // history letters (orig form)
 const H_S: u32 = 0, H_H: u32 = 1, H_A: u32 = 2, H_D: u32 = 3, H_F: u32 = 4, H_R: u32 = 5, H_Q: u32 = 6, H_I: u32 = 7;
 
-/** The table's JavaScript side: finish flow f (emit it, then release it here); evict one flow; count a port reuse. */
+/**
+ * The table's JavaScript side: finish flow f (emit it, then release it here); evict one flow;
+ * count a port reuse at the packet of this index (-1: the packet the JavaScript side is accounting).
+ */
 @external("table", "finish") declare function finishFlow(f: i32): void;
 @external("table", "evict") declare function evictOne(): void;
-@external("table", "portReuse") declare function portReuse(): void;
+@external("table", "portReuse") declare function portReuse(index: f64): void;
+
+/** Index of the record batch() is accounting (for portReuse), -1 outside batch(). */
+let curIndex: f64 = -1;
 
 let ARENA: usize = 0;
 let FREE: usize = 0, VLAN: usize = 0, IFX: usize = 0, FILE: usize = 0, INSP: usize = 0, IDX: usize = 0, IDXTMP: usize = 0, REC: usize = 0;
@@ -377,7 +383,7 @@ export function update(proto: u32, hasPorts: bool, sport: u32, dport: u32, vlan:
     if (idle > minTimeout && idle > load<f64>(TO + (<usize>timeoutClass(load<u32>(o, U_META) & 255, st >> 4, st & 15) << 3))) {
       expired++; finishFlow(f); f = -1;
     } else if (proto == 6 && (flags & (SYN | ACK)) == SYN && timeoutClass(6, st >> 4, st & 15) == TO_TCP_CLOSED) {
-      portReuse(); finishFlow(f); f = -1;
+      portReuse(curIndex); finishFlow(f); f = -1;
     }
   }
   let created = false;
@@ -509,4 +515,58 @@ export function plain(off: usize, cap: u32, link: u32, tsSec: f64, tsNsec: f64, 
     }
   }
   return (f << 3) | (inspect ? 4 : 0) | (r & 3);
+}
+
+// batch() results (read through the getters below)
+let bEnd: usize = 0, bLastPos: usize = 0, bBytes: f64 = 0, bInspect = false, bFlow: i32 = 0, bFirstSec: f64 = 0, bFirstNsec: f64 = 0, bLastSec: f64 = 0, bLastNsec: f64 = 0;
+export function batchEnd(): usize { return bEnd; }
+/** Where the last record batch() took starts (its 16-byte header). */
+export function batchLastPos(): usize { return bLastPos; }
+export function batchBytes(): f64 { return bBytes; }
+/** Whether the last record batch() took is to be looked at for names (then batchFlow() is its flow, and the originator bit is in batchFlow's bit 0). */
+export function batchInspect(): bool { return bInspect; }
+export function batchFlow(): i32 { return bFlow; }
+export function batchFirstSec(): f64 { return bFirstSec; }
+export function batchFirstNsec(): f64 { return bFirstNsec; }
+export function batchLastSec(): f64 { return bLastSec; }
+export function batchLastNsec(): f64 { return bLastNsec; }
+
+/**
+ * Take classic pcap records from [pos, lim) of this memory, as PcapParser.next and the engine
+ * would one by one, while each is whole, free of anything the reader counts as an anomaly (a
+ * timestamp fraction out of range, more bytes than the snaplen or than on the wire: such a record
+ * is also not captured whole), and a fast-path packet (plain()); at most `budget` records, and up
+ * to and including the first whose payload is to be looked at for names. Returns how many were
+ * taken; batchEnd() is where the next record starts, and the other batch getters give what the
+ * reader notes (bytes, first and last time) and whether the last one is to be inspected.
+ * `index0` is the first record's packet index.
+ */
+export function batch(pos: usize, lim: usize, isLe: bool, ns: bool, snaplen: u32, maxRecord: u32, link: u32,
+  fileIndex: u32, ifIndex: i32, index0: f64, budget: u32): u32 {
+  let n: u32 = 0;
+  bBytes = 0; bInspect = false;
+  const fracMax: u32 = ns ? 1000000000 : 1000000, fracMul: f64 = ns ? 1 : 1000;
+  while (n < budget && lim - pos >= 16) {
+    const w0 = load<u32>(pos), w1 = load<u32>(pos, 4), w2 = load<u32>(pos, 8), w3 = load<u32>(pos, 12);
+    const sec = isLe ? w0 : bswap<u32>(w0), frac = isLe ? w1 : bswap<u32>(w1);
+    const incl = isLe ? w2 : bswap<u32>(w2), orig = isLe ? w3 : bswap<u32>(w3);
+    if (incl > maxRecord || <usize>incl > lim - pos - 16 || frac >= fracMax || incl > snaplen || orig != incl) break;
+    const tsSec = <f64>sec, tsNsec = <f64>frac * fracMul;
+    curIndex = index0 + <f64>n;
+    const r = plain(pos + 16, incl, link, tsSec, tsNsec, fileIndex, ifIndex, false);
+    if (r < 0) break;
+    if (n == 0) { bFirstSec = tsSec; bFirstNsec = tsNsec; bLastSec = tsSec; bLastNsec = tsNsec; }
+    else {
+      if (tsSec < bFirstSec || (tsSec == bFirstSec && tsNsec < bFirstNsec)) { bFirstSec = tsSec; bFirstNsec = tsNsec; }
+      if (tsSec > bLastSec || (tsSec == bLastSec && tsNsec > bLastNsec)) { bLastSec = tsSec; bLastNsec = tsNsec; }
+    }
+    n++;
+    bLastPos = pos;
+    bBytes += <f64>incl;
+    pos += 16 + <usize>incl;
+    if ((r & 4) != 0) { bInspect = true; bFlow = ((r >> 3) << 1) | ((r >> 1) & 1); break; }
+  }
+  curIndex = -1;
+  bEnd = pos;
+  return n;
 }
