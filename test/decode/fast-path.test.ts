@@ -10,21 +10,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readCaptures } from '../../src/capture/read.js';
 import { newPacketRecord } from '../../src/capture/info.js';
 import type { PacketRecord } from '../../src/capture/types.js';
 import { Anomalies } from '../../src/core/anomalies.js';
 import { Decoder } from '../../src/decode/decoder.js';
 import { DecodedPacket } from '../../src/decode/packet.js';
-import { generateBench } from '../../bench/gen/index.js';
 import { eth, ethTagged, ipv4, ipv6, tcp, udp } from './helpers/build.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CORPUS = path.join(ROOT, '../shared/corpus');
+import { comparisonCaptures, ROOT } from '../helpers/capture-files.js';
 
 /** Both decoders over the same packets, each with its own packet object and anomalies. */
 class Both {
@@ -84,25 +80,10 @@ function state(p: DecodedPacket): string {
   return JSON.stringify(o, null, 1);
 }
 
-function captures(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const e of readdirSync(dir)) {
-    const f = path.join(dir, e);
-    if (statSync(f).isDirectory()) out.push(...captures(f));
-    else if (/\.(pcap|pcapng|cap)(\.gz)?$/.test(e)) out.push(f);
-  }
-  return out;
-}
-
 test('fast path = general path on every packet of the fixtures, the corpus and generated captures', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fa-fast-'));
   try {
-    const gen = [path.join(dir, 'mix.pcap'), path.join(dir, 'small.pcapng')];
-    generateBench({ out: gen[0]!, format: 'pcap', options: { seed: 7 }, limits: { packets: 60_000 } });
-    generateBench({ out: gen[1]!, format: 'pcapng', options: { seed: 8, small: true }, limits: { packets: 30_000 } });
-    const files = [...captures(path.join(ROOT, 'fixtures')), ...captures(CORPUS), ...gen];
-    if (!existsSync(CORPUS)) process.stdout.write(`fast path: ${CORPUS} is not there: the corpus part is skipped\n`);
+    const { generated: gen, files } = comparisonCaptures(dir, 'fast path');
     let plain = 0, all = 0;
     for (const f of files) {
       const both = new Both();

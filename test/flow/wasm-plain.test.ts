@@ -10,22 +10,18 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { writeFileSync } from 'node:fs';
 import { readCaptures } from '../../src/capture/read.js';
 import { DEFAULT_CHUNK_SIZE, newPacketRecord } from '../../src/capture/info.js';
 import type { PacketRecord } from '../../src/capture/types.js';
 import { FlowEngine } from '../../src/flow/engine.js';
 import type { FlowRecord } from '../../src/flow/record.js';
-import { generateBench } from '../../bench/gen/index.js';
 import { eth, ethTagged, ipv4, ipv6, tcp, udp } from '../decode/helpers/build.js';
 import { clientHello, goodDnsResponse } from '../fuzz/bytes.js';
+import { comparisonCaptures, ROOT } from '../helpers/capture-files.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CORPUS = path.join(ROOT, '../shared/corpus');
 
 /** An engine and what came out of it. `arena`: its table lends read buffers (the core's path). */
 class Run {
@@ -46,17 +42,6 @@ class Run {
   }
 }
 
-function captures(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const e of readdirSync(dir)) {
-    const f = path.join(dir, e);
-    if (statSync(f).isDirectory()) out.push(...captures(f));
-    else if (/\.(pcap|pcapng|cap)(\.gz)?$/.test(e)) out.push(f);
-  }
-  return out;
-}
-
 /**
  * Read `file` both ways and compare (small chunks, so that records straddle chunk edges too;
  * `batch`: classic pcap records are offered to the engine straight from the chunk).
@@ -74,11 +59,7 @@ async function compareFile(file: string, chunk: number, batch: boolean, sweepPac
 test('core path = decoder + table on every packet of the fixtures, the corpus and generated captures', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fa-core-'));
   try {
-    const gen = [path.join(dir, 'mix.pcap'), path.join(dir, 'small.pcapng')];
-    generateBench({ out: gen[0]!, format: 'pcap', options: { seed: 7 }, limits: { packets: 60_000 } });
-    generateBench({ out: gen[1]!, format: 'pcapng', options: { seed: 8, small: true }, limits: { packets: 30_000 } });
-    const files = [...captures(path.join(ROOT, 'fixtures')), ...captures(CORPUS), ...gen];
-    if (!existsSync(CORPUS)) process.stdout.write(`core path: ${CORPUS} is not there: the corpus part is skipped\n`);
+    const { generated: gen, files } = comparisonCaptures(dir, 'core path');
     let core = 0, all = 0;
     for (const f of files) {
       const r = await compareFile(f, 64 * 1024, true);
