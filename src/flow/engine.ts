@@ -276,14 +276,8 @@ export class FlowEngine implements PcapRecordSink {
     let at = bo + pos, total = 0;
     for (;;) {
       const n = t.batch(at, bo + lim, h.littleEndian, h.nanoseconds, h.snaplen, h.maxRecordLength, h.linkType,
-        fileIndex, 0, index0 + total, this.#nextSweep - this.#sinceSweep, an);
+        fileIndex, 0, index0 + total, this.#nextSweep - this.#sinceSweep, an, total === 0);
       if (n === 0) break;
-      if (total === 0) { out.bytes = r.bytes; out.firstSec = r.firstSec; out.firstNsec = r.firstNsec; out.lastSec = r.lastSec; out.lastNsec = r.lastNsec; }
-      else {
-        out.bytes += r.bytes;
-        if (r.firstSec < out.firstSec || (r.firstSec === out.firstSec && r.firstNsec < out.firstNsec)) { out.firstSec = r.firstSec; out.firstNsec = r.firstNsec; }
-        if (r.lastSec > out.lastSec || (r.lastSec === out.lastSec && r.lastNsec > out.lastNsec)) { out.lastSec = r.lastSec; out.lastNsec = r.lastNsec; }
-      }
       total += n;
       this.packets += n; this.flowPackets += n; this.corePackets += n;
       this.#sinceSweep += n;
@@ -306,6 +300,7 @@ export class FlowEngine implements PcapRecordSink {
       if (this.#tls.size > 0) break; // a split ClientHello began: one by one from here
     }
     out.end = at - bo;
+    if (total > 0) t.batchTotals(out);
     return total;
   }
 

@@ -63,6 +63,7 @@ export interface FlowCore {
   /** Take classic pcap records from [pos, lim) of this memory (see wasm/flow-core.ts batch); returns how many. */
   batch(pos: number, lim: number, le: boolean, ns: boolean, snaplen: number, maxRecord: number, link: number,
     fileIndex: number, ifIndex: number, index0: number, budget: number): number;
+  batchStart(): void;
   batchEnd(): number;
   batchLastPos(): number;
   batchBytes(): number;

@@ -246,20 +246,19 @@ export class FlowTable {
    * Take classic pcap records from [pos, lim) (offsets in the table's memory) as the reader and
    * the engine would one by one (the core's batch(): whole, anomaly-free, fast-path records, at
    * most `budget`, up to the first whose payload is to be looked at for names). Returns how many;
-   * `batchOut` then holds where the next record starts and what the reader notes.
+   * `batchOut` then says where the next record starts and whether the last one is to be
+   * inspected. batchTotals() adds up every call since `first` was true.
    */
   batch(pos: number, lim: number, le: boolean, ns: boolean, snaplen: number, maxRecord: number, link: number,
-    fileIndex: number, ifIndex: number, index0: number, budget: number, an: Anomalies): number {
+    fileIndex: number, ifIndex: number, index0: number, budget: number, an: Anomalies, first: boolean): number {
     this.#an = an;
     const c = this.#core;
+    if (first) c.batchStart();
     const n = c.batch(pos, lim, le, ns, snaplen, maxRecord, link, fileIndex, ifIndex, index0, budget);
     const o = this.batchOut;
     o.end = c.batchEnd();
-    if (n === 0) return 0;
-    o.bytes = c.batchBytes();
-    o.firstSec = c.batchFirstSec(); o.firstNsec = c.batchFirstNsec(); o.lastSec = c.batchLastSec(); o.lastNsec = c.batchLastNsec();
     o.inspectFlow = -1;
-    if (c.batchInspect() !== 0) {
+    if (n > 0 && c.batchInspect() !== 0) {
       const fo = c.batchFlow();
       o.inspectFlow = fo >> 1; o.lastPos = c.batchLastPos();
       this.lastIsOrig = (fo & 1) !== 0;
@@ -267,8 +266,15 @@ export class FlowTable {
     return n;
   }
 
-  /** What batch() took: see there. `inspectFlow` ≥ 0: the last record (at `lastPos`) is to be looked at for names, in that flow. */
-  readonly batchOut = { end: 0, bytes: 0, firstSec: 0, firstNsec: 0, lastSec: 0, lastNsec: 0, inspectFlow: -1, lastPos: 0 };
+  /** What the last batch() took: see there. `inspectFlow` ≥ 0: its last record (at `lastPos`) is to be looked at for names, in that flow. */
+  readonly batchOut = { end: 0, inspectFlow: -1, lastPos: 0 };
+
+  /** The captured bytes and the time span of the records batch() took since its call with `first` (into out). */
+  batchTotals(out: { bytes: number; firstSec: number; firstNsec: number; lastSec: number; lastNsec: number }): void {
+    const c = this.#core;
+    out.bytes = c.batchBytes();
+    out.firstSec = c.batchFirstSec(); out.firstNsec = c.batchFirstNsec(); out.lastSec = c.batchLastSec(); out.lastNsec = c.batchLastNsec();
+  }
 
   /** Flows finished because they were idle past their timeout (at a sweep or when their tuple came back). */
   get expired(): number {

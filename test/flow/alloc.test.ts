@@ -56,20 +56,22 @@ function capture(rounds: number, ng?: { tsresol: number }): Buffer {
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
 /** Bytes V8 allocated in a child process during the last of `runs` reads of `file` through the engine, and the packets of one run. */
-function allocated(file: string, runs: number): { bytes: number; packets: number } {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--trace-gc-nvp', '--no-concurrent-recompilation', '--import', 'tsx', here('./perf/alloc-run.ts'), file, String(runs)],
+function allocated(file: string, runs: number, core: boolean): { bytes: number; packets: number; core: number } {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--trace-gc-nvp', '--no-concurrent-recompilation', '--import', 'tsx', here('./perf/alloc-run.ts'), file, String(runs), ...(core ? ['core'] : [])],
     { encoding: 'utf8', cwd: here('../..'), maxBuffer: 64 << 20 });
   assert.is(r.status, 0, r.stderr);
   const from = r.stdout.indexOf('\nmeasure\n');
   assert.ok(from > 0, r.stdout.slice(-500));
   let bytes = 0;
   for (const m of r.stdout.slice(from).matchAll(/ allocated=(\d+)/g)) bytes += Number(m[1]);
-  const p = /packets (\d+)/.exec(r.stdout);
+  const p = /packets (\d+) core (\d+)/.exec(r.stdout);
   assert.ok(p !== null && bytes > 0, r.stdout.slice(-500));
-  return { bytes, packets: Number(p![1]) };
+  return { bytes, packets: Number(p![1]), core: Number(p![2]) };
 }
 
-for (const [name, ng] of [['pcap', undefined], ['pcapng, microseconds', { tsresol: 6 }], ['pcapng, nanoseconds', { tsresol: 9 }]] as const) {
+const CASES = [['pcap', undefined, false], ['pcapng, microseconds', { tsresol: 6 }, false], ['pcapng, nanoseconds', { tsresol: 9 }, false],
+  ['pcap, read into the WebAssembly core', undefined, true], ['pcapng, read into the WebAssembly core', { tsresol: 9 }, true]] as const;
+for (const [name, ng, core] of CASES) {
   test(`read + decode + flow update: no allocation per packet (20× the packets, the same allocation; ${name})`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'fa-alloc-'));
     try {
@@ -78,9 +80,11 @@ for (const [name, ng] of [['pcap', undefined], ['pcapng, microseconds', { tsreso
       writeFileSync(big, capture(400, ng));
       // the last of 4 runs each, the code warmed up by the first 3 (compilation on the reading
       // thread: the same points every time, whatever the machine's load)
-      const a = allocated(small, 4), b = allocated(big, 4);
+      const a = allocated(small, 4, core), b = allocated(big, 4, core);
       const extra = b.packets - a.packets;
       assert.ok(extra > 150_000, `${extra} extra packets`);
+      if (core) assert.ok(b.core > b.packets * 0.9, `the core took the packets (${b.core} of ${b.packets})`);
+      else assert.is(b.core, 0);
       const perPacket = (b.bytes - a.bytes) / extra;
       process.stdout.write(`alloc (${name}): ${perPacket.toFixed(2)} B per extra packet (${a.bytes} B for ${a.packets} packets, ${b.bytes} B for ${b.packets})\n`);
       assert.ok(perPacket < 4, `${perPacket.toFixed(2)} B allocated per extra packet (${a.bytes} B for ${a.packets} packets, ${b.bytes} B for ${b.packets})`);

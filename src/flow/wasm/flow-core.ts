@@ -517,8 +517,12 @@ export function plain(off: usize, cap: u32, link: u32, tsSec: f64, tsNsec: f64, 
   return (f << 3) | (inspect ? 4 : 0) | (r & 3);
 }
 
-// batch() results (read through the getters below)
-let bEnd: usize = 0, bLastPos: usize = 0, bBytes: f64 = 0, bInspect = false, bFlow: i32 = 0, bFirstSec: f64 = 0, bFirstNsec: f64 = 0, bLastSec: f64 = 0, bLastNsec: f64 = 0;
+// batch() results (read through the getters below); the count, bytes and time span add up over the
+// calls since batchStart()
+let bEnd: usize = 0, bLastPos: usize = 0, bInspect = false, bFlow: i32 = 0;
+let bCount: u32 = 0, bBytes: f64 = 0, bFirstSec: f64 = 0, bFirstNsec: f64 = 0, bLastSec: f64 = 0, bLastNsec: f64 = 0;
+/** Start adding up batch() calls (their count, bytes and time span). */
+export function batchStart(): void { bCount = 0; bBytes = 0; }
 export function batchEnd(): usize { return bEnd; }
 /** Where the last record batch() took starts (its 16-byte header). */
 export function batchLastPos(): usize { return bLastPos; }
@@ -537,14 +541,15 @@ export function batchLastNsec(): f64 { return bLastNsec; }
  * timestamp fraction out of range, more bytes than the snaplen or than on the wire: such a record
  * is also not captured whole), and a fast-path packet (plain()); at most `budget` records, and up
  * to and including the first whose payload is to be looked at for names. Returns how many were
- * taken; batchEnd() is where the next record starts, and the other batch getters give what the
- * reader notes (bytes, first and last time) and whether the last one is to be inspected.
+ * taken; batchEnd() is where the next record starts, batchInspect() whether the last one is to be
+ * inspected, and the other getters what the reader notes (bytes, first and last time) of every
+ * record taken since batchStart().
  * `index0` is the first record's packet index.
  */
 export function batch(pos: usize, lim: usize, isLe: bool, ns: bool, snaplen: u32, maxRecord: u32, link: u32,
   fileIndex: u32, ifIndex: i32, index0: f64, budget: u32): u32 {
   let n: u32 = 0;
-  bBytes = 0; bInspect = false;
+  bInspect = false;
   const fracMax: u32 = ns ? 1000000000 : 1000000, fracMul: f64 = ns ? 1 : 1000;
   while (n < budget && lim - pos >= 16) {
     const w0 = load<u32>(pos), w1 = load<u32>(pos, 4), w2 = load<u32>(pos, 8), w3 = load<u32>(pos, 12);
@@ -555,12 +560,12 @@ export function batch(pos: usize, lim: usize, isLe: bool, ns: bool, snaplen: u32
     curIndex = index0 + <f64>n;
     const r = plain(pos + 16, incl, link, tsSec, tsNsec, fileIndex, ifIndex, false);
     if (r < 0) break;
-    if (n == 0) { bFirstSec = tsSec; bFirstNsec = tsNsec; bLastSec = tsSec; bLastNsec = tsNsec; }
+    if (bCount == 0) { bFirstSec = tsSec; bFirstNsec = tsNsec; bLastSec = tsSec; bLastNsec = tsNsec; }
     else {
       if (tsSec < bFirstSec || (tsSec == bFirstSec && tsNsec < bFirstNsec)) { bFirstSec = tsSec; bFirstNsec = tsNsec; }
       if (tsSec > bLastSec || (tsSec == bLastSec && tsNsec > bLastNsec)) { bLastSec = tsSec; bLastNsec = tsNsec; }
     }
-    n++;
+    n++; bCount++;
     bLastPos = pos;
     bBytes += <f64>incl;
     pos += 16 + <usize>incl;
