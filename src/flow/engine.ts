@@ -285,11 +285,9 @@ export class FlowEngine implements PcapRecordSink {
       if (r.inspectFlow >= 0) {
         // the last record: decode it (counted there as a fast-path packet) and look at its payload
         dec.plainPackets += n - 1;
-        const rec = this.#taken, p = r.lastPos - bo, dv = chunk;
-        rec.fileIndex = fileIndex; rec.ifIndex = 0; rec.linkType = h.linkType; rec.data = chunk; rec.offset = p + 16;
-        rec.capLen = h.littleEndian ? dv.readUInt32LE(p + 8) : dv.readUInt32BE(p + 8); rec.origLen = rec.capLen;
-        const sec = h.littleEndian ? dv.readUInt32LE(p) : dv.readUInt32BE(p), frac = h.littleEndian ? dv.readUInt32LE(p + 4) : dv.readUInt32BE(p + 4);
-        rec.tsSec = sec; rec.tsNsec = h.nanoseconds ? frac : frac * 1000;
+        const rec = this.#taken;
+        rec.fileIndex = fileIndex; rec.ifIndex = 0; rec.linkType = h.linkType; rec.data = chunk; rec.offset = r.lastPos - bo + 16;
+        rec.capLen = r.lastCap; rec.origLen = r.lastCap; rec.tsSec = r.lastTsSec; rec.tsNsec = r.lastTsNsec;
         rec.index = index0 + total - 1; rec.fileOffset = -1;
         const out2 = this.#pkt;
         dec.decode(rec, out2);

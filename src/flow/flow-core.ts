@@ -35,7 +35,6 @@ export interface FlowCore {
    */
   init(flows: number, slots0: number, vlanInKey: boolean, minTimeout: number, arena: number): number;
   arenaOffset(): number;
-  freeOffset(): number;
   vlanOffset(): number;
   ifIndexOffset(): number;
   fileOffset(): number;
@@ -66,6 +65,9 @@ export interface FlowCore {
   batchStart(): void;
   batchEnd(): number;
   batchLastPos(): number;
+  batchLastCap(): number;
+  batchLastTsSec(): number;
+  batchLastTsNsec(): number;
   batchBytes(): number;
   batchInspect(): number;
   batchFlow(): number;

@@ -149,8 +149,8 @@ export class FlowTable {
   readonly #inspect: Uint8Array;
   /** The packet's source and destination words, read by the core's update/lookup. */
   readonly #key: Uint32Array;
-  /** Flow slots a growing table would have allocated by now (for columnBytes; the memory itself is touched per flow). */
-  #cap: number;
+  /** The first size a growing table would have had (columnBytes counts slots doubled from it; the memory itself is touched per flow). */
+  readonly #firstCap: number;
   // eviction candidates: a snapshot of the oldest flows (by last packet), used oldest first
   #victims = new Int32Array(0);
   #victimTs = new Float64Array(0);
@@ -180,7 +180,7 @@ export class FlowTable {
     const to = timeoutVector(this.timeouts);
     this.#sink = sink;
     const cap = Math.max(16, Math.min(opts.initialFlows ?? 4096, this.maxFlows));
-    this.#cap = cap;
+    this.#firstCap = cap;
     let slots = 32;
     while (slots < cap * 2) slots *= 2;
     const core = newFlowCore({
@@ -261,13 +261,17 @@ export class FlowTable {
     if (n > 0 && c.batchInspect() !== 0) {
       const fo = c.batchFlow();
       o.inspectFlow = fo >> 1; o.lastPos = c.batchLastPos();
+      o.lastCap = c.batchLastCap(); o.lastTsSec = c.batchLastTsSec(); o.lastTsNsec = c.batchLastTsNsec();
       this.lastIsOrig = (fo & 1) !== 0;
     }
     return n;
   }
 
-  /** What the last batch() took: see there. `inspectFlow` ≥ 0: its last record (at `lastPos`) is to be looked at for names, in that flow. */
-  readonly batchOut = { end: 0, inspectFlow: -1, lastPos: 0 };
+  /**
+   * What the last batch() took: see there. `inspectFlow` ≥ 0: its last record (at `lastPos`, with
+   * `lastCap` captured bytes and that time) is to be looked at for names, in that flow.
+   */
+  readonly batchOut = { end: 0, inspectFlow: -1, lastPos: 0, lastCap: 0, lastTsSec: 0, lastTsNsec: 0 };
 
   /** The captured bytes and the time span of the records batch() took since its call with `first` (into out). */
   batchTotals(out: { bytes: number; firstSec: number; firstNsec: number; lastSec: number; lastNsec: number }): void {
@@ -322,8 +326,9 @@ export class FlowTable {
    */
   get columnBytes(): number {
     const used = this.#core.usedFlows();
-    while (this.#cap < used) this.#cap = Math.min(this.#cap * 2, this.maxFlows);
-    return this.#core.indexSlots() * 8 + this.#cap * (128 + 2 + 4 + 2 + 1 + 4);
+    let cap = this.#firstCap;
+    while (cap < used) cap = Math.min(cap * 2, this.maxFlows);
+    return this.#core.indexSlots() * 8 + cap * (128 + 2 + 4 + 2 + 1 + 4);
   }
 
   // ---------------------------------------------------------------- flows

@@ -90,7 +90,6 @@ export function init(flows: u32, slots0: u32, inKey: bool, minTo: f64, arena: u3
   return REC;
 }
 export function arenaOffset(): usize { return ARENA; }
-export function freeOffset(): usize { return FREE; }
 export function vlanOffset(): usize { return VLAN; }
 export function ifIndexOffset(): usize { return IFX; }
 export function fileOffset(): usize { return FILE; }
@@ -519,13 +518,16 @@ export function plain(off: usize, cap: u32, link: u32, tsSec: f64, tsNsec: f64, 
 
 // batch() results (read through the getters below); the count, bytes and time span add up over the
 // calls since batchStart()
-let bEnd: usize = 0, bLastPos: usize = 0, bInspect = false, bFlow: i32 = 0;
+let bEnd: usize = 0, bLastPos: usize = 0, bInspect = false, bFlow: i32 = 0, bLastCap: u32 = 0, bLastTsSec: f64 = 0, bLastTsNsec: f64 = 0;
 let bCount: u32 = 0, bBytes: f64 = 0, bFirstSec: f64 = 0, bFirstNsec: f64 = 0, bLastSec: f64 = 0, bLastNsec: f64 = 0;
 /** Start adding up batch() calls (their count, bytes and time span). */
 export function batchStart(): void { bCount = 0; bBytes = 0; }
 export function batchEnd(): usize { return bEnd; }
-/** Where the last record batch() took starts (its 16-byte header). */
+/** Where the last record batch() took starts (its 16-byte header), its captured length and time. */
 export function batchLastPos(): usize { return bLastPos; }
+export function batchLastCap(): u32 { return bLastCap; }
+export function batchLastTsSec(): f64 { return bLastTsSec; }
+export function batchLastTsNsec(): f64 { return bLastTsNsec; }
 export function batchBytes(): f64 { return bBytes; }
 /** Whether the last record batch() took is to be looked at for names (then batchFlow() is its flow, and the originator bit is in batchFlow's bit 0). */
 export function batchInspect(): bool { return bInspect; }
@@ -566,7 +568,7 @@ export function batch(pos: usize, lim: usize, isLe: bool, ns: bool, snaplen: u32
       if (tsSec > bLastSec || (tsSec == bLastSec && tsNsec > bLastNsec)) { bLastSec = tsSec; bLastNsec = tsNsec; }
     }
     n++; bCount++;
-    bLastPos = pos;
+    bLastPos = pos; bLastCap = incl; bLastTsSec = tsSec; bLastTsNsec = tsNsec;
     bBytes += <f64>incl;
     pos += 16 + <usize>incl;
     if ((r & 4) != 0) { bInspect = true; bFlow = ((r >> 3) << 1) | ((r >> 1) & 1); break; }
