@@ -60,7 +60,12 @@ export interface CompiledPolicy {
   warnings: string[];
   /** Role bitmask of an address (longest prefix; then names; then "internet"). */
   rolesOf(addr: string): number;
-  /** Goes up whenever a name binding changes which roles an address has (rolesOf answers cached by callers are then stale). */
+  /** rolesOf the address of these four words (IPv4 mapped), without its text. */
+  rolesOfWords(w: Words): number;
+  /**
+   * Goes up whenever a name binding changes which roles an address has (rolesOf answers cached by
+   * callers are then stale). A data property, not a getter: callers read it once per flow.
+   */
   readonly rolesVersion: number;
   isProxy(addr: string): boolean;
   /** Bind a name seen in the capture to an address (adds role/proxy entries for matching hostnames). */
@@ -90,7 +95,6 @@ export function compilePolicy(profile: Profile, inventory: Inventory, extraFeatu
   const proxyNames: Array<InventoryEntry> = [];
   let internetMask = 0;
   let presentRoles = 0;
-  let rolesVersion = 0;
   let namedRoles = 0;
   const or = (a: number, b: number): number => (a | b) >>> 0;
   const origins = new Map<string, Array<{ role: string; entry: InventoryEntry }>>();
@@ -194,23 +198,24 @@ export function compilePolicy(profile: Profile, inventory: Inventory, extraFeatu
     return proxyNames.some((e) => (e.kind === 'host' ? e.name === n : n.endsWith(e.name!) && n.length > e.name!.length));
   };
 
-  return {
+  const rolesOfWords = (w: Words): number => {
+    const hit = trie.lookupWords(w);
+    return hit !== undefined ? hit.value : internetMask !== 0 && isPublicWords(w) ? internetMask : 0;
+  };
+  const compiled: Omit<CompiledPolicy, 'rolesVersion'> & { rolesVersion: number } = {
     profile, inventory, roleNames, namedRoles, cloudRoles,
-    get presentRoles() { return presentRoles; }, get rolesVersion() { return rolesVersion; }, features, rules, ruleInit, ruleResp, ruleCloud,
+    get presentRoles() { return presentRoles; }, rolesVersion: 0, features, rules, ruleInit, ruleResp, ruleCloud,
     portClass, classRules, warnings,
     rolesOf(addr) {
       const cached = roleCache.get(addr);
       if (cached !== undefined) return cached;
       const w = parseAddr(addr);
-      let m = 0;
-      if (w !== null) {
-        const hit = trie.lookupWords(w);
-        m = hit !== undefined ? hit.value : internetMask !== 0 && isPublicWords(w) ? internetMask : 0;
-      }
+      const m = w !== null ? rolesOfWords(w) : 0;
       if (roleCache.size >= 1 << 20) roleCache.clear();
       roleCache.set(addr, m);
       return m;
     },
+    rolesOfWords,
     isProxy(addr) {
       if (!proxyAny) return false;
       const cached = proxyCache.get(addr);
@@ -229,7 +234,7 @@ export function compilePolicy(profile: Profile, inventory: Inventory, extraFeatu
         presentRoles = or(presentRoles, m);
         trie.insert(w, 128, m, or);
         roleCache.clear();
-        rolesVersion++;
+        compiled.rolesVersion++;
         const key = formatAddr(w);
         const set = nameBound.get(key) ?? new Set<string>();
         set.add(`${obs.name.toLowerCase().replace(/\.$/, '')} (${obs.via})`);
@@ -273,4 +278,5 @@ export function compilePolicy(profile: Profile, inventory: Inventory, extraFeatu
       return classRules[portClass[pi as 0 | 1][port]!]!;
     },
   };
+  return compiled;
 }
