@@ -86,7 +86,11 @@ export function historyLetter(flags: number, payloadLen: number): number {
   return -1;
 }
 
-const historyCache = new Map<number, string>();
+// built histories by (letter mask, flipped, nibbles), direct-mapped: most flows share a few
+// (integer keys in typed arrays: no boxed key per lookup)
+const HISTORY_SLOTS = 4096;
+const hcMask = new Int32Array(HISTORY_SLOTS).fill(-1), hcSeq = new Int32Array(HISTORY_SLOTS);
+const hcText: string[] = new Array<string>(HISTORY_SLOTS).fill('');
 
 /**
  * The history text from the letter mask and the nibble sequence (cached: most flows share a few
@@ -94,12 +98,11 @@ const historyCache = new Map<number, string>();
  */
 export function historyString(mask: number, seq0: number, seq1: number, flipped: boolean): string {
   if (seq1 !== 0) return buildHistory(mask, seq0, seq1, flipped);
-  const key = (mask * 2 + (flipped ? 1 : 0)) * 4294967296 + (seq0 >>> 0);
-  let h = historyCache.get(key);
-  if (h === undefined) {
-    h = buildHistory(mask, seq0, seq1, flipped);
-    if (historyCache.size < 4096) historyCache.set(key, h);
-  }
+  const mk = (mask << 1) | (flipped ? 1 : 0), sq = seq0 | 0;
+  const slot = (Math.imul(mk ^ Math.imul(sq, 0x9e3779b1), 0x85ebca77) >>> 20) & (HISTORY_SLOTS - 1);
+  if (hcMask[slot] === mk && hcSeq[slot] === sq) return hcText[slot]!;
+  const h = buildHistory(mask, seq0, seq1, flipped);
+  hcMask[slot] = mk; hcSeq[slot] = sq; hcText[slot] = h;
   return h;
 }
 
