@@ -6,13 +6,16 @@
 import { createHash } from 'node:crypto';
 import { tsCompare, tsDiff, tsToIso } from '../core/time.js';
 import { compareFlows } from '../flow/order.js';
-import type { Evidence, FlowRecord, InputSummary, NameObservation } from '../flow/record.js';
+import type { Evidence, EvidenceKind, FlowRecord, InputSummary, NameObservation } from '../flow/record.js';
+import type { FlowRow } from '../flow/row.js';
 import type { CompiledPolicy } from '../rules/policy.js';
 import { PROTO_NAME, isMulticastOrBroadcast } from '../rules/policy.js';
 import { formatPorts, type Level, type Rule } from '../rules/profile.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 import { isPlausibleUnlisted, serviceText } from './services.js';
 import { PeerSet } from './peer-set.js';
+import { PortSet } from './port-set.js';
+import { StateCounts } from './state-counts.js';
 import {
   DEFAULT_FAIL_ON, FINDING_KINDS, SEVERITIES,
   type AuditReport, type CoverageEntry, type Finding, type FindingEvidence, type FindingKind, type InputReport, type Severity,
@@ -44,6 +47,15 @@ export interface Auditor {
    * the record: a caller may refill one object for every flow (FlowStore.getInto).
    */
   addFlow(flow: FlowRecord, origKey?: number, respKey?: number): Finding[];
+  /**
+   * Audit one finished flow of a flow table as its row (addresses as texts and keys, as addFlow
+   * takes them; `src`: the input it came from) without a FlowRecord, when the flow only counts
+   * into what exists already (an allowed answered flow, a flow of an unexpected finding that has
+   * an earlier one). Returns false, having changed nothing, for any other flow: then give it to
+   * addFlow as the record RowRecords.fillWith makes of the same row. Either way the audit is the
+   * one of addFlow.
+   */
+  addRow(row: FlowRow, origKey: number, respKey: number, origH: string, respH: string, src: { name: string; kind: EvidenceKind } | undefined): boolean;
   /** Close the audit: missing/not-observed, coverage, report. */
   finish(evidence?: Pick<Evidence, 'inputs' | 'evictions'>): AuditReport;
 }
@@ -63,13 +75,18 @@ export function flowOutcome(f: FlowRecord): FlowOutcome {
     const e = errs[i]!;
     if ((e.proto === 'icmp' && e.type === 3) || (e.proto === 'icmp6' && e.type === 1)) return 'icmp-unreachable';
   }
-  if (f.proto === 6) {
-    if (NO_ANSWER_STATES.has(f.connState)) return 'no-answer';
-    if (REFUSED_STATES.has(f.connState)) return 'refused';
-    if (f.connState === '' && f.respPkts === 0 && BIDIRECTIONAL_EVIDENCE.has(f.evidence)) return 'no-answer';
+  return plainOutcome(f.proto, f.connState, f.respPkts, f.evidence);
+}
+
+/** flowOutcome of a flow with no verdict and no ICMP error, from its numbers. */
+function plainOutcome(proto: number, connState: string, respPkts: number, evidence: EvidenceKind): FlowOutcome {
+  if (proto === 6) {
+    if (NO_ANSWER_STATES.has(connState)) return 'no-answer';
+    if (REFUSED_STATES.has(connState)) return 'refused';
+    if (connState === '' && respPkts === 0 && BIDIRECTIONAL_EVIDENCE.has(evidence)) return 'no-answer';
     return 'answered';
   }
-  if (f.proto === 17 && f.respPkts === 0 && BIDIRECTIONAL_EVIDENCE.has(f.evidence)) return 'no-answer';
+  if (proto === 17 && respPkts === 0 && BIDIRECTIONAL_EVIDENCE.has(evidence)) return 'no-answer';
   return 'answered';
 }
 
@@ -99,7 +116,7 @@ class Agg {
   origMask: number; respMask: number;
   flows = 0;
   fSec = 0; fNsec = 0; lSec = 0; lNsec = 0;
-  states = new Map<string, number>();
+  states = new StateCounts();
   icmp = new Map<string, { proto: string; type: number; code: number; from: string; count: number }>();
   sources = new Set<string>(); inputs = new Set<string>();
   outcomes: Record<FlowOutcome, number> = { answered: 0, 'no-answer': 0, refused: 0, 'icmp-unreachable': 0, denied: 0 };
@@ -111,11 +128,13 @@ class Agg {
   respPeers = new PeerSet();
   /** unknown-host only: the role hosts folded into this finding (`peers` holds the addresses in no role). */
   known = new PeerSet();
-  ports = new Set<number>();
+  ports = new PortSet();
   reason: string;
   finding: Finding | null = null;
   /** The last values added to sources/inputs/peers/respPeers/ports (consecutive flows repeat them: no Set lookup). */
   lastEvidence = ''; lastSource = ''; lastPeer = ''; lastResp = ''; lastPort = -1; lastKnown = '';
+  /** The keys that came with lastPeer and lastResp (-1: none; consecutive flows are then compared by key, not text). */
+  lastPeerKey = -1; lastRespKey = -1;
   /**
    * The first of its flows in compareFlows order, whatever order they come in (a copy: callers may
    * refill the record they pass): origH/respH/respP (and an unexpected finding's reason) are taken
@@ -247,8 +266,12 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
   let keyRoles = new Uint32Array(0);
   let keyKnown = new Uint8Array(0);
   let keyVersion = policy.rolesVersion;
-  const rolesByKey = (key: number, addr: string): number => {
-    if (keyVersion !== policy.rolesVersion) { keyKnown.fill(0); keyVersion = policy.rolesVersion; }
+  /** Forget the roles by key when names changed them (once per flow, before rolesByKey). */
+  const syncKeyRoles = (): void => {
+    const v = policy.rolesVersion;
+    if (keyVersion !== v) { keyKnown.fill(0); keyVersion = v; }
+  };
+  const rolesByKey = (key: number, addr: string, words?: Uint32Array): number => {
     if (key >= keyKnown.length) {
       const n = Math.max(1024, key * 2);
       const roles2 = new Uint32Array(n), known2 = new Uint8Array(n);
@@ -256,7 +279,8 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       keyRoles = roles2; keyKnown = known2;
     }
     if (keyKnown[key] === 1) return keyRoles[key]!;
-    const m = policy.rolesOf(addr);
+    // (rolesOfWords: the answer of rolesOf(addr) without parsing the text again)
+    const m = words !== undefined ? policy.rolesOfWords([words[0]!, words[1]!, words[2]!, words[3]!]) : policy.rolesOf(addr);
     keyRoles[key] = m; keyKnown[key] = 1;
     return m;
   };
@@ -277,11 +301,8 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
 
   /** Add one flow to an aggregate. */
   const account = (a: Agg, f: FlowRecord, outcome: FlowOutcome): void => {
-    a.flows++;
-    if (tsCompare(f.firstSec, f.firstNsec, a.fSec, a.fNsec) < 0) { a.fSec = f.firstSec; a.fNsec = f.firstNsec; }
-    if (tsCompare(f.lastSec, f.lastNsec, a.lSec, a.lNsec) > 0) { a.lSec = f.lastSec; a.lNsec = f.lastNsec; }
-    const st = f.connState === '' ? '-' : f.connState;
-    a.states.set(st, (a.states.get(st) ?? 0) + 1);
+    accountCounts(a, f.firstSec, f.firstNsec, f.lastSec, f.lastNsec, f.connState, f.evidence, f.source, outcome,
+      f.origPkts, f.respPkts, f.origIpBytes, f.respIpBytes, f.directionInferred);
     if (f.icmpErrors.length > 0 && (a.icmpRep === null || compareFlows(f, a.icmpRep) < 0)) a.icmpRep = { ...f };
     for (let i = 0; i < f.icmpErrors.length; i++) {
       const e = f.icmpErrors[i]!;
@@ -290,8 +311,18 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       if (x) x.count += e.count;
       else a.icmp.set(k, { proto: e.proto, type: e.type, code: e.code, from: e.from, count: e.count });
     }
-    if (f.evidence !== a.lastEvidence) { a.sources.add(f.evidence); a.lastEvidence = f.evidence; }
-    if (f.source !== a.lastSource) { a.inputs.add(f.source); a.lastSource = f.source; }
+  };
+
+  /** What account adds of a flow but its ICMP errors. */
+  const accountCounts = (a: Agg, firstSec: number, firstNsec: number, lastSec: number, lastNsec: number, connState: string,
+    evidence: EvidenceKind, source: string, outcome: FlowOutcome, origPkts: number, respPkts: number, origBytes: number,
+    respBytes: number, inferred: boolean): void => {
+    a.flows++;
+    if (tsCompare(firstSec, firstNsec, a.fSec, a.fNsec) < 0) { a.fSec = firstSec; a.fNsec = firstNsec; }
+    if (tsCompare(lastSec, lastNsec, a.lSec, a.lNsec) > 0) { a.lSec = lastSec; a.lNsec = lastNsec; }
+    a.states.add(connState);
+    if (evidence !== a.lastEvidence) { a.sources.add(evidence); a.lastEvidence = evidence; }
+    if (source !== a.lastSource) { a.inputs.add(source); a.lastSource = source; }
     const o = a.outcomes;
     switch (outcome) {
       case 'answered': o.answered++; break;
@@ -300,8 +331,8 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       case 'icmp-unreachable': o['icmp-unreachable']++; break;
       default: o.denied++; break;
     }
-    a.origPkts += f.origPkts; a.respPkts += f.respPkts; a.origBytes += f.origIpBytes; a.respBytes += f.respIpBytes;
-    if (f.directionInferred) a.inferred++;
+    a.origPkts += origPkts; a.respPkts += respPkts; a.origBytes += origBytes; a.respBytes += respBytes;
+    if (inferred) a.inferred++;
   };
 
   /** Fold a matched flow into the finding of this kind for rule r, per originator roles, responder and port. */
@@ -320,7 +351,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
   };
 
   const addPeer = (a: Agg, h: string, key: number): void => {
-    if (h !== a.lastPeer) { a.peers.add(h, key); a.lastPeer = h; }
+    if (key >= 0 ? key !== a.lastPeerKey : h !== a.lastPeer) { a.peers.add(h, key); a.lastPeer = h; a.lastPeerKey = key; }
   };
 
   const aggKey = (kind: string, rule: number, o: string, r: string, proto: number, port: number) => `${kind}|${rule}|${o}|${r}|${proto}|${port}`;
@@ -332,6 +363,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
   }
 
   function buildFinding(a: Agg): Finding {
+    if (a.kind === 'unexpected' && a.inferred > 0) a.notes.add('originator guessed by the flow stage (no TCP handshake seen)');
     if (a.reasonStale && a.rep !== null) {
       a.reason = unexpectedReason(a.rep, a.origMask, a.respMask) + otherProfiles(a.rep);
       a.reasonStale = false;
@@ -339,7 +371,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     const rule = a.rule >= 0 ? rules[a.rule]! : null;
     const proto = PROTO_NAME[a.proto] ?? String(a.proto);
     const evidence: FindingEvidence = {
-      conn_states: Object.fromEntries([...a.states.entries()].sort((x, y) => cmpStr(x[0], y[0]))),
+      conn_states: a.states.toRecord(),
       icmp: [...a.icmp.values()].sort((x, y) => cmpStr(`${x.proto}/${x.type}/${x.code}/${x.from}`, `${y.proto}/${y.type}/${y.code}/${y.from}`)),
       sources: [...a.sources].sort(),
       inputs: [...a.inputs].sort(),
@@ -366,7 +398,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       evidence.notes.push(`responders (${count}): ${a.respPeers.first(20).join(', ')}${count > 20 ? ', …' : ''}`);
     }
     if (a.ports.size > 1) {
-      const ps = [...a.ports].sort((x, y) => x - y);
+      const ps = a.ports.sorted();
       evidence.notes.push(`ports (${ps.length} distinct in 49152-65535): ${ps.slice(0, 20).join(', ')}${ps.length > 20 ? ', …' : ''}`);
     }
     // Findings are aggregated per roles: several hosts on one side show as '*' (peers and notes list them).
@@ -378,7 +410,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     const respH = unknownHost
       ? ((a.respMask === 0 ? a.peers.size : a.known.size) > 1 ? '*' : a.respH)
       : (a.respPeers.size > 1 ? '*' : a.respH);
-    const respP = a.ports.size > 1 ? Math.min(...a.ports) : a.respP;
+    const respP = a.ports.size > 1 ? a.ports.sorted()[0]! : a.respP;
     const severity = severityOf(a, rule);
     // (multicast/broadcast peers have unknown-host findings of their own, info: their folded side is named apart)
     const mc = unknownHost && severity === 'info' ? 'm' : '';
@@ -462,13 +494,16 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     }
   }
 
-  // policy.match answers for recent (protocol, port, masks), direct-mapped: most flows repeat one
-  // (rule matching depends on the masks only, not on names, so an answer never goes stale)
+  // policy.match answers for recent (protocol, port class, masks), direct-mapped: most flows repeat
+  // one (rule matching depends on the masks only, not on names, so an answer never goes stale)
   const MATCH_SLOTS = 4096;
   const mcPort = new Int32Array(MATCH_SLOTS).fill(-1), mcOrig = new Int32Array(MATCH_SLOTS), mcResp = new Int32Array(MATCH_SLOTS);
   const mcIds: (readonly number[])[] = new Array<readonly number[]>(MATCH_SLOTS).fill([]);
+  // (policy.match answers the same for every port of a class, such as the whole dynamic range)
+  const tcpClass = policy.portClass[0], udpClass = policy.portClass[1];
   const match = (proto: number, port: number, om: number, rm: number): readonly number[] => {
-    const pk = (proto << 16) | (port & 0xffff), o = om | 0, r = rm | 0;
+    const cls = proto === 6 ? tcpClass[port]! : proto === 17 ? udpClass[port]! : port;
+    const pk = (proto << 16) | (cls & 0xffff), o = om | 0, r = rm | 0;
     const slot = (Math.imul(pk ^ Math.imul(o, 0x9e3779b1) ^ Math.imul(r, 0x85ebca77), 0x27d4eb2f) >>> 20) & (MATCH_SLOTS - 1);
     if (mcPort[slot] === pk && mcOrig[slot] === o && mcResp[slot] === r) return mcIds[slot]!;
     const ids = policy.match(proto, port, om, rm);
@@ -477,15 +512,15 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
   };
 
   /** The rules allowing the flow (mReversed/mViaProxy say how they matched). */
-  function matchFlow(f: FlowRecord, om: number, rm: number): readonly number[] {
+  function matchFlow(proto: number, respP: number, origP: number, inferred: boolean, respH: string, om: number, rm: number): readonly number[] {
     mReversed = false; mViaProxy = false;
-    let ids = match(f.proto, f.respP, om, rm);
+    let ids = match(proto, respP, om, rm);
     if (ids.length > 0) return ids;
-    if (f.directionInferred) {
-      ids = match(f.proto, f.origP, rm, om);
+    if (inferred) {
+      ids = match(proto, origP, rm, om);
       if (ids.length > 0) { mReversed = true; return ids; }
     }
-    if (f.proto === 6 && om !== 0 && policy.isProxy(f.respH)) {
+    if (proto === 6 && om !== 0 && policy.isProxy(respH)) {
       const out: number[] = [];
       rules.forEach((r, i) => {
         if (policy.ruleCloud[i] && (policy.ruleInit[i]! & om) !== 0 && r.level !== 'legacy' && r.protocols.includes('tcp') && !r.docOnly.includes('tcp')) out.push(i);
@@ -522,6 +557,54 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     return notes.length ? ` (${notes.join('; ')})` : '';
   }
 
+  /** The flow's share of the counters every flow goes into (total, time span). */
+  function countFlow(firstSec: number, firstNsec: number, lastSec: number, lastNsec: number): void {
+    counters.total++;
+    if (!wAny || tsCompare(firstSec, firstNsec, win[0]!, win[1]!) < 0) { win[0] = firstSec; win[1] = firstNsec; }
+    if (!wAny || tsCompare(lastSec, lastNsec, win[2]!, win[3]!) > 0) { win[2] = lastSec; win[3] = lastNsec; }
+    wAny = true;
+  }
+
+  /** A flow of the dynamic-RPC rules of m: one link (or pending entry) per matched dynamic-RPC rule. */
+  function linkDynamic(m: Matched, oH: string, rH: string, oKey: number, rKey: number, firstSec: number, firstNsec: number): void {
+    for (let j = 0; j < m.nonLegacy.length; j++) {
+      if (!rules[m.nonLegacy[j]!]!.rpcDynamic) continue;
+      const p = rpcPair(oH, rH, oKey, rKey);
+      if (p.hasEpm && tsCompare(p.eSec, p.eNsec, firstSec, firstNsec) <= 0) p.linked++;
+      else p.pending.push(firstSec, firstNsec);
+    }
+  }
+
+  /** What an unexpected finding keeps of each flow besides account() and represent(). */
+  function foldUnexpected(a: Agg, origH: string, origKey: number, respH: string, respKey: number, respP: number): void {
+    addPeer(a, origH, origKey);
+    if (respKey >= 0 ? respKey !== a.lastRespKey : respH !== a.lastResp) { a.respPeers.add(respH, respKey); a.lastResp = respH; a.lastRespKey = respKey; }
+    if (respP !== a.lastPort) { a.ports.add(respP); a.lastPort = respP; }
+    // (the note that an originator was guessed: buildFinding, from a.inferred)
+  }
+
+  // the unexpected aggregate of recent (originator roles, responder roles, protocol and port key),
+  // direct-mapped in front of unexpectedIndex (aggregates are never removed: an entry stays right)
+  const UC_SLOTS = 1024;
+  const ucOrig = new Int32Array(UC_SLOTS), ucResp = new Int32Array(UC_SLOTS), ucKey = new Int32Array(UC_SLOTS).fill(-1);
+  const ucAgg: (Agg | null)[] = new Array<Agg | null>(UC_SLOTS).fill(null);
+  const ucSlot = (om: number, rm: number, numKey: number): number =>
+    (Math.imul(numKey ^ Math.imul(om | 0, 0x9e3779b1) ^ Math.imul(rm | 0, 0x85ebca77), 0x27d4eb2f) >>> 22) & (UC_SLOTS - 1);
+  function unexpectedAgg(om: number, rm: number, numKey: number): Agg | undefined {
+    const slot = ucSlot(om, rm, numKey);
+    if (ucKey[slot] === numKey && ucOrig[slot] === (om | 0) && ucResp[slot] === (rm | 0)) return ucAgg[slot]!;
+    const agg = unexpectedIndex.get(om)?.get(rm)?.get(numKey);
+    if (agg !== undefined) { ucKey[slot] = numKey; ucOrig[slot] = om; ucResp[slot] = rm; ucAgg[slot] = agg; }
+    return agg;
+  }
+  function addUnexpectedAgg(om: number, rm: number, numKey: number, agg: Agg): void {
+    let byRoles = unexpectedIndex.get(om);
+    if (byRoles === undefined) { byRoles = new Map(); unexpectedIndex.set(om, byRoles); }
+    let byOrig = byRoles.get(rm);
+    if (byOrig === undefined) { byOrig = new Map(); byRoles.set(rm, byOrig); }
+    byOrig.set(numKey, agg);
+  }
+
   return {
     addName(obs) {
       policy.addName(obs);
@@ -529,11 +612,9 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     },
 
     addFlow(f, origKey = -1, respKey = -1) {
-      counters.total++;
-      if (!wAny || tsCompare(f.firstSec, f.firstNsec, win[0]!, win[1]!) < 0) { win[0] = f.firstSec; win[1] = f.firstNsec; }
-      if (!wAny || tsCompare(f.lastSec, f.lastNsec, win[2]!, win[3]!) > 0) { win[2] = f.lastSec; win[3] = f.lastNsec; }
-      wAny = true;
+      countFlow(f.firstSec, f.firstNsec, f.lastSec, f.lastNsec);
       if (f.proto !== 6 && f.proto !== 17) { counters.notAudited++; return NO_FINDINGS; }
+      syncKeyRoles();
       const om = origKey >= 0 ? rolesByKey(origKey, f.origH) : policy.rolesOf(f.origH);
       const rm = respKey >= 0 ? rolesByKey(respKey, f.respH) : policy.rolesOf(f.respH);
       if (om === 0 && rm === 0) { counters.outOfScope++; return NO_FINDINGS; }
@@ -542,7 +623,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       if (f.directionInferred) initiatorsSeen = (initiatorsSeen | rm) >>> 0;
       const outcome = flowOutcome(f);
       created = NO_FINDINGS;
-      const ids = matchFlow(f, om, rm);
+      const ids = matchFlow(f.proto, f.respP, f.origP, f.directionInferred, f.respH, om, rm);
       const reversed = mReversed, viaProxy = mViaProxy;
       const oH = reversed ? f.respH : f.origH, rH = reversed ? f.origH : f.respH;
       const oM = reversed ? rm : om, rM = reversed ? om : rm, port = reversed ? f.origP : f.respP;
@@ -579,15 +660,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
           if (outcome === 'answered') stats[i]!.seen++; else stats[i]!.blocked++;
           if (viaProxy) stats[i]!.viaProxy++;
         }
-        if (m.rpcDynamic) {
-          // one link (or pending entry) per matched dynamic-RPC rule
-          for (let j = 0; j < m.nonLegacy.length; j++) {
-            if (!rules[m.nonLegacy[j]!]!.rpcDynamic) continue;
-            const p = rpcPair(oH, rH, oKey, reversed ? origKey : respKey);
-            if (p.hasEpm && tsCompare(p.eSec, p.eNsec, f.firstSec, f.firstNsec) <= 0) p.linked++;
-            else p.pending.push(f.firstSec, f.firstNsec);
-          }
-        }
+        if (m.rpcDynamic) linkDynamic(m, oH, rH, oKey, reversed ? origKey : respKey, f.firstSec, f.firstNsec);
         if (outcome !== 'answered') fold('blocked', m.primaryNonLegacy, f, outcome, oH, rH, oM, rM, port, oKey, reversed, viaProxy);
         return created;
       }
@@ -627,25 +700,69 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       const portKey = f.respP >= 49152 ? 49152 : f.respP;
       // (role masks can pass the small-integer range: one map level per mask, so no key is boxed)
       const numKey = (f.proto === 17 ? 65536 : 0) + portKey;
-      let byRoles = unexpectedIndex.get(om);
-      if (byRoles === undefined) { byRoles = new Map(); unexpectedIndex.set(om, byRoles); }
-      let byOrig = byRoles.get(rm);
-      if (byOrig === undefined) { byOrig = new Map(); byRoles.set(rm, byOrig); }
-      let agg = byOrig.get(numKey);
+      let agg = unexpectedAgg(om, rm, numKey);
       const isNew = agg === undefined;
       if (agg === undefined) {
         agg = newAgg(aggKey('unexpected', -1, `roles:${om}`, `roles:${rm}`, f.proto, portKey),
           { kind: 'unexpected', rule: -1, origH: f.origH, respH: f.respH, proto: f.proto, respP: f.respP, origMask: om, respMask: rm, reason: unexpectedReason(f, om, rm) + otherProfiles(f) }, f);
-        byOrig.set(numKey, agg);
+        addUnexpectedAgg(om, rm, numKey, agg);
       }
       account(agg, f, outcome);
       represent(agg, f, f.origH, f.respH, f.respP);
-      addPeer(agg, f.origH, origKey);
-      if (f.respH !== agg.lastResp) { agg.respPeers.add(f.respH, respKey); agg.lastResp = f.respH; }
-      if (f.respP !== agg.lastPort) { agg.ports.add(f.respP); agg.lastPort = f.respP; }
-      if (f.directionInferred) agg.notes.add('originator guessed by the flow stage (no TCP handshake seen)');
+      foldUnexpected(agg, f.origH, origKey, f.respH, respKey, f.respP);
       if (isNew) noteNew(agg);
       return created;
+    },
+
+    addRow(r, origKey, respKey, origH, respH, src) {
+      const proto = r.proto;
+      if (proto !== 6 && proto !== 17) return false;
+      syncKeyRoles();
+      const om = rolesByKey(origKey, origH, r.orig), rm = rolesByKey(respKey, respH, r.resp);
+      if (om === 0 && rm === 0) {
+        countFlow(r.firstSec, r.firstNsec, r.lastSec, r.lastNsec);
+        counters.outOfScope++;
+        return true;
+      }
+      // what addFlow would do with it, decided before anything changes: the rest goes to addFlow
+      const evidence = src?.kind ?? 'pcap';
+      const outcome = plainOutcome(proto, r.connState, r.respPkts, evidence);
+      const inferred = r.directionInferred;
+      const ids = matchFlow(proto, r.respP, r.origP, inferred, respH, om, rm);
+      const reversed = mReversed;
+      if (mViaProxy) return false;
+      let m: Matched | null = null;
+      let agg: Agg | undefined;
+      if (ids.length > 0) {
+        // allowed: only answered flows of real, not legacy rules, and no endpoint-mapper exchange (135)
+        m = classify(ids, proto);
+        if (m.real.length === 0 || m.nonLegacy.length === 0 || outcome !== 'answered') return false;
+        if (proto === 6 && (reversed ? r.origP : r.respP) === 135) return false;
+      } else {
+        // unexpected, into a finding that exists (none has an address in no role: those are
+        // unknown-host) and whose representative flow comes first (compareFlows orders by the
+        // first packet's second first: a later second changes nothing)
+        agg = unexpectedAgg(om, rm, (proto === 17 ? 65536 : 0) + (r.respP >= 49152 ? 49152 : r.respP));
+        if (agg === undefined || agg.rep === null || r.firstSec <= agg.rep.firstSec) return false;
+      }
+      countFlow(r.firstSec, r.firstNsec, r.lastSec, r.lastNsec);
+      counters.audited++;
+      initiatorsSeen = (initiatorsSeen | om) >>> 0;
+      if (inferred) initiatorsSeen = (initiatorsSeen | rm) >>> 0;
+      if (m !== null) {
+        const nl = m.nonLegacy;
+        for (let j = 0; j < nl.length; j++) stats[nl[j]!]!.seen++;
+        if (m.rpcDynamic) {
+          if (reversed) linkDynamic(m, respH, origH, respKey, origKey, r.firstSec, r.firstNsec);
+          else linkDynamic(m, origH, respH, origKey, respKey, r.firstSec, r.firstNsec);
+        }
+        return true;
+      }
+      const a = agg!;
+      accountCounts(a, r.firstSec, r.firstNsec, r.lastSec, r.lastNsec, r.connState, evidence, src?.name ?? '', outcome,
+        r.origPkts, r.respPkts, r.origIpBytes, r.respIpBytes, inferred);
+      foldUnexpected(a, origH, origKey, respH, respKey, r.respP);
+      return true;
     },
 
     finish(evidence) {
