@@ -235,10 +235,19 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     list.length === 0 ? -1 : list.slice().sort((x, y) => LEVEL_RANK[rules[x]!.level] - LEVEL_RANK[rules[y]!.level] || x - y)[0]!;
   // match() answers are shared frozen arrays: each is sorted out once per protocol
   const matchedBy = [new WeakMap<readonly number[], Matched>(), new WeakMap<readonly number[], Matched>()];
+  // (and the last answer in front of them: consecutive flows mostly match the same rules)
+  let lastIds: readonly number[] | null = null, lastProto = -1, lastMatched: Matched | null = null;
   const classify = (ids: readonly number[], proto: number): Matched => {
+    if (ids === lastIds && proto === lastProto) return lastMatched!;
     const memo = Object.isFrozen(ids) ? matchedBy[proto === 6 ? 0 : 1]! : null;
     const hit = memo?.get(ids);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) { lastIds = ids; lastProto = proto; lastMatched = hit; return hit; }
+    const m = sortOut(ids, proto);
+    memo?.set(ids, m);
+    return m;
+  };
+  // (apart from classify: its closures over proto would make every classify call allocate a context)
+  const sortOut = (ids: readonly number[], proto: number): Matched => {
     const protoName = PROTO_NAME[proto] as 'tcp' | 'udp';
     const real = ids.filter((i) => !rules[i]!.docOnly.includes(protoName));
     const nonLegacy = real.filter((i) => rules[i]!.level !== 'legacy');
@@ -246,7 +255,6 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       real, nonLegacy, primaryAll: primaryOf(ids), primaryReal: primaryOf(real), primaryNonLegacy: primaryOf(nonLegacy),
       rpcDynamic: nonLegacy.some((i) => rules[i]!.rpcDynamic),
     };
-    memo?.set(ids, m);
     return m;
   };
   // unknown-host aggregates by the role host's roles, then (direction, multicast peer, protocol, port)
@@ -299,10 +307,24 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     if (a.kind === 'unexpected') a.reasonStale = true;
   };
 
+  // The numbers of the flow being audited, for countFlow, accountCounts and linkDynamic (times,
+  // then packets and bytes each way): in a Float64Array, because doubles such as a timestamp's
+  // seconds passed as arguments to a function that is not inlined are boxed, one object each.
+  const FL_FSEC = 0, FL_FNSEC = 1, FL_LSEC = 2, FL_LNSEC = 3, FL_OPKT = 4, FL_RPKT = 5, FL_OBYT = 6, FL_RBYT = 7;
+  const fl = new Float64Array(8);
+  const loadRecord = (f: FlowRecord): void => {
+    fl[FL_FSEC] = f.firstSec; fl[FL_FNSEC] = f.firstNsec; fl[FL_LSEC] = f.lastSec; fl[FL_LNSEC] = f.lastNsec;
+    fl[FL_OPKT] = f.origPkts; fl[FL_RPKT] = f.respPkts; fl[FL_OBYT] = f.origIpBytes; fl[FL_RBYT] = f.respIpBytes;
+  };
+  const loadRow = (r: FlowRow): void => {
+    fl[FL_FSEC] = r.firstSec; fl[FL_FNSEC] = r.firstNsec; fl[FL_LSEC] = r.lastSec; fl[FL_LNSEC] = r.lastNsec;
+    fl[FL_OPKT] = r.origPkts; fl[FL_RPKT] = r.respPkts; fl[FL_OBYT] = r.origIpBytes; fl[FL_RBYT] = r.respIpBytes;
+  };
+
   /** Add one flow to an aggregate. */
   const account = (a: Agg, f: FlowRecord, outcome: FlowOutcome): void => {
-    accountCounts(a, f.firstSec, f.firstNsec, f.lastSec, f.lastNsec, f.connState, f.evidence, f.source, outcome,
-      f.origPkts, f.respPkts, f.origIpBytes, f.respIpBytes, f.directionInferred);
+    loadRecord(f);
+    accountCounts(a, f.connState, f.evidence, f.source, outcome, f.directionInferred);
     if (f.icmpErrors.length > 0 && (a.icmpRep === null || compareFlows(f, a.icmpRep) < 0)) a.icmpRep = { ...f };
     for (let i = 0; i < f.icmpErrors.length; i++) {
       const e = f.icmpErrors[i]!;
@@ -313,11 +335,10 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     }
   };
 
-  /** What account adds of a flow but its ICMP errors. */
-  const accountCounts = (a: Agg, firstSec: number, firstNsec: number, lastSec: number, lastNsec: number, connState: string,
-    evidence: EvidenceKind, source: string, outcome: FlowOutcome, origPkts: number, respPkts: number, origBytes: number,
-    respBytes: number, inferred: boolean): void => {
+  /** What account adds of a flow (its numbers in fl) but its ICMP errors. */
+  const accountCounts = (a: Agg, connState: string, evidence: EvidenceKind, source: string, outcome: FlowOutcome, inferred: boolean): void => {
     a.flows++;
+    const firstSec = fl[FL_FSEC]!, firstNsec = fl[FL_FNSEC]!, lastSec = fl[FL_LSEC]!, lastNsec = fl[FL_LNSEC]!;
     if (tsCompare(firstSec, firstNsec, a.fSec, a.fNsec) < 0) { a.fSec = firstSec; a.fNsec = firstNsec; }
     if (tsCompare(lastSec, lastNsec, a.lSec, a.lNsec) > 0) { a.lSec = lastSec; a.lNsec = lastNsec; }
     a.states.add(connState);
@@ -331,7 +352,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       case 'icmp-unreachable': o['icmp-unreachable']++; break;
       default: o.denied++; break;
     }
-    a.origPkts += origPkts; a.respPkts += respPkts; a.origBytes += origBytes; a.respBytes += respBytes;
+    a.origPkts += fl[FL_OPKT]!; a.respPkts += fl[FL_RPKT]!; a.origBytes += fl[FL_OBYT]!; a.respBytes += fl[FL_RBYT]!;
     if (inferred) a.inferred++;
   };
 
@@ -521,10 +542,12 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       if (ids.length > 0) { mReversed = true; return ids; }
     }
     if (proto === 6 && om !== 0 && policy.isProxy(respH)) {
+      // (a loop, not a closure: a closure over om would make every call allocate a context)
       const out: number[] = [];
-      rules.forEach((r, i) => {
+      for (let i = 0; i < rules.length; i++) {
+        const r = rules[i]!;
         if (policy.ruleCloud[i] && (policy.ruleInit[i]! & om) !== 0 && r.level !== 'legacy' && r.protocols.includes('tcp') && !r.docOnly.includes('tcp')) out.push(i);
-      });
+      }
       if (out.length > 0) { mViaProxy = true; return out; }
     }
     return ids;
@@ -557,16 +580,18 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     return notes.length ? ` (${notes.join('; ')})` : '';
   }
 
-  /** The flow's share of the counters every flow goes into (total, time span). */
-  function countFlow(firstSec: number, firstNsec: number, lastSec: number, lastNsec: number): void {
+  /** The flow's (in fl) share of the counters every flow goes into (total, time span). */
+  function countFlow(): void {
+    const firstSec = fl[FL_FSEC]!, firstNsec = fl[FL_FNSEC]!, lastSec = fl[FL_LSEC]!, lastNsec = fl[FL_LNSEC]!;
     counters.total++;
     if (!wAny || tsCompare(firstSec, firstNsec, win[0]!, win[1]!) < 0) { win[0] = firstSec; win[1] = firstNsec; }
     if (!wAny || tsCompare(lastSec, lastNsec, win[2]!, win[3]!) > 0) { win[2] = lastSec; win[3] = lastNsec; }
     wAny = true;
   }
 
-  /** A flow of the dynamic-RPC rules of m: one link (or pending entry) per matched dynamic-RPC rule. */
-  function linkDynamic(m: Matched, oH: string, rH: string, oKey: number, rKey: number, firstSec: number, firstNsec: number): void {
+  /** A flow (its times in fl) of the dynamic-RPC rules of m: one link (or pending entry) per matched dynamic-RPC rule. */
+  function linkDynamic(m: Matched, oH: string, rH: string, oKey: number, rKey: number): void {
+    const firstSec = fl[FL_FSEC]!, firstNsec = fl[FL_FNSEC]!;
     for (let j = 0; j < m.nonLegacy.length; j++) {
       if (!rules[m.nonLegacy[j]!]!.rpcDynamic) continue;
       const p = rpcPair(oH, rH, oKey, rKey);
@@ -612,7 +637,8 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     },
 
     addFlow(f, origKey = -1, respKey = -1) {
-      countFlow(f.firstSec, f.firstNsec, f.lastSec, f.lastNsec);
+      loadRecord(f);
+      countFlow();
       if (f.proto !== 6 && f.proto !== 17) { counters.notAudited++; return NO_FINDINGS; }
       syncKeyRoles();
       const om = origKey >= 0 ? rolesByKey(origKey, f.origH) : policy.rolesOf(f.origH);
@@ -660,7 +686,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
           if (outcome === 'answered') stats[i]!.seen++; else stats[i]!.blocked++;
           if (viaProxy) stats[i]!.viaProxy++;
         }
-        if (m.rpcDynamic) linkDynamic(m, oH, rH, oKey, reversed ? origKey : respKey, f.firstSec, f.firstNsec);
+        if (m.rpcDynamic) { loadRecord(f); linkDynamic(m, oH, rH, oKey, reversed ? origKey : respKey); }
         if (outcome !== 'answered') fold('blocked', m.primaryNonLegacy, f, outcome, oH, rH, oM, rM, port, oKey, reversed, viaProxy);
         return created;
       }
@@ -720,7 +746,8 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       syncKeyRoles();
       const om = rolesByKey(origKey, origH, r.orig), rm = rolesByKey(respKey, respH, r.resp);
       if (om === 0 && rm === 0) {
-        countFlow(r.firstSec, r.firstNsec, r.lastSec, r.lastNsec);
+        loadRow(r);
+        countFlow();
         counters.outOfScope++;
         return true;
       }
@@ -745,7 +772,8 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         agg = unexpectedAgg(om, rm, (proto === 17 ? 65536 : 0) + (r.respP >= 49152 ? 49152 : r.respP));
         if (agg === undefined || agg.rep === null || r.firstSec <= agg.rep.firstSec) return false;
       }
-      countFlow(r.firstSec, r.firstNsec, r.lastSec, r.lastNsec);
+      loadRow(r);
+      countFlow();
       counters.audited++;
       initiatorsSeen = (initiatorsSeen | om) >>> 0;
       if (inferred) initiatorsSeen = (initiatorsSeen | rm) >>> 0;
@@ -753,14 +781,13 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         const nl = m.nonLegacy;
         for (let j = 0; j < nl.length; j++) stats[nl[j]!]!.seen++;
         if (m.rpcDynamic) {
-          if (reversed) linkDynamic(m, respH, origH, respKey, origKey, r.firstSec, r.firstNsec);
-          else linkDynamic(m, origH, respH, origKey, respKey, r.firstSec, r.firstNsec);
+          if (reversed) linkDynamic(m, respH, origH, respKey, origKey);
+          else linkDynamic(m, origH, respH, origKey, respKey);
         }
         return true;
       }
       const a = agg!;
-      accountCounts(a, r.firstSec, r.firstNsec, r.lastSec, r.lastNsec, r.connState, evidence, src?.name ?? '', outcome,
-        r.origPkts, r.respPkts, r.origIpBytes, r.respIpBytes, inferred);
+      accountCounts(a, r.connState, evidence, src?.name ?? '', outcome, inferred);
       foldUnexpected(a, origH, origKey, respH, respKey, r.respP);
       return true;
     },
