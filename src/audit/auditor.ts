@@ -418,8 +418,9 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       const count = a.respPeers.size;
       evidence.notes.push(`responders (${count}): ${a.respPeers.first(20).join(', ')}${count > 20 ? ', …' : ''}`);
     }
-    if (a.ports.size > 1) {
-      const ps = a.ports.sorted();
+    // the distinct ports, ascending, when there are several (an unexpected finding's dynamic range)
+    const ps = a.ports.size > 1 ? a.ports.sorted() : null;
+    if (ps !== null) {
       evidence.notes.push(`ports (${ps.length} distinct in 49152-65535): ${ps.slice(0, 20).join(', ')}${ps.length > 20 ? ', …' : ''}`);
     }
     // Findings are aggregated per roles: several hosts on one side show as '*' (peers and notes list them).
@@ -431,7 +432,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     const respH = unknownHost
       ? ((a.respMask === 0 ? a.peers.size : a.known.size) > 1 ? '*' : a.respH)
       : (a.respPeers.size > 1 ? '*' : a.respH);
-    const respP = a.ports.size > 1 ? a.ports.sorted()[0]! : a.respP;
+    const respP = ps !== null ? ps[0]! : a.respP;
     const severity = severityOf(a, rule);
     // (multicast/broadcast peers have unknown-host findings of their own, info: their folded side is named apart)
     const mc = unknownHost && severity === 'info' ? 'm' : '';

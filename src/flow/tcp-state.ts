@@ -86,8 +86,8 @@ export function historyLetter(flags: number, payloadLen: number): number {
   return -1;
 }
 
-// built histories by (letter mask, flipped, nibbles), direct-mapped: most flows share a few
-// (integer keys in typed arrays: no boxed key per lookup)
+// historyString's cache: texts by (letter mask and flipped, nibbles), direct-mapped, with integer
+// keys in typed arrays (no boxed key per lookup)
 const HISTORY_SLOTS = 4096;
 const hcMask = new Int32Array(HISTORY_SLOTS).fill(-1), hcSeq = new Int32Array(HISTORY_SLOTS);
 const hcText: string[] = new Array<string>(HISTORY_SLOTS).fill('');
