@@ -57,15 +57,19 @@ export function countSkipped(info: CaptureInfo, kind: string): void {
 
 /** Per-packet counters: packets, bytes, earliest and latest timestamp (capinfos-style span). */
 export function notePacket(info: CaptureInfo, rec: PacketRecord): void {
-  const s = rec.tsSec, n = rec.tsNsec;
+  notePackets(info, 1, rec.capLen, rec.tsSec, rec.tsNsec, rec.tsSec, rec.tsNsec);
+}
+
+/** Count `n` packets of `bytes` captured bytes in all, whose times span [first, last], as read. */
+export function notePackets(info: CaptureInfo, n: number, bytes: number, firstSec: number, firstNsec: number, lastSec: number, lastNsec: number): void {
   if (info.packets === 0) {
-    info.firstTsSec = s; info.firstTsNsec = n; info.lastTsSec = s; info.lastTsNsec = n;
+    info.firstTsSec = firstSec; info.firstTsNsec = firstNsec; info.lastTsSec = lastSec; info.lastTsNsec = lastNsec;
   } else {
-    if (s < info.firstTsSec || (s === info.firstTsSec && n < info.firstTsNsec)) { info.firstTsSec = s; info.firstTsNsec = n; }
-    if (s > info.lastTsSec || (s === info.lastTsSec && n > info.lastTsNsec)) { info.lastTsSec = s; info.lastTsNsec = n; }
+    if (firstSec < info.firstTsSec || (firstSec === info.firstTsSec && firstNsec < info.firstTsNsec)) { info.firstTsSec = firstSec; info.firstTsNsec = firstNsec; }
+    if (lastSec > info.lastTsSec || (lastSec === info.lastTsSec && lastNsec > info.lastTsNsec)) { info.lastTsSec = lastSec; info.lastTsNsec = lastNsec; }
   }
-  info.packets++;
-  info.capturedBytes += rec.capLen;
+  info.packets += n;
+  info.capturedBytes += bytes;
 }
 
 export function hex(b: Buffer, n = 16): string {

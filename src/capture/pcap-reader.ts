@@ -10,7 +10,7 @@
  */
 import type { PcapHeader, PcapRecordSink, ReadOptions, TakenRecords } from './types.js';
 import { ChunkedParser } from './chunked.js';
-import { addCaptureAnomaly, newInterface, notePacket } from './info.js';
+import { addCaptureAnomaly, newInterface, notePacket, notePackets } from './info.js';
 
 export const PCAP = { FILE_HEADER_LEN: 24, RECORD_HEADER_LEN: 16, TS_SEC: 0, TS_FRAC: 4, INCL_LEN: 8, ORIG_LEN: 12 } as const;
 
@@ -100,13 +100,7 @@ export class PcapParser extends ChunkedParser {
     const n = sink.takeRecords(b, this.pos, this.lim, h, this.rec.fileIndex, this.count, t);
     if (n === 0) return;
     const info = this.info;
-    if (info.packets === 0) { info.firstTsSec = t.firstSec; info.firstTsNsec = t.firstNsec; info.lastTsSec = t.lastSec; info.lastTsNsec = t.lastNsec; }
-    else {
-      if (t.firstSec < info.firstTsSec || (t.firstSec === info.firstTsSec && t.firstNsec < info.firstTsNsec)) { info.firstTsSec = t.firstSec; info.firstTsNsec = t.firstNsec; }
-      if (t.lastSec > info.lastTsSec || (t.lastSec === info.lastTsSec && t.lastNsec > info.lastTsNsec)) { info.lastTsSec = t.lastSec; info.lastTsNsec = t.lastNsec; }
-    }
-    info.packets += n;
-    info.capturedBytes += t.bytes;
+    notePackets(info, n, t.bytes, t.firstSec, t.firstNsec, t.lastSec, t.lastNsec);
     info.interfaces[0]!.packets += n;
     this.count += n;
     this.pos = t.end;
