@@ -33,10 +33,6 @@ export const MAX_NAMES = 100_000;
 export const NAMES_CAPPED = 'flow.names.capped';
 /** Largest TLS record reassembled from a client's first segments to find the SNI. */
 export const TLS_REASSEMBLY_MAX = 4096;
-/** Slots of the cache of recently parsed DNS answers (a power of two). */
-const DNS_CACHE = 4096;
-/** Slots of the cache of TLS server names already kept, by their bytes and server (a power of two). */
-const SNI_CACHE = 4096;
 /** Flows reassembling a ClientHello at once (beyond it a split ClientHello is not followed). */
 const TLS_REASSEMBLY_FLOWS = 4096;
 
@@ -139,16 +135,21 @@ export class FlowEngine implements PcapRecordSink {
   readonly #onDnsLimit: () => void;
   // input and packet index of the packet being inspected (anomalies found by the name parsers)
   #curFile = 0;
-  // recently parsed UDP DNS messages: (hash1, hash2, length, capped) per slot, direct-mapped
-  readonly #dnsCache = new Int32Array(DNS_CACHE * 4);
+  // recently parsed UDP DNS messages: (hash1, hash2, length, capped) per slot, direct-mapped; in the
+  // table core's memory, which looks there itself for the packets it decodes (FlowTable.dnsCache)
+  readonly #dnsCache: Int32Array;
+  readonly #dnsMask: number;
   #h1 = 0; #h2 = 0; #capped = false;
   #curIndex = -1;
-  // server names kept, by (hash1, hash2, length) of the name's bytes and the server's address; direct-mapped
-  readonly #sniCache = new Int32Array(SNI_CACHE * 3);
+  // server names kept, by (hash1, hash2, length) of the name's bytes and the server's address; direct-mapped,
+  // in the core's memory as the DNS cache
+  readonly #sniCache: Int32Array;
+  readonly #sniMask: number;
   readonly #span = new Int32Array(2);
   readonly #resp = new Uint32Array(4);
-  /** ClientHellos whose server name was recognised by its bytes as one already kept for that server (not parsed again). */
-  sniRepeats = 0;
+  // ClientHellos recognised here (the core counts those it recognises)
+  #sniRepeats = 0;
+  #dnsRepeats = 0;
   /** The record of a packet taken by takeRecords that is to be looked at for names. */
   readonly #taken = newPacketRecord(0);
   /** Client segments of a ClientHello split across TCP segments, by flow id (see #inspect). */
@@ -162,6 +163,20 @@ export class FlowEngine implements PcapRecordSink {
     this.names = new NameCollector(opts.maxNames ?? MAX_NAMES, () => this.#count(NAMES_CAPPED), opts.onName);
     this.#onAnswer = (name, address) => this.names.add(name, address, 'dns');
     this.#onDnsLimit = () => { this.#capped = true; this.#count(DNS_ANSWERS_CAPPED); };
+    const t = this.table;
+    this.#dnsCache = t.dnsCache; this.#dnsMask = (t.dnsCache.length >> 2) - 1;
+    this.#sniCache = t.sniCache; this.#sniMask = t.sniCache.length / 3 - 1;
+    t.setNameCaches(this.#parsers.dns !== undefined, this.#parsers.sni === parseTlsSni);
+  }
+
+  /** ClientHellos whose server name was recognised by its bytes as one already kept for that server (not parsed again). */
+  get sniRepeats(): number {
+    return this.#sniRepeats + this.table.coreSniRepeats;
+  }
+
+  /** UDP DNS messages recognised as equal (but for the ID) to one parsed before (not parsed again). */
+  get dnsRepeats(): number {
+    return this.#dnsRepeats + this.table.coreDnsRepeats;
   }
 
   /** Hash a DNS message except its ID into (#h1, #h2); returns its cache slot (4 words). */
@@ -178,7 +193,7 @@ export class FlowEngine implements PcapRecordSink {
     h1 ^= h1 >>> 16; h1 = Math.imul(h1, 0x85ebca6b); h1 ^= h1 >>> 13; h1 = Math.imul(h1, 0xc2b2ae35); h1 ^= h1 >>> 16;
     h2 ^= h2 >>> 16; h2 = Math.imul(h2, 0x7feb352d); h2 ^= h2 >>> 15; h2 = Math.imul(h2, 0x846ca68b); h2 ^= h2 >>> 16;
     this.#h1 = h1; this.#h2 = h2;
-    return (h1 & (DNS_CACHE - 1)) * 4;
+    return (h1 & this.#dnsMask) * 4;
   }
 
   /** Hash a TLS server name's bytes and flow f's server address into (#h1, #h2); returns its cache slot (3 words). */
@@ -197,7 +212,7 @@ export class FlowEngine implements PcapRecordSink {
     h1 ^= h1 >>> 16; h1 = Math.imul(h1, 0x85ebca6b); h1 ^= h1 >>> 13; h1 = Math.imul(h1, 0xc2b2ae35); h1 ^= h1 >>> 16;
     h2 ^= h2 >>> 16; h2 = Math.imul(h2, 0x7feb352d); h2 ^= h2 >>> 15; h2 = Math.imul(h2, 0x846ca68b); h2 ^= h2 >>> 16;
     this.#h1 = h1; this.#h2 = h2;
-    return (h1 & (SNI_CACHE - 1)) * 3;
+    return (h1 & this.#sniMask) * 3;
   }
 
   /** Count an anomaly in the input of the packet being processed. */
@@ -343,6 +358,7 @@ export class FlowEngine implements PcapRecordSink {
       // messages whose observations were all kept are remembered; a capped one re-counts its anomaly.
       const slot = this.#dnsSlot(data, off, len), c = this.#dnsCache;
       if (c[slot] === this.#h1 && c[slot + 1] === this.#h2 && c[slot + 2] === len) {
+        this.#dnsRepeats++;
         if (c[slot + 3] !== 0) this.#count(DNS_ANSWERS_CAPPED);
         return;
       }
@@ -381,7 +397,7 @@ export class FlowEngine implements PcapRecordSink {
       const c = this.#sniCache, span = this.#span;
       if (sniFn === parseTlsSni && locateTlsSni(data, off, len, span)) {
         slot = this.#sniSlot(data, span[0]!, span[1]!, f);
-        if (c[slot] === this.#h1 && c[slot + 1] === this.#h2 && c[slot + 2] === span[1]) { this.sniRepeats++; t.setInspected(f, 255); return; }
+        if (c[slot] === this.#h1 && c[slot + 1] === this.#h2 && c[slot + 2] === span[1]) { this.#sniRepeats++; t.setInspected(f, 255); return; }
       }
       const sni = sniFn(data, off, len);
       if (sni !== null) {

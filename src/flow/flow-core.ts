@@ -39,6 +39,16 @@ export interface FlowCore {
   ifIndexOffset(): number;
   fileOffset(): number;
   inspectOffset(): number;
+  /** The name caches (engine.ts #inspect): UDP DNS messages, 4 words per slot, and TLS server names, 3 words per slot. */
+  dnsCacheOffset(): number;
+  dnsCacheSlots(): number;
+  sniCacheOffset(): number;
+  sniCacheSlots(): number;
+  /** Whether plain() looks in the DNS cache and in the server-name cache (off until set). */
+  setNameCaches(dns: boolean, sni: boolean): void;
+  /** UDP DNS messages and ClientHellos plain() recognised in the caches (not handed back for names). */
+  dnsRepeats(): number;
+  sniRepeats(): number;
   usedFlows(): number;
   liveFlows(): number;
   indexSlots(): number;

@@ -147,6 +147,13 @@ export class FlowTable {
   readonly #ifIndex: Int32Array;
   readonly #file: Uint16Array;
   readonly #inspect: Uint8Array;
+  /**
+   * The engine's name caches (engine.ts #inspect), in the core's memory, where plain() and batch()
+   * look too: UDP DNS messages parsed before (4 words per slot) and TLS server names kept before
+   * (3 words per slot); direct-mapped, a power of two slots each.
+   */
+  readonly dnsCache: Int32Array;
+  readonly sniCache: Int32Array;
   /** The packet's source and destination words, read by the core's update/lookup. */
   readonly #key: Uint32Array;
   /** The first size a growing table would have had (columnBytes counts slots doubled from it; the memory itself is touched per flow). */
@@ -200,6 +207,8 @@ export class FlowTable {
     this.#file = new Uint16Array(buf, core.fileOffset(), n);
     this.#inspect = new Uint8Array(buf, core.inspectOffset(), n);
     this.#key = new Uint32Array(buf, CORE.KEY, 8);
+    this.dnsCache = new Int32Array(buf, core.dnsCacheOffset(), core.dnsCacheSlots() * 4);
+    this.sniCache = new Int32Array(buf, core.sniCacheOffset(), core.sniCacheSlots() * 3);
     this.arena = arenaBytes > 0 ? buf : null;
     this.#arenaNext = core.arenaOffset();
     this.#arenaEnd = this.#arenaNext + arenaBytes;
@@ -458,6 +467,20 @@ export class FlowTable {
       if (e.type === p.icmpType && e.code === p.icmpCode && e.from === from && e.proto === proto) { e.count++; return; }
     }
     list.push({ proto, type: p.icmpType, code: p.icmpCode, count: 1, from });
+  }
+
+  /** Whether plain() and batch() look in the DNS cache (any DNS parser) and the server-name cache (the default SNI parser only). */
+  setNameCaches(dns: boolean, sni: boolean): void {
+    this.#core.setNameCaches(dns, sni);
+  }
+
+  /** UDP DNS messages and ClientHellos the core recognised in the name caches (counted as looked at, not handed to the engine). */
+  get coreDnsRepeats(): number {
+    return this.#core.dnsRepeats();
+  }
+
+  get coreSniRepeats(): number {
+    return this.#core.sniRepeats();
   }
 
   /** Payload packets of flow f looked at for names so far (see engine.ts). */

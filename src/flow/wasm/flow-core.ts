@@ -13,6 +13,8 @@
 //   SVC   256  service-port bits (65 536 bytes, 1 = service port)
 //   PAIR  65792  ICMP counterpart types: 2 × 256 i16 (ICMPv4, ICMPv6), -1 = none
 //   REPLY 66816  ICMP reply types: 2 × 256 u8
+//   DNSC  67328  UDP DNS messages parsed before: (hash1, hash2, length, capped) per slot (engine.ts)
+//   SNIC  DNSC + DNS_SLOTS × 16  TLS server names kept before: (hash1, hash2, length) per slot
 //   then ARENA (capture chunks read straight into this memory, for plain()), FREE (i32 × maxFlows),
 //   VLAN (i16), IFX (i32), FILE (u16), INSP (u8), IDX (pairs of i32: flow id + 1, hash), IDXTMP
 //   (half of IDX), REC (128 bytes per flow, 128-aligned).
@@ -23,7 +25,11 @@ const TO: usize = 128;
 const SVC: usize = 256;
 const PAIR: usize = SVC + 65536;
 const REPLY: usize = PAIR + 1024;
-const FIXED_END: usize = REPLY + 512;
+const DNSC: usize = REPLY + 512;
+const DNS_SLOTS: u32 = 65536;
+const SNIC: usize = DNSC + <usize>DNS_SLOTS * 16;
+const SNI_SLOTS: u32 = 65536;
+const FIXED_END: usize = SNIC + <usize>SNI_SLOTS * 12;
 
 // record words (as in table.ts)
 const U_PORTS: usize = 8 * 4, U_META: usize = 9 * 4, U_HASH: usize = 10 * 4, U_STATE: usize = 11 * 4;
@@ -94,6 +100,10 @@ export function vlanOffset(): usize { return VLAN; }
 export function ifIndexOffset(): usize { return IFX; }
 export function fileOffset(): usize { return FILE; }
 export function inspectOffset(): usize { return INSP; }
+export function dnsCacheOffset(): usize { return DNSC; }
+export function dnsCacheSlots(): u32 { return DNS_SLOTS; }
+export function sniCacheOffset(): usize { return SNIC; }
+export function sniCacheSlots(): u32 { return SNI_SLOTS; }
 export function usedFlows(): u32 { return used; }
 export function liveFlows(): u32 { return live; }
 export function indexSlots(): u32 { return mask + 1; }
@@ -436,8 +446,9 @@ const INSPECT_MAX: u32 = 8;
  *
  * Names (engine.ts #inspect): a payload from port 53 or a client's payload that starts like a TLS
  * handshake record is the JavaScript side's to look at, as is any client payload while a split
- * ClientHello is being put together (`tlsPending`). Any other client payload within the first
- * INSPECT_MAX only counts as looked at, here.
+ * ClientHello is being put together (`tlsPending`), unless it is in the name caches (a UDP DNS
+ * message or a ClientHello seen before, see dnsRepeat and sniRepeat). Any other client payload
+ * within the first INSPECT_MAX only counts as looked at, here.
  */
 export function plain(off: usize, cap: u32, link: u32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32, tlsPending: bool): i32 {
   const end = off + <usize>cap;
@@ -509,11 +520,117 @@ export function plain(off: usize, cap: u32, link: u32, tsSec: f64, tsNsec: f64, 
   if (len > 0) {
     const n = <u32>load<u8>(INSP + <usize>f);
     if (n < INSPECT_MAX) {
-      if (sport == 53 || (proto == 6 && isOrig && (tlsPending || (len >= 6 && load<u8>(at) == 0x16 && load<u8>(at + 1) == 0x03)))) inspect = true;
-      else if (proto == 6 && isOrig) store<u8>(INSP + <usize>f, <u8>(n + 1));
+      if (sport == 53) {
+        if (proto == 17 && dnsOn && len >= 12 && dnsRepeat(q + 8, len)) { store<u8>(INSP + <usize>f, <u8>(n + 1)); dnsHits++; }
+        else inspect = true;
+      } else if (proto == 6 && isOrig) {
+        if (tlsPending) inspect = true;
+        else if (len >= 6 && load<u8>(at) == 0x16 && load<u8>(at + 1) == 0x03) {
+          if (sniOn && sniRepeat(at, len, f)) { store<u8>(INSP + <usize>f, 255); sniHits++; }
+          else inspect = true;
+        } else store<u8>(INSP + <usize>f, <u8>(n + 1));
+      }
     }
   }
   return (f << 3) | (inspect ? 4 : 0) | (r & 3);
+}
+
+// Name caches (engine.ts #inspect keeps them; the same hashes here): a UDP DNS message equal but for
+// its ID to one parsed before whose observations were all kept, and a ClientHello naming a server
+// the same way as one kept before, add nothing, so such packets are counted as looked at here and
+// do not go to the JavaScript side. Off until setNameCaches (the engine's parsers decide).
+let dnsOn = false, sniOn = false;
+let dnsHits: u32 = 0, sniHits: u32 = 0;
+/** Use the DNS cache (any DNS parser) and the TLS server-name cache (the default parser only). */
+export function setNameCaches(dns: bool, sni: bool): void { dnsOn = dns; sniOn = sni; }
+/** Messages and ClientHellos recognised in the caches here since init. */
+export function dnsRepeats(): u32 { return dnsHits; }
+export function sniRepeats(): u32 { return sniHits; }
+
+/** Whether the DNS message at p (len ≥ 12 bytes) is in the cache, not capped (engine.ts #dnsSlot's hash). */
+function dnsRepeat(p: usize, len: u32): bool {
+  let h1: u32 = 0x3c6ef372 ^ len, h2: u32 = 0x5bd1e995 ^ len;
+  const end = p + <usize>len;
+  let i = p + 2;
+  for (; i + 4 <= end; i += 4) {
+    const w = be32(i);
+    h1 = rotl<u32>((h1 ^ w) * 0xcc9e2d51, 13);
+    h2 = (h2 + w) * 0x1b873593; h2 ^= h2 >>> 15;
+  }
+  for (; i < end; i++) { const b = <u32>load<u8>(i); h1 = (h1 ^ b) * 0xcc9e2d51; h2 = (h2 + b) * 0x1b873593; }
+  h1 = fmix(h1);
+  h2 = fmix2(h2);
+  const slot = DNSC + <usize>(h1 & (DNS_SLOTS - 1)) * 16;
+  return load<u32>(slot) == h1 && load<u32>(slot, 4) == h2 && load<u32>(slot, 8) == len && load<u32>(slot, 12) == 0;
+}
+
+@inline function fmix2(h: u32): u32 {
+  h ^= h >>> 16; h *= 0x7feb352d;
+  h ^= h >>> 15; h *= 0x846ca68b;
+  h ^= h >>> 16;
+  return h;
+}
+
+/**
+ * Whether the ClientHello at p (len bytes) names its server (flow f's responder) as one in the
+ * cache (engine.ts #sniSlot's hash over the name located as locateTlsSni in src/decode/app/tls.ts).
+ */
+function sniRepeat(p: usize, len: u32, f: i32): bool {
+  const end = p + <usize>len;
+  if (len < 9 || load<u8>(p) != 22 || load<u8>(p + 1) != 3) return false;
+  let recEnd = p + 5 + <usize>be16(p + 3);
+  if (recEnd > end) recEnd = end;
+  let q = p + 5;
+  if (load<u8>(q) != 1) return false;
+  let hsEnd = q + 4 + <usize>((<u32>load<u8>(q + 1) << 16) | (<u32>load<u8>(q + 2) << 8) | <u32>load<u8>(q + 3));
+  if (hsEnd > recEnd) hsEnd = recEnd;
+  q += 4 + 2 + 32;
+  if (q + 1 > hsEnd) return false;
+  q += 1 + <usize>load<u8>(q);
+  if (q + 2 > hsEnd) return false;
+  q += 2 + <usize>be16(q);
+  if (q + 1 > hsEnd) return false;
+  q += 1 + <usize>load<u8>(q);
+  if (q + 2 > hsEnd) return false;
+  let extEnd = q + 2 + <usize>be16(q);
+  if (extEnd > hsEnd) extEnd = hsEnd;
+  q += 2;
+  let name: usize = 0, nlen: u32 = 0;
+  while (q + 4 <= extEnd) {
+    const type = be16(q), elen = <usize>be16(q + 2), d = q + 4;
+    if (d + elen > extEnd) return false;
+    if (type == 0) {
+      if (elen < 2) return false;
+      let listEnd = d + 2 + <usize>be16(d);
+      if (listEnd > d + elen) listEnd = d + elen;
+      let e = d + 2;
+      while (e + 3 <= listEnd) {
+        const nt = load<u8>(e), l = be16(e + 1);
+        if (e + 3 + <usize>l > listEnd) return false;
+        if (nt == 0 && l > 0) { name = e + 3; nlen = l; break; }
+        e += 3 + <usize>l;
+      }
+      break;
+    }
+    q = d + elen;
+  }
+  if (nlen == 0) return false;
+  let h1: u32 = 0x6a09e667 ^ nlen, h2: u32 = 0x3c6ef372 ^ nlen;
+  const o = REC + (<usize>f << 7), resp = o + ((load<u32>(o + U_STATE) & B_ORIG_IS_B) != 0 ? 0 : 16);
+  for (let k: usize = 0; k < 16; k += 4) {
+    const w = load<u32>(resp + k);
+    h1 = rotl<u32>((h1 ^ w) * 0xcc9e2d51, 13);
+    h2 = (h2 + w) * 0x1b873593; h2 ^= h2 >>> 15;
+  }
+  for (let i = name, e = name + <usize>nlen; i < e; i++) {
+    const b = <u32>load<u8>(i);
+    h1 = rotl<u32>((h1 ^ b) * 0xcc9e2d51, 13);
+    h2 = (h2 + b) * 0x1b873593; h2 ^= h2 >>> 15;
+  }
+  h1 = fmix(h1);
+  h2 = fmix2(h2);
+  const slot = SNIC + <usize>(h1 & (SNI_SLOTS - 1)) * 12;
+  return load<u32>(slot) == h1 && load<u32>(slot, 4) == h2 && load<u32>(slot, 8) == nlen;
 }
 
 // batch() results (read through the getters below); the count, bytes and time span add up over the
