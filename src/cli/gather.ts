@@ -17,7 +17,7 @@ import { compareFlows } from '../flow/order.js';
 export { compareFlows };
 import { FlowEngine, DEFAULT_NAME_PARSERS } from '../flow/engine.js';
 import type { Timeouts } from '../flow/timeouts.js';
-import type { FlowRowSink } from '../flow/table.js';
+import type { FlowRowSink, RowBatchSink } from '../flow/table.js';
 import { readCaptures } from '../capture/read.js';
 import { DEFAULT_CHUNK_SIZE } from '../capture/info.js';
 import { sniffCapture } from '../capture/sniff.js';
@@ -57,6 +57,12 @@ export interface GatherOptions {
    * (and those with ICMP errors or a tunnel, and flow-log records) go to onFlow or Evidence.flows.
    */
   rowSink?: FlowRowSink;
+  /**
+   * Finished capture flows packed into rows by the flow table's core and handed over in batches
+   * (FlowTable.setRowBatches), before rowSink; the last rows when the captures are read. Flows with
+   * ICMP errors or a tunnel, and flow-log records, go to onFlow or Evidence.flows.
+   */
+  rowBatches?: RowBatchSink;
   /** Threads for capture files, this one included (`--threads`); 2 or more: read and decode in worker threads (src/flow/parallel), same results. */
   threads?: number;
 }
@@ -205,6 +211,7 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
     chunkArena: 3 * (opts.chunkSize ?? DEFAULT_CHUNK_SIZE),
   });
   if (opts.rowSink !== undefined) engine.table.setRowSink(opts.rowSink);
+  if (opts.rowBatches !== undefined) engine.table.setRowBatches(opts.rowBatches);
 
   // captures: one merged, time-ordered read
   const capIdx: number[] = [];
@@ -246,6 +253,7 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
       void e;
     }
     engine.flush();
+    engine.table.takeRows();
     const kindOf = new Map<string, EvidenceKind>();
     infos.forEach((info, j) => {
       const i = capIdx[j]!;

@@ -437,14 +437,15 @@ export class FlowEngine implements PcapRecordSink {
     return this.#withSink(onFlow, () => this.table.flush());
   }
 
-  /** Run fn with every finished flow going to onFlow as a record (a row sink, if set, is bypassed meanwhile). */
+  /** Run fn with every finished flow going to onFlow as a record (a row sink or row batches, if set, are bypassed meanwhile). */
   #withSink(onFlow: FlowSink | undefined, fn: () => number): number {
     if (onFlow === undefined) return fn();
     const t = this.table;
-    const prev = t.sink, prevRows = t.rowSink;
+    const prev = t.sink, prevRows = t.rowSink, prevBatches = t.rowBatches;
+    t.setRowBatches(null); // (the rows packed so far go to their sink first)
     t.setSink(onFlow);
     t.setRowSink(null);
-    try { return fn(); } finally { t.setSink(prev); t.setRowSink(prevRows); }
+    try { return fn(); } finally { t.setSink(prev); t.setRowSink(prevRows); t.setRowBatches(prevBatches); }
   }
 
   get evictions(): number {

@@ -24,6 +24,8 @@ export interface FlowCoreHost {
   evict(): void;
   /** A SYN reused the 5-tuple of a closed flow (which is finished just after): at the packet of this index (-1: the one being accounted). */
   portReuse(index: number): void;
+  /** The row batch is full: take its rows (then rowsTaken). */
+  rowsFull(): void;
 }
 
 export interface FlowCore {
@@ -39,6 +41,16 @@ export interface FlowCore {
   ifIndexOffset(): number;
   fileOffset(): number;
   inspectOffset(): number;
+  /** Per flow, 1 when the JavaScript side emits it itself (not packed into the row batch). */
+  ownOffset(): number;
+  /** Pack finished flows into the row batch (on) or hand each to the host's finish (off). */
+  setRows(on: boolean): void;
+  rowsOffset(): number;
+  rowSlots(): number;
+  rowCount(): number;
+  rowsTaken(): void;
+  /** Pack flow f into the row batch (the host's rowsFull first when it is full) and release it. */
+  packRow(f: number): void;
   /** The name caches (engine.ts #inspect): UDP DNS messages, 4 words per slot, and TLS server names, 3 words per slot. */
   dnsCacheOffset(): number;
   dnsCacheSlots(): number;
@@ -103,7 +115,7 @@ let compiled: object | null = null;
 export function newFlowCore(host: FlowCoreHost): FlowCore {
   compiled ??= new wasmApi.Module(Buffer.from(FLOW_CORE_WASM, 'base64'));
   const inst = new wasmApi.Instance(compiled, {
-    table: { finish: (f: number) => host.finish(f), evict: () => host.evict(), portReuse: (i: number) => host.portReuse(i) },
+    table: { finish: (f: number) => host.finish(f), evict: () => host.evict(), portReuse: (i: number) => host.portReuse(i), rowsFull: () => host.rowsFull() },
   });
   return inst.exports as FlowCore;
 }

@@ -37,16 +37,36 @@ export class PackedRows {
     return this.#n === BATCH_ROWS;
   }
 
+  /** Rows in the batch. */
+  get size(): number {
+    return this.#n;
+  }
+
   /** Pack flow f of t into the batch. */
   add(t: FlowTable, f: number): void {
     const at = this.#n++ * PACKED_ROW_WORDS;
     t.packRow(f, this.#u, at);
-    const fi = this.#u[at + PACKED_ROW_WORDS - 2]!;
-    if (this.#sent[fi] !== true) {
-      const s = t.sourceOf(fi);
-      this.#sources.push([fi, s?.name ?? '', s?.kind ?? 'pcap']);
-      this.#sent[fi] = true;
+    this.#noteSource(t, this.#u[at + PACKED_ROW_WORDS - 2]!);
+  }
+
+  /** Copy `n` rows of t packed by its core (RowBatchSink: at byte `at` of `buf`) into the batch, which must have room for them. */
+  addPacked(t: FlowTable, buf: ArrayBuffer, at: number, n: number): void {
+    if (this.#n + n > BATCH_ROWS) throw new RangeError(`addPacked: ${n} rows do not fit (${this.#n} of ${BATCH_ROWS} taken)`);
+    const from = new Uint32Array(buf, at, n * PACKED_ROW_WORDS), u = this.#u;
+    u.set(from, this.#n * PACKED_ROW_WORDS);
+    let last = -1;
+    for (let k = 0, o = this.#n * PACKED_ROW_WORDS + PACKED_ROW_WORDS - 2; k < n; k++, o += PACKED_ROW_WORDS) {
+      const fi = u[o]!;
+      if (fi !== last) { this.#noteSource(t, fi); last = fi; }
     }
+    this.#n += n;
+  }
+
+  #noteSource(t: FlowTable, fi: number): void {
+    if (this.#sent[fi] === true) return;
+    const s = t.sourceOf(fi);
+    this.#sources.push([fi, s?.name ?? '', s?.kind ?? 'pcap']);
+    this.#sent[fi] = true;
   }
 
   /** The batch so far, left in place (for a last batch handled in this thread). */

@@ -65,6 +65,14 @@ export type FlowSink = (f: FlowRecord) => void;
  */
 export type FlowRowSink = (t: FlowTable, f: number) => boolean;
 
+/**
+ * Takes finished flows in batches packed by the table's core (setRowBatches): `n` rows
+ * (PACKED_ROW_WORDS words each, read with `unpackRow`) from byte `at` of `buf`, the core's memory,
+ * valid during the call only (copy them to keep them). Flows with ICMP error evidence or a tunnel
+ * go to the sink as records.
+ */
+export type RowBatchSink = (t: FlowTable, buf: ArrayBuffer, at: number, n: number) => void;
+
 export const DEFAULT_MAX_FLOWS = 4 * 1024 * 1024;
 
 /**
@@ -165,6 +173,9 @@ export class FlowTable {
   #victimLen = 0;
   #sink: FlowSink;
   #rowSink: FlowRowSink | null = null;
+  #rowBatches: RowBatchSink | null = null;
+  /** Per flow: 1 when this side emits it itself (ICMP errors, tunnel), so the core does not pack it. */
+  readonly #own: Uint8Array;
   readonly #row = new FlowRow();
   readonly #respScratch = new Uint32Array(4);
   #sources: FlowSource[] = [];
@@ -194,6 +205,7 @@ export class FlowTable {
       finish: (f) => this.#finish(f),
       evict: () => this.#evictOne(),
       portReuse: (i) => { this.#an?.add('flow.tcp.port_reuse', i >= 0 ? i : this.#packetIndex); },
+      rowsFull: () => { this.takeRows(); },
     });
     const arenaBytes = Math.max(0, Math.floor(opts.chunkArena ?? 0));
     const rec = core.init(this.maxFlows, slots, this.vlanInKey, Math.min(...to), arenaBytes);
@@ -206,6 +218,7 @@ export class FlowTable {
     this.#ifIndex = new Int32Array(buf, core.ifIndexOffset(), n);
     this.#file = new Uint16Array(buf, core.fileOffset(), n);
     this.#inspect = new Uint8Array(buf, core.inspectOffset(), n);
+    this.#own = new Uint8Array(buf, core.ownOffset(), n);
     this.#key = new Uint32Array(buf, CORE.KEY, 8);
     this.dnsCache = new Int32Array(buf, core.dnsCacheOffset(), core.dnsCacheSlots() * 4);
     this.sniCache = new Int32Array(buf, core.sniCacheOffset(), core.sniCacheSlots() * 3);
@@ -316,6 +329,29 @@ export class FlowTable {
     return this.#rowSink;
   }
 
+  /**
+   * Have the core pack finished flows (those without ICMP errors or tunnel) into batches of rows in
+   * its memory and hand each full batch to `sink` (before rowSink; null: off). The last rows wait
+   * in the core until takeRows.
+   */
+  setRowBatches(sink: RowBatchSink | null): void {
+    if (sink === null) this.takeRows();
+    this.#rowBatches = sink;
+    this.#core.setRows(sink !== null);
+  }
+
+  get rowBatches(): RowBatchSink | null {
+    return this.#rowBatches;
+  }
+
+  /** Hand the rows packed so far to the row-batch sink now (at the end of the input, or before the flows are looked at otherwise). */
+  takeRows(): void {
+    const c = this.#core, n = c.rowCount();
+    if (n === 0) return;
+    c.rowsTaken();
+    this.#rowBatches?.(this, c.memory.buffer, c.rowsOffset(), n);
+  }
+
   /** The name and kind registered for an input (setSource). */
   sourceOf(fileIndex: number): FlowSource | undefined {
     return this.#sources[fileIndex];
@@ -391,6 +427,8 @@ export class FlowTable {
 
   /** Emit the flow as a record and forget it. */
   #finish(f: number): void {
+    if (this.#own[f] === 0 && this.#rowBatches !== null) { this.#core.packRow(f); return; }
+    this.#own[f] = 0;
     const rs = this.#rowSink;
     const extras = (this.#icmpErr.size > 0 && this.#icmpErr.has(f)) || (this.#tunnel.size > 0 && this.#tunnel.has(f));
     const rec = rs === null || extras || !rs(this, f) ? this.toRecord(f) : null;
@@ -435,6 +473,7 @@ export class FlowTable {
     this.lastIsOrig = (r & 2) !== 0;
     this.lastCreated = created;
     if (created && p.tunnel !== 0) {
+      this.#own[f] = 1;
       this.#tunnel.set(f, { kind: TUNNEL_NAMES[p.tunnel] ?? String(p.tunnel), outerSrc: formatAddr(p.outerSrc), outerDst: formatAddr(p.outerDst) });
     }
     if (p.hasQuoted) this.#addIcmpEvidence(f, p); // an ICMP error whose quoted flow is unknown
@@ -462,7 +501,7 @@ export class FlowTable {
     const from = formatAddr(p.src);
     const proto = p.proto === 58 ? 'icmp6' : 'icmp';
     let list = this.#icmpErr.get(f);
-    if (list === undefined) { list = []; this.#icmpErr.set(f, list); }
+    if (list === undefined) { list = []; this.#icmpErr.set(f, list); this.#own[f] = 1; }
     for (const e of list) {
       if (e.type === p.icmpType && e.code === p.icmpCode && e.from === from && e.proto === proto) { e.count++; return; }
     }

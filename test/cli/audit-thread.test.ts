@@ -184,7 +184,7 @@ test('AuditThread: a small input is audited without starting the thread, a large
       const setup = await setupOf(inventory, keep);
       const t = new AuditThread(setup);
       try {
-        const ev = await gatherEvidence([file], { onFlow: t.onFlow, rowSink: t.rowSink, onName: t.onName });
+        const ev = await gatherEvidence([file], { onFlow: t.onFlow, rowBatches: t.rowBatches, onName: t.onName });
         assert.is(t.started, started, file);
         const got = JSON.stringify(reportOf(await t.report(ev)));
         assert.ok(got === await oneThreadReport(file, inventory, setup, ev), `${file}: the one-thread report`);

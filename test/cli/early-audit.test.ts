@@ -116,7 +116,7 @@ test('a name that comes batches after a flow of its address was audited (thousan
     const setup = { profile: policy.profile, inventory: policy.inventory, features: [...policy.features], failOn: DEFAULT_FAIL_ON, keep: false };
     for (const [t, thread] of [[new AuditThread(setup), true], [await AuditThread.inThisThread(setup), false]] as const) {
       try {
-        const ev = await gatherEvidence([gen, late], { onFlow: t.onFlow, rowSink: t.rowSink, onName: t.onName });
+        const ev = await gatherEvidence([gen, late], { onFlow: t.onFlow, rowBatches: t.rowBatches, onName: t.onName });
         assert.is(t.started, thread, 'a worker thread only when asked for');
         const outcome = await t.report(ev);
         assert.ok('again' in outcome, JSON.stringify(outcome).slice(0, 200));

@@ -16,8 +16,9 @@
 //   DNSC  67328  UDP DNS messages parsed before: (hash1, hash2, length, capped) per slot (engine.ts)
 //   SNIC  DNSC + DNS_SLOTS × 16  TLS server names kept before: (hash1, hash2, length) per slot
 //   then ARENA (capture chunks read straight into this memory, for plain()), FREE (i32 × maxFlows),
-//   VLAN (i16), IFX (i32), FILE (u16), INSP (u8), IDX (pairs of i32: flow id + 1, hash), IDXTMP
-//   (half of IDX), REC (128 bytes per flow, 128-aligned).
+//   VLAN (i16), IFX (i32), FILE (u16), INSP (u8), OWN (u8: 1 = the JavaScript side emits the flow
+//   itself), ROWS (ROW_SLOTS finished flows packed as table.ts packRow does, 144 bytes each), IDX
+//   (pairs of i32: flow id + 1, hash), IDXTMP (half of IDX), REC (128 bytes per flow, 128-aligned).
 
 const KEY: usize = 0;
 const QKEY: usize = 32;
@@ -51,12 +52,14 @@ const H_S: u32 = 0, H_H: u32 = 1, H_A: u32 = 2, H_D: u32 = 3, H_F: u32 = 4, H_R:
 @external("table", "finish") declare function finishFlow(f: i32): void;
 @external("table", "evict") declare function evictOne(): void;
 @external("table", "portReuse") declare function portReuse(index: f64): void;
+/** The row batch is full: the JavaScript side takes its rows (rowCount, at rowsOffset) and calls rowsTaken. */
+@external("table", "rowsFull") declare function rowsFull(): void;
 
 /** Index of the record batch() is accounting (for portReuse), -1 outside batch(). */
 let curIndex: f64 = -1;
 
 let ARENA: usize = 0;
-let FREE: usize = 0, VLAN: usize = 0, IFX: usize = 0, FILE: usize = 0, INSP: usize = 0, IDX: usize = 0, IDXTMP: usize = 0, REC: usize = 0;
+let FREE: usize = 0, VLAN: usize = 0, IFX: usize = 0, FILE: usize = 0, INSP: usize = 0, OWN: usize = 0, ROWS: usize = 0, IDX: usize = 0, IDXTMP: usize = 0, REC: usize = 0;
 let maxFlows: u32 = 0;
 let used: u32 = 0;
 let freeTop: u32 = 0;
@@ -87,6 +90,8 @@ export function init(flows: u32, slots0: u32, inKey: bool, minTo: f64, arena: u3
   IFX = alignUp(p, 8); p = IFX + <usize>flows * 4;
   FILE = alignUp(p, 8); p = FILE + <usize>flows * 2;
   INSP = alignUp(p, 8); p = INSP + <usize>flows;
+  OWN = alignUp(p, 8); p = OWN + <usize>flows;
+  ROWS = alignUp(p, 64); p = ROWS + <usize>ROW_SLOTS * ROW_BYTES;
   IDX = alignUp(p, 64); p = IDX + slotsMax * 8;
   IDXTMP = alignUp(p, 64); p = IDXTMP + slotsMax * 4;
   REC = alignUp(p, 128); p = REC + <usize>flows * 128;
@@ -100,6 +105,7 @@ export function vlanOffset(): usize { return VLAN; }
 export function ifIndexOffset(): usize { return IFX; }
 export function fileOffset(): usize { return FILE; }
 export function inspectOffset(): usize { return INSP; }
+export function ownOffset(): usize { return OWN; }
 export function dnsCacheOffset(): usize { return DNSC; }
 export function dnsCacheSlots(): u32 { return DNS_SLOTS; }
 export function sniCacheOffset(): usize { return SNIC; }
@@ -195,6 +201,43 @@ function growIndex(): void {
     const v = load<i32>(e);
     if (v != 0) indexInsert(<u32>(v - 1), load<u32>(e, 4));
   }
+}
+
+// Finished flows packed here (setRows): the JavaScript side takes them in batches instead of being
+// called for each flow, except the flows it marked as its own (OWN: those with ICMP errors or a
+// tunnel, which it emits as records).
+const ROW_SLOTS: u32 = 4096, ROW_BYTES: usize = 144;
+let rowsOn = false;
+let rowN: u32 = 0;
+/** Pack finished flows into the row batch (on), or hand each to the JavaScript side (off, the start). */
+export function setRows(on: bool): void { rowsOn = on; }
+export function rowsOffset(): usize { return ROWS; }
+export function rowSlots(): u32 { return ROW_SLOTS; }
+/** Rows in the batch. */
+export function rowCount(): u32 { return rowN; }
+/** The JavaScript side took the batch's rows: it starts again empty. */
+export function rowsTaken(): void { rowN = 0; }
+
+/** Flow f is finished: packed into the row batch, or handed to the JavaScript side. */
+function finish(f: i32): void {
+  if (rowsOn && load<u8>(OWN + <usize>f) == 0) packRow(f);
+  else finishFlow(f);
+}
+
+/**
+ * Pack finished flow f into the row batch (its 128-byte record, then VLAN, interface, input and a
+ * zero word, as table.ts packRow) and release it; a full batch is handed over first.
+ */
+export function packRow(f: i32): void {
+  if (rowN == ROW_SLOTS) { rowsFull(); if (rowN == ROW_SLOTS) unreachable(); }
+  const o = REC + (<usize>f << 7), to = ROWS + <usize>rowN * ROW_BYTES;
+  memory.copy(to, o, 128);
+  store<i32>(to, <i32>load<i16>(VLAN + (<usize>f << 1)), 128);
+  store<i32>(to, load<i32>(IFX + (<usize>f << 2)), 132);
+  store<u32>(to, <u32>load<u16>(FILE + (<usize>f << 1)), 136);
+  store<u32>(to, 0, 140);
+  rowN++;
+  release(<u32>f);
 }
 
 /** Forget flow f (after the JavaScript side emitted it): out of the index, not live, its id free. */
@@ -363,7 +406,7 @@ export function expire(sec: f64, nsec: f64): u32 {
     if (idle <= minTimeout) continue;
     const st = state >>> 24;
     if (idle > load<f64>(TO + (<usize>timeoutClass(load<u32>(o, U_META) & 255, st >> 4, st & 15) << 3))) {
-      expired++; finishFlow(<i32>f); n++;
+      expired++; finish(<i32>f); n++;
     }
   }
   return n;
@@ -390,9 +433,9 @@ export function update(proto: u32, hasPorts: bool, sport: u32, dport: u32, vlan:
     const idle = (tsSec - load<f64>(o, D_LSEC)) + (tsNsec - <f64>load<u32>(o, U_LNSEC)) / 1e9;
     const st = load<u32>(o, U_STATE) >>> 24;
     if (idle > minTimeout && idle > load<f64>(TO + (<usize>timeoutClass(load<u32>(o, U_META) & 255, st >> 4, st & 15) << 3))) {
-      expired++; finishFlow(f); f = -1;
+      expired++; finish(f); f = -1;
     } else if (proto == 6 && (flags & (SYN | ACK)) == SYN && timeoutClass(6, st >> 4, st & 15) == TO_TCP_CLOSED) {
-      portReuse(curIndex); finishFlow(f); f = -1;
+      portReuse(curIndex); finish(f); f = -1;
     }
   }
   let created = false;

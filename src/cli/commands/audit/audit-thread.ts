@@ -1,8 +1,9 @@
 /**
  * `audit --threads 2`: the audit runs in its own thread while this one reads the captures.
  *
- * This thread copies each finished flow's table record into a batch (FlowTable.packRow, 144 bytes,
- * nothing else: no address text, no lookup) and hands full batches over (transferred, not copied),
+ * The flow table's core packs each finished flow's record into a batch of rows in its memory
+ * (FlowTable.setRowBatches, 144 bytes a flow, nothing else: no address text, no lookup); this thread
+ * copies each batch out and hands it over (transferred, not copied again),
  * with the name observations found since the previous batch and the flows that come as records.
  * The audit thread audits the flows as they come (IncrementalAudit; it keeps them only when an
  * input is stdin or a pipe), so at the end of the input only the last batch and the report are
@@ -19,8 +20,8 @@ import type { Worker } from 'node:worker_threads';
 import { spawnWorker } from '../../../core/worker.js';
 import { InFlight } from '../../../core/in-flight.js';
 import type { Evidence, FlowRecord, NameObservation } from '../../../flow/record.js';
-import type { FlowRowSink, FlowTable } from '../../../flow/table.js';
-import { PackedRows } from '../../../flow/packed-rows.js';
+import type { FlowTable, RowBatchSink } from '../../../flow/table.js';
+import { BATCH_ROWS, PackedRows } from '../../../flow/packed-rows.js';
 import { IncrementalAudit, type AuditOutcome, type AuditSetup, type FlowBatch } from './incremental.js';
 
 /** Records per batch at most (they are cloned, not transferred). */
@@ -122,11 +123,11 @@ export class AuditThread {
     if (this.#records.length >= BATCH_RECORDS) this.#flush();
   };
 
-  /** For gatherEvidence's rowSink: takes every flow the table offers. */
-  readonly rowSink: FlowRowSink = (t: FlowTable, f: number): boolean => {
+  /** For gatherEvidence's rowBatches: the rows the table's core packed, copied into the batch to hand over. */
+  readonly rowBatches: RowBatchSink = (t: FlowTable, buf: ArrayBuffer, at: number, n: number): void => {
+    if (this.#rows.size + n > BATCH_ROWS) this.#flush();
+    this.#rows.addPacked(t, buf, at, n);
     if (this.#rows.full) this.#flush();
-    this.#rows.add(t, f);
-    return true;
   };
 
   #flush(): void {
