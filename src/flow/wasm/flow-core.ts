@@ -123,7 +123,6 @@ export function nowNs(): f64 { return nowNsec; }
   h ^= h >>> 16;
   return h;
 }
-@inline function mixw(h: u32, w: u32): u32 { h = (h ^ w) * 0x9e3779b1; return rotl<u32>(h, 15); }
 
 /** Canonical key of (src at s, sport) → (dst at d, dport) into QKEY and the k* globals. */
 function setKey(s: usize, d: usize, sport: u32, dport: u32, proto: u32, vlan: i32): void {
@@ -150,11 +149,9 @@ function setKey(s: usize, d: usize, sport: u32, dport: u32, proto: u32, vlan: i3
   store<u32>(QKEY, k4, 16); store<u32>(QKEY, k5, 20); store<u32>(QKEY, k6, 24); store<u32>(QKEY, k7, 28);
   const ports: u32 = flip ? (dport << 16) | sport : (sport << 16) | dport;
   const meta: u32 = proto | (<u32>(vlanInKey && vlan >= 0 ? vlan + 1 : 0) << 8);
-  let h: u32 = 0x2545f491;
-  h = mixw(h, k0); h = mixw(h, k1); h = mixw(h, k2); h = mixw(h, k3);
-  h = mixw(h, k4); h = mixw(h, k5); h = mixw(h, k6); h = mixw(h, k7);
-  h = mixw(h, ports);
-  h = (h ^ meta) * 0x9e3779b1;
+  // each word times its own odd constant, summed (independent multiplies, no chain), then mixed
+  const h: u32 = (k0 * 0x9e3779b1 + k1 * 0x85ebca6b) + (k2 * 0xc2b2ae35 + k3 * 0x27d4eb2f) +
+    (k4 * 0x165667b1 + k5 * 0xd3a2646d) + (k6 * 0xfd7046c5 + k7 * 0xb55a4f09) + (ports * 0x2545f491 + meta * 0x61c88647);
   kPorts = ports; kMeta = meta; kHash = fmix(h); kFlipped = flip;
 }
 
