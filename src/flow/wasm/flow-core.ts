@@ -422,12 +422,37 @@ export function advance(tsSec: f64, tsNsec: f64): void {
 export function update(proto: u32, hasPorts: bool, sport: u32, dport: u32, vlan: i32, tsSec: f64, tsNsec: f64,
   fileIndex: u32, ifIndex: i32, flags: u32, flagsKnown: bool, payloadLen: u32, ipLen: f64, fragment: u32,
   icmpType: i32, icmpCode: i32): i32 {
-  advance(tsSec, tsNsec);
   setKey(KEY, KEY + 16, sport, dport, proto, vlan);
+  return account(proto, hasPorts, sport, dport, vlan, tsSec, tsNsec, fileIndex, ifIndex, flags, flagsKnown, payloadLen, ipLen, fragment, icmpType, icmpCode);
+}
+
+/**
+ * The canonical key of an IPv4 packet (addresses a → b as 32-bit numbers) into QKEY and the k*
+ * globals: what setKey gives for the same addresses IPv4-mapped at KEY, without going through it.
+ */
+function setKeyV4(a: u32, b: u32, sport: u32, dport: u32, proto: u32, vlan: i32): void {
+  const flip = a != b ? a > b : sport > dport;
+  const k3 = flip ? b : a, k7 = flip ? a : b;
+  store<u64>(QKEY, 0); store<u32>(QKEY, 0xffff, 8); store<u32>(QKEY, k3, 12);
+  store<u64>(QKEY, 0, 16); store<u32>(QKEY, 0xffff, 24); store<u32>(QKEY, k7, 28);
+  const ports: u32 = flip ? (dport << 16) | sport : (sport << 16) | dport;
+  const meta: u32 = proto | (<u32>(vlanInKey && vlan >= 0 ? vlan + 1 : 0) << 8);
+  // setKey's sum with k0 = k1 = k4 = k5 = 0 and k2 = k6 = 0xffff
+  const h: u32 = (0xffff * 0xc2b2ae35 + k3 * 0x27d4eb2f) + (0xffff * 0xfd7046c5 + k7 * 0xb55a4f09) + (ports * 0x2545f491 + meta * 0x61c88647);
+  kPorts = ports; kMeta = meta; kHash = fmix(h); kFlipped = flip;
+}
+
+/** update() once the key is set (setKey or setKeyV4). */
+function account(proto: u32, hasPorts: bool, sport: u32, dport: u32, vlan: i32, tsSec: f64, tsNsec: f64,
+  fileIndex: u32, ifIndex: i32, flags: u32, flagsKnown: bool, payloadLen: u32, ipLen: f64, fragment: u32,
+  icmpType: i32, icmpCode: i32): i32 {
+  advance(tsSec, tsNsec);
   let f = find();
   if (f >= 0) {
     const o = REC + (<usize>f << 7);
-    const idle = (tsSec - load<f64>(o, D_LSEC)) + (tsNsec - <f64>load<u32>(o, U_LNSEC)) / 1e9;
+    const ds = tsSec - load<f64>(o, D_LSEC);
+    // (the fraction's share is under a second: a flow idle less than the shortest timeout less one second is not looked at further)
+    const idle = ds <= minTimeout - 1 ? ds : ds + (tsNsec - <f64>load<u32>(o, U_LNSEC)) / 1e9;
     const st = load<u32>(o, U_STATE) >>> 24;
     if (idle > minTimeout && idle > load<f64>(TO + (<usize>timeoutClass(load<u32>(o, U_META) & 255, st >> 4, st & 15) << 3))) {
       expired++; finish(f); f = -1;
@@ -550,11 +575,9 @@ export function plain(off: usize, cap: u32, link: u32, tsSec: f64, tsNsec: f64, 
     const x = p + 8;
     store<u32>(KEY, be32(x)); store<u32>(KEY, be32(x + 4), 4); store<u32>(KEY, be32(x + 8), 8); store<u32>(KEY, be32(x + 12), 12);
     store<u32>(KEY, be32(x + 16), 16); store<u32>(KEY, be32(x + 20), 20); store<u32>(KEY, be32(x + 24), 24); store<u32>(KEY, be32(x + 28), 28);
-  } else {
-    store<u32>(KEY, 0); store<u32>(KEY, 0, 4); store<u32>(KEY, 0xffff, 8); store<u32>(KEY, be32(p + 12), 12);
-    store<u32>(KEY, 0, 16); store<u32>(KEY, 0, 20); store<u32>(KEY, 0xffff, 24); store<u32>(KEY, be32(p + 16), 28);
-  }
-  const r = update(proto, true, sport, dport, vlan, tsSec, tsNsec, fileIndex, ifIndex, flags, true, len, <f64>(ipEnd - p), 0, -1, -1);
+    setKey(KEY, KEY + 16, sport, dport, proto, vlan);
+  } else setKeyV4(be32(p + 12), be32(p + 16), sport, dport, proto, vlan);
+  const r = account(proto, true, sport, dport, vlan, tsSec, tsNsec, fileIndex, ifIndex, flags, true, len, <f64>(ipEnd - p), 0, -1, -1);
   const f = r >> 2, isOrig = (r & 2) != 0;
   let inspect = false;
   if (len > 0) {
