@@ -124,6 +124,8 @@ export class FlowEngine implements PcapRecordSink {
   flowPackets = 0;
   /** Packets decoded and accounted by the table's WebAssembly core in one call (read into its arena). */
   corePackets = 0;
+  /** Of those, the packets taken in the core's record batches (takeRecords), not one by one. */
+  batchedPackets = 0;
   #decoders: Decoder[] = [];
   readonly #pkt = new DecodedPacket();
   readonly #parsers: NameParsers;
@@ -163,6 +165,8 @@ export class FlowEngine implements PcapRecordSink {
     this.names = new NameCollector(opts.maxNames ?? MAX_NAMES, () => this.#count(NAMES_CAPPED), opts.onName);
     this.#onAnswer = (name, address) => this.names.add(name, address, 'dns');
     this.#onDnsLimit = () => { this.#capped = true; this.#count(DNS_ANSWERS_CAPPED); };
+    // a new flow took the id of one whose split ClientHello was being put together
+    this.table.onTlsStale = (f) => { this.#tls.delete(f); };
     const t = this.table;
     this.#dnsCache = t.dnsCache; this.#dnsMask = (t.dnsCache.length >> 2) - 1;
     this.#sniCache = t.sniCache; this.#sniMask = t.sniCache.length / 3 - 1;
@@ -244,12 +248,11 @@ export class FlowEngine implements PcapRecordSink {
     const out = this.#pkt, data = rec.data, t = this.table;
     if (data.buffer === t.arena && rec.capLen === rec.origLen && rec.offset + rec.capLen <= data.length) {
       // the chunk is in the table's memory: a fast-path packet is decoded and accounted in one call
-      const f = t.plain(data.byteOffset + rec.offset, rec.capLen, rec.linkType, rec.tsSec, rec.tsNsec, fi, rec.ifIndex, this.#tls.size > 0, this.anomalies[fi]!, rec.index);
+      const f = t.plain(data.byteOffset + rec.offset, rec.capLen, rec.linkType, rec.tsSec, rec.tsNsec, fi, rec.ifIndex, this.anomalies[fi]!, rec.index);
       if (f >= 0) {
         this.packets++;
         this.flowPackets++;
         this.corePackets++;
-        if (t.lastCreated && this.#tls.size > 0) this.#tls.delete(f); // a recycled flow id
         if (t.inspectNames) {
           dec.decode(rec, out); // (counted there as a fast-path packet)
           this.#curFile = fi; this.#curIndex = rec.index;
@@ -280,11 +283,10 @@ export class FlowEngine implements PcapRecordSink {
    * the WebAssembly core decodes and accounts each whole, anomaly-free, fast-path record, exactly as
    * packet() would, and stops before any other (the reader then parses it and calls packet()).
    * Records whose payload is to be looked at for names are decoded here for that, and expiry
-   * sweeps run at the same packets as packet()'s. Not while a split ClientHello is being put
-   * together (every client payload must reach #inspect then).
+   * sweeps run at the same packets as packet()'s (and every client payload of a flow whose split
+   * ClientHello is being put together reaches #inspect: the core knows them, setTlsPending).
    */
   takeRecords(chunk: Buffer, pos: number, lim: number, h: PcapHeader, fileIndex: number, index0: number, out: TakenRecords): number {
-    if (this.#tls.size > 0) return 0;
     let dec = this.#decoders[fileIndex];
     if (dec === undefined) { this.#source(fileIndex); dec = this.#decoders[fileIndex]!; }
     const t = this.table, an = this.anomalies[fileIndex]!, bo = chunk.byteOffset, r = t.batchOut;
@@ -294,7 +296,7 @@ export class FlowEngine implements PcapRecordSink {
         fileIndex, 0, index0 + total, this.#nextSweep - this.#sinceSweep, an, total === 0);
       if (n === 0) break;
       total += n;
-      this.packets += n; this.flowPackets += n; this.corePackets += n;
+      this.packets += n; this.flowPackets += n; this.corePackets += n; this.batchedPackets += n;
       this.#sinceSweep += n;
       at = r.end;
       if (r.inspectFlow >= 0) {
@@ -310,7 +312,6 @@ export class FlowEngine implements PcapRecordSink {
         this.#inspect(r.inspectFlow, chunk, out2);
       } else dec.plainPackets += n;
       if (this.#sinceSweep >= this.#nextSweep) this.#maybeSweep();
-      if (this.#tls.size > 0) break; // a split ClientHello began: one by one from here
     }
     out.end = at - bo;
     if (total > 0) t.batchTotals(out);
@@ -335,7 +336,6 @@ export class FlowEngine implements PcapRecordSink {
       const f = t.update(out, rec.tsSec, rec.tsNsec, fi, rec.ifIndex, this.anomalies[fi]!, rec.index);
       if (f >= 0) {
         this.flowPackets++;
-        if (t.lastCreated && this.#tls.size > 0) this.#tls.delete(f); // a recycled flow id
         if (out.payloadCaptured > 0 && out.hasPorts && !out.hasQuoted && t.inspected(f) < INSPECT_MAX) {
           this.#curFile = fi; this.#curIndex = rec.index;
           this.#inspect(f, rec.data, out);
@@ -376,14 +376,14 @@ export class FlowEngine implements PcapRecordSink {
       // continuing a ClientHello split across segments: append the next in-order client segment
       if (!p.tcpFlagsKnown || p.tcpSeq !== r.nextSeq || len !== p.payloadLen) {
         if (p.tcpFlagsKnown && ((r.nextSeq - p.tcpSeq) | 0) > 0) return; // a retransmission: wait for the next one
-        this.#tls.delete(f); t.setInspected(f, n + 1); return;
+        this.#tls.delete(f); t.setTlsPending(f, false); t.setInspected(f, n + 1); return;
       }
       const take = Math.min(len, r.buf.length - r.have);
       data.copy(r.buf, r.have, off, off + take);
       r.have += take;
       r.nextSeq = (r.nextSeq + len) >>> 0;
       if (r.have < r.buf.length) { t.setInspected(f, n + 1); return; }
-      this.#tls.delete(f);
+      this.#tls.delete(f); t.setTlsPending(f, false);
       const sni = sniFn(r.buf, 0, r.have);
       if (sni !== null) { this.names.add(sni, t.respAddr(f), 'sni'); t.setInspected(f, 255); return; }
       t.setInspected(f, n + 1);
@@ -413,6 +413,7 @@ export class FlowEngine implements PcapRecordSink {
         const buf = Buffer.allocUnsafe(need);
         data.copy(buf, 0, off, off + len);
         this.#tls.set(f, { buf, have: len, nextSeq: (p.tcpSeq + len) >>> 0 });
+        t.setTlsPending(f, true);
       }
     }
     t.setInspected(f, n + 1);

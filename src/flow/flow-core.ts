@@ -26,6 +26,8 @@ export interface FlowCoreHost {
   portReuse(index: number): void;
   /** The row batch is full: take its rows (then rowsTaken). */
   rowsFull(): void;
+  /** A new flow took id f, whose split ClientHello was being put together (its flag is cleared). */
+  tlsStale(f: number): void;
 }
 
 export interface FlowCore {
@@ -43,6 +45,8 @@ export interface FlowCore {
   inspectOffset(): number;
   /** Per flow, 1 when the JavaScript side emits it itself (not packed into the row batch). */
   ownOffset(): number;
+  /** Per flow, 1 while the engine puts a split ClientHello of it together (every client payload goes to it then). */
+  tlsOffset(): number;
   /** Pack finished flows into the row batch (on) or hand each to the host's finish (off). */
   setRows(on: boolean): void;
   rowsOffset(): number;
@@ -80,7 +84,7 @@ export interface FlowCore {
    * captured whole: (flow id << 3) | (to inspect for names << 2) | (sent by the originator << 1) |
    * (created), or -1 when it is not a fast-path packet (nothing changed).
    */
-  plain(off: number, cap: number, link: number, tsSec: number, tsNsec: number, fileIndex: number, ifIndex: number, tlsPending: boolean): number;
+  plain(off: number, cap: number, link: number, tsSec: number, tsNsec: number, fileIndex: number, ifIndex: number): number;
   /** Take classic pcap records from [pos, lim) of this memory (see wasm/flow-core.ts batch); returns how many. */
   batch(pos: number, lim: number, le: boolean, ns: boolean, snaplen: number, maxRecord: number, link: number,
     fileIndex: number, ifIndex: number, index0: number, budget: number): number;
@@ -115,7 +119,7 @@ let compiled: object | null = null;
 export function newFlowCore(host: FlowCoreHost): FlowCore {
   compiled ??= new wasmApi.Module(Buffer.from(FLOW_CORE_WASM, 'base64'));
   const inst = new wasmApi.Instance(compiled, {
-    table: { finish: (f: number) => host.finish(f), evict: () => host.evict(), portReuse: (i: number) => host.portReuse(i), rowsFull: () => host.rowsFull() },
+    table: { finish: (f: number) => host.finish(f), evict: () => host.evict(), portReuse: (i: number) => host.portReuse(i), rowsFull: () => host.rowsFull(), tlsStale: (f: number) => host.tlsStale(f) },
   });
   return inst.exports as FlowCore;
 }

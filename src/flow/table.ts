@@ -176,6 +176,10 @@ export class FlowTable {
   #rowBatches: RowBatchSink | null = null;
   /** Per flow: 1 when this side emits it itself (ICMP errors, tunnel), so the core does not pack it. */
   readonly #own: Uint8Array;
+  /** Per flow: 1 while the engine puts a split ClientHello of it together (setTlsPending). */
+  readonly #tlsPending: Uint8Array;
+  /** Called when a new flow takes the id of one marked setTlsPending (the mark is cleared): the engine forgets that ClientHello. */
+  onTlsStale: ((f: number) => void) | null = null;
   readonly #row = new FlowRow();
   readonly #respScratch = new Uint32Array(4);
   #sources: FlowSource[] = [];
@@ -206,6 +210,7 @@ export class FlowTable {
       evict: () => this.#evictOne(),
       portReuse: (i) => { this.#an?.add('flow.tcp.port_reuse', i >= 0 ? i : this.#packetIndex); },
       rowsFull: () => { this.takeRows(); },
+      tlsStale: (f) => { this.onTlsStale?.(f); },
     });
     const arenaBytes = Math.max(0, Math.floor(opts.chunkArena ?? 0));
     const rec = core.init(this.maxFlows, slots, this.vlanInKey, Math.min(...to), arenaBytes);
@@ -219,6 +224,7 @@ export class FlowTable {
     this.#file = new Uint16Array(buf, core.fileOffset(), n);
     this.#inspect = new Uint8Array(buf, core.inspectOffset(), n);
     this.#own = new Uint8Array(buf, core.ownOffset(), n);
+    this.#tlsPending = new Uint8Array(buf, core.tlsOffset(), n);
     this.#key = new Uint32Array(buf, CORE.KEY, 8);
     this.dnsCache = new Int32Array(buf, core.dnsCacheOffset(), core.dnsCacheSlots() * 4);
     this.sniCache = new Int32Array(buf, core.sniCacheOffset(), core.sniCacheSlots() * 3);
@@ -250,13 +256,13 @@ export class FlowTable {
    * Decode and account a packet whose bytes lie in the arena (`off`: its offset in the table's
    * memory) and were captured whole, as Decoder's fast path and update() would: the flow id, or -1
    * when it is not a fast-path packet (nothing changed; decode it). `inspectNames` is then set when
-   * its payload is one the engine looks at for names (`tlsPending`: the engine is putting a split
+   * its payload is one the engine looks at for names (setTlsPending: the engine is putting a split
    * ClientHello together, so every client payload goes to it; other client payloads only count as
    * looked at, in the core).
    */
-  plain(off: number, cap: number, link: number, tsSec: number, tsNsec: number, fileIndex: number, ifIndex: number, tlsPending: boolean, an: Anomalies, packetIndex: number): number {
+  plain(off: number, cap: number, link: number, tsSec: number, tsNsec: number, fileIndex: number, ifIndex: number, an: Anomalies, packetIndex: number): number {
     this.#an = an; this.#packetIndex = packetIndex;
-    const r = this.#core.plain(off, cap, link, tsSec, tsNsec, fileIndex, ifIndex, tlsPending);
+    const r = this.#core.plain(off, cap, link, tsSec, tsNsec, fileIndex, ifIndex);
     if (r < 0) return -1;
     this.lastIsOrig = (r & 2) !== 0;
     this.lastCreated = (r & 1) !== 0;
@@ -520,6 +526,11 @@ export class FlowTable {
 
   get coreSniRepeats(): number {
     return this.#core.sniRepeats();
+  }
+
+  /** Mark flow f while the engine puts a split ClientHello of it together: the core hands every client payload of f to it then. */
+  setTlsPending(f: number, on: boolean): void {
+    this.#tlsPending[f] = on ? 1 : 0;
   }
 
   /** Payload packets of flow f looked at for names so far (see engine.ts). */

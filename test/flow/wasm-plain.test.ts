@@ -21,6 +21,7 @@ import type { FlowRecord } from '../../src/flow/record.js';
 import { eth, ethTagged, ipv4, ipv6, tcp, udp } from '../decode/helpers/build.js';
 import { clientHello, goodDnsResponse } from '../fuzz/bytes.js';
 import { comparisonCaptures, ROOT } from '../helpers/capture-files.js';
+import { generateBench } from '../../bench/gen/index.js';
 
 
 /** An engine and what came out of it. `arena`: its table lends read buffers (the core's path). */
@@ -46,14 +47,14 @@ class Run {
  * Read `file` both ways and compare (small chunks, so that records straddle chunk edges too;
  * `batch`: classic pcap records are offered to the engine straight from the chunk).
  */
-async function compareFile(file: string, chunk: number, batch: boolean, sweepPackets?: number): Promise<{ core: number; packets: number; names: string[] }> {
+async function compareFile(file: string, chunk: number, batch: boolean, sweepPackets?: number): Promise<{ core: number; batched: number; packets: number; names: string[] }> {
   const a = new Run(true, chunk, sweepPackets), b = new Run(false, chunk, sweepPackets);
   const ia = await readCaptures([file], { chunkSize: chunk, chunkAlloc: (n) => a.engine.table.arenaChunk(n), ...(batch ? { recordSink: a.engine } : {}) }, (r) => a.engine.packet(r)).catch(() => null);
   const ib = await readCaptures([file], { chunkSize: chunk }, (r) => b.engine.packet(r)).catch(() => null);
   assert.equal(JSON.stringify(ia), JSON.stringify(ib), `${file}: capture info`);
   const ra = a.result(), rb = b.result();
   if (ra !== rb) assert.fixture(ra, rb, `${path.relative(ROOT, file)}: flows, names, anomalies, counts`);
-  return { core: a.engine.corePackets, packets: a.engine.packets, names: a.engine.names.list.map((o) => o.name) };
+  return { core: a.engine.corePackets, batched: a.engine.batchedPackets, packets: a.engine.packets, names: a.engine.names.list.map((o) => o.name) };
 }
 
 test('core path = decoder + table on every packet of the fixtures, the corpus and generated captures', async () => {
@@ -192,6 +193,30 @@ test('core path: a ClientHello split across two segments is put together, as in 
   assert.is(a.result(), b.result());
 });
 
+test('core path: a split ClientHello left unfinished is dropped when its flow id is taken by a new flow, whose own split ClientHello is put together', () => {
+  const a = new Run(true), b = new Run(false);
+  const abuf = a.engine.table.arenaChunk(1024)!, bbuf = Buffer.alloc(1024);
+  const ra = newPacketRecord(0), rb = newPacketRecord(0);
+  const first = clientHello('first.corp.example'), second = clientHello('second.corp.example'), cut = 40;
+  const c2s = (seq: number, m: Buffer, flags = 0x18) => eth(0x0800, ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }, tcp({ sport: 50001, dport: 443, flags, seq }, m)));
+  const s2c = (flags: number) => eth(0x0800, ipv4({ src: '10.0.0.2', dst: '10.0.0.1' }, tcp({ sport: 443, dport: 50001, flags, seq: 5000, ack: 1000 + cut })));
+  const frames = [
+    c2s(999, Buffer.alloc(0), 0x02), c2s(1000, first.subarray(0, cut)), // the first ClientHello's first segment only
+    s2c(0x14), // the server resets: the connection is closed
+    c2s(7999, Buffer.alloc(0), 0x02), // the same 5-tuple again: the old flow ends, the new one takes its id
+    c2s(8000, second.subarray(0, cut)), c2s(8000 + cut, second.subarray(cut)),
+  ];
+  frames.forEach((fr, i) => {
+    place(ra, abuf, fr, fr.length, 0, 1, i); place(rb, bbuf, fr, fr.length, 0, 1, i);
+    a.engine.packet(ra); b.engine.packet(rb);
+  });
+  assert.is(a.engine.corePackets, frames.length);
+  assert.equal(a.engine.names.list.map((o) => o.name), ['second.corp.example']);
+  const x = a.result();
+  assert.ok(x.includes('flow.tcp.port_reuse'), 'the second SYN reused the closed flow\'s 5-tuple');
+  assert.is(x, b.result());
+});
+
 /**
  * A classic pcap (µs, Ethernet) of these frames, one per 10 ms; `rec` may change a record's header
  * words (seconds, fraction, captured and wire lengths) and `snaplen` the file's.
@@ -258,6 +283,20 @@ test('core batches: the inspection sequences read from a file give what the read
       assert.equal(r.names, names, name);
       assert.ok(r.core > 0, `${name}: the core took packets`);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('core batches go on while split ClientHellos are put together (small packets): the same as the reader and decoder, and most packets taken by the core', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fa-core-split-'));
+  try {
+    const f = path.join(dir, 'small.pcap');
+    generateBench({ out: f, format: 'pcap', options: { seed: 12, small: true }, limits: { packets: 60_000 } });
+    // (ClientHellos here span more segments than a flow's inspections: each one's first segments are kept, then given up)
+    const r = await compareFile(f, DEFAULT_CHUNK_SIZE, true);
+    assert.ok(r.batched > r.packets * 0.9, `the core's batches took ${r.batched} of ${r.packets} packets`);
+    await compareFile(f, 64 * 1024, true, 997);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

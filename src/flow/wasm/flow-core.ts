@@ -17,7 +17,7 @@
 //   SNIC  DNSC + DNS_SLOTS × 16  TLS server names kept before: (hash1, hash2, length) per slot
 //   then ARENA (capture chunks read straight into this memory, for plain()), FREE (i32 × maxFlows),
 //   VLAN (i16), IFX (i32), FILE (u16), INSP (u8), OWN (u8: 1 = the JavaScript side emits the flow
-//   itself), ROWS (ROW_SLOTS finished flows packed as table.ts packRow does, 144 bytes each), IDX
+//   itself), TLSR (u8: 1 = the JavaScript side is putting a split ClientHello of the flow together), ROWS (ROW_SLOTS finished flows packed as table.ts packRow does, 144 bytes each), IDX
 //   (pairs of i32: flow id + 1, hash), IDXTMP (half of IDX), REC (128 bytes per flow, 128-aligned).
 
 const KEY: usize = 0;
@@ -52,6 +52,8 @@ const H_S: u32 = 0, H_H: u32 = 1, H_A: u32 = 2, H_D: u32 = 3, H_F: u32 = 4, H_R:
 @external("table", "finish") declare function finishFlow(f: i32): void;
 @external("table", "evict") declare function evictOne(): void;
 @external("table", "portReuse") declare function portReuse(index: f64): void;
+/** A new flow took the id of one whose split ClientHello was being put together (the JavaScript side drops it). */
+@external("table", "tlsStale") declare function tlsStale(f: i32): void;
 /** The row batch is full: the JavaScript side takes its rows (rowCount, at rowsOffset) and calls rowsTaken. */
 @external("table", "rowsFull") declare function rowsFull(): void;
 
@@ -59,7 +61,7 @@ const H_S: u32 = 0, H_H: u32 = 1, H_A: u32 = 2, H_D: u32 = 3, H_F: u32 = 4, H_R:
 let curIndex: f64 = -1;
 
 let ARENA: usize = 0;
-let FREE: usize = 0, VLAN: usize = 0, IFX: usize = 0, FILE: usize = 0, INSP: usize = 0, OWN: usize = 0, ROWS: usize = 0, IDX: usize = 0, IDXTMP: usize = 0, REC: usize = 0;
+let FREE: usize = 0, VLAN: usize = 0, IFX: usize = 0, FILE: usize = 0, INSP: usize = 0, OWN: usize = 0, TLSR: usize = 0, ROWS: usize = 0, IDX: usize = 0, IDXTMP: usize = 0, REC: usize = 0;
 let maxFlows: u32 = 0;
 let used: u32 = 0;
 let freeTop: u32 = 0;
@@ -91,6 +93,7 @@ export function init(flows: u32, slots0: u32, inKey: bool, minTo: f64, arena: u3
   FILE = alignUp(p, 8); p = FILE + <usize>flows * 2;
   INSP = alignUp(p, 8); p = INSP + <usize>flows;
   OWN = alignUp(p, 8); p = OWN + <usize>flows;
+  TLSR = alignUp(p, 8); p = TLSR + <usize>flows;
   ROWS = alignUp(p, 64); p = ROWS + <usize>ROW_SLOTS * ROW_BYTES;
   IDX = alignUp(p, 64); p = IDX + slotsMax * 8;
   IDXTMP = alignUp(p, 64); p = IDXTMP + slotsMax * 4;
@@ -106,6 +109,7 @@ export function ifIndexOffset(): usize { return IFX; }
 export function fileOffset(): usize { return FILE; }
 export function inspectOffset(): usize { return INSP; }
 export function ownOffset(): usize { return OWN; }
+export function tlsOffset(): usize { return TLSR; }
 export function dnsCacheOffset(): usize { return DNSC; }
 export function dnsCacheSlots(): u32 { return DNS_SLOTS; }
 export function sniCacheOffset(): usize { return SNIC; }
@@ -385,6 +389,7 @@ function create(proto: u32, hasPorts: bool, sport: u32, dport: u32, flags: u32, 
   store<i32>(IFX + (<usize>f << 2), ifIndex);
   store<u16>(FILE + (<usize>f << 1), <u16>fileIndex);
   store<u8>(INSP + <usize>f, 0);
+  if (load<u8>(TLSR + <usize>f) != 0) { store<u8>(TLSR + <usize>f, 0); tlsStale(<i32>f); }
   indexInsert(f, kHash);
   return f;
 }
@@ -510,12 +515,12 @@ const INSPECT_MAX: u32 = 8;
  * | (created the flow).
  *
  * Names (engine.ts #inspect): a payload from port 53 or a client's payload that starts like a TLS
- * handshake record is the JavaScript side's to look at, as is any client payload while a split
- * ClientHello is being put together (`tlsPending`), unless it is in the name caches (a UDP DNS
+ * handshake record is the JavaScript side's to look at, as is any client payload of a flow whose
+ * split ClientHello it is putting together (TLSR), unless it is in the name caches (a UDP DNS
  * message or a ClientHello seen before, see dnsRepeat and sniRepeat). Any other client payload
  * within the first INSPECT_MAX only counts as looked at, here.
  */
-export function plain(off: usize, cap: u32, link: u32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32, tlsPending: bool): i32 {
+export function plain(off: usize, cap: u32, link: u32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): i32 {
   const end = off + <usize>cap;
   let type: u32, p: usize, vlan: i32 = -1;
   if (link == 1) { // Ethernet
@@ -587,7 +592,7 @@ export function plain(off: usize, cap: u32, link: u32, tsSec: f64, tsNsec: f64, 
         if (proto == 17 && dnsOn && len >= 12 && dnsRepeat(q + 8, len)) { store<u8>(INSP + <usize>f, <u8>(n + 1)); dnsHits++; }
         else inspect = true;
       } else if (proto == 6 && isOrig) {
-        if (tlsPending) inspect = true;
+        if (load<u8>(TLSR + <usize>f) != 0) inspect = true;
         else if (len >= 6 && load<u8>(at) == 0x16 && load<u8>(at + 1) == 0x03) {
           if (sniOn && sniRepeat(at, len, f)) { store<u8>(INSP + <usize>f, 255); sniHits++; }
           else inspect = true;
@@ -740,7 +745,7 @@ export function batch(pos: usize, lim: usize, isLe: bool, ns: bool, snaplen: u32
     if (incl > maxRecord || <usize>incl > lim - pos - 16 || frac >= fracMax || incl > snaplen || orig != incl) break;
     const tsSec = <f64>sec, tsNsec = <f64>frac * fracMul;
     curIndex = index0 + <f64>n;
-    const r = plain(pos + 16, incl, link, tsSec, tsNsec, fileIndex, ifIndex, false);
+    const r = plain(pos + 16, incl, link, tsSec, tsNsec, fileIndex, ifIndex);
     if (r < 0) break;
     if (bCount == 0) { bFirstSec = tsSec; bFirstNsec = tsNsec; bLastSec = tsSec; bLastNsec = tsNsec; }
     else {
