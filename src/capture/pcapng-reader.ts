@@ -15,9 +15,9 @@
  * section gets the id after the last IDB of the first.
  */
 import { tsInRange } from '../core/time.js';
-import type { InterfaceInfo, ReadOptions } from './types.js';
+import type { InterfaceInfo, PcapngInterfaceHeader, PcapRecordSink, ReadOptions, TakenRecords } from './types.js';
 import { ChunkedParser } from './chunked.js';
-import { addCaptureAnomaly, countSkipped, newInterface, notePacket } from './info.js';
+import { addCaptureAnomaly, countSkipped, newInterface, notePacket, notePackets } from './info.js';
 import * as T from './timestamp.js';
 
 export const BlockType = {
@@ -75,6 +75,8 @@ export class PcapngParser extends ChunkedParser {
   /** Timestamp of the last packet (SPBs have none and repeat it). */
   #lastSec = 0;
   #lastNsec = 0;
+  readonly #taken: TakenRecords = { end: 0, bytes: 0, firstSec: 0, firstNsec: 0, lastSec: 0, lastNsec: 0, tailSec: 0, tailNsec: 0 };
+  readonly #offered: PcapngInterfaceHeader = { littleEndian: true, local: 0, ifIndex: 0, linkType: 0, snaplen: 0, nanoseconds: false, tsOffset: 0, maxRecordLength: 0, maxBlockSize: 0 };
 
   constructor(file: string, opts: ReadOptions = {}, fileIndex = 0) {
     super(file, opts, fileIndex);
@@ -208,6 +210,26 @@ export class PcapngParser extends ChunkedParser {
     }
     this.#lastSec = rec.tsSec; this.#lastNsec = rec.tsNsec;
     return this.#deliver(p, id, cap, origLen, dataOff);
+  }
+
+  /**
+   * Offer the Enhanced Packet Blocks from the current position to `sink` (when the chunk lies in
+   * its memory, a packet has made an interface current, and its resolution is 10^-6 or 10^-9 s),
+   * and count those it took as read, as next() would have one by one. Call between next() calls.
+   */
+  offer(sink: PcapRecordSink): void {
+    const id = this.#cur, local = id - this.#sectionBase;
+    if (this.stopped || local < 0 || this.buf.buffer !== sink.arena || this.#curPow2 || (this.#curExp !== 6 && this.#curExp !== 9)) return;
+    const h = this.#offered, t = this.#taken;
+    h.littleEndian = this.#le; h.local = local; h.ifIndex = id; h.linkType = this.#curLink; h.snaplen = this.#curSnap;
+    h.nanoseconds = this.#curExp === 9; h.tsOffset = this.#curOff; h.maxRecordLength = this.maxRecordLength; h.maxBlockSize = this.maxBlockSize;
+    const n = sink.takeBlocks(this.buf, this.pos, this.lim, h, this.rec.fileIndex, this.count, t);
+    if (n === 0) return;
+    notePackets(this.info, n, t.bytes, t.firstSec, t.firstNsec, t.lastSec, t.lastNsec);
+    this.#curIface!.packets += n;
+    this.count += n;
+    this.pos = t.end;
+    this.#lastSec = t.tailSec; this.#lastNsec = t.tailNsec;
   }
 
   /** Make interface `id` (known) the current one. */

@@ -156,14 +156,14 @@ class Cursor {
   }
 
   /**
-   * Single-input fast path: push every chunk through the parser. With a record sink (classic pcap
-   * only), the records it takes straight from the chunk are offered to it first, then the next is
-   * parsed and handed over, and so on.
+   * Single-input fast path: push every chunk through the parser. With a record sink, the records
+   * (classic pcap) or Enhanced Packet Blocks (pcapng) it takes straight from the chunk are offered
+   * to it first, then the next is parsed and handed over, and so on.
    */
   async runAll(onPacket: (rec: PacketRecord) => void): Promise<void> {
     const p = this.parser!;
     const sink = this.opts.recordSink;
-    if (sink !== undefined && p instanceof PcapParser) {
+    if (sink !== undefined && (p instanceof PcapParser || p instanceof PcapngParser)) {
       while (await this.#fill()) {
         for (;;) {
           p.offer(sink);

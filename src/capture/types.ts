@@ -127,8 +127,8 @@ export interface ReadOptions {
    */
   chunkAlloc?: (size: number) => Buffer | null;
   /**
-   * One input read alone: classic pcap records are offered to this consumer straight from the
-   * chunk before they are parsed one by one (see PcapRecordSink).
+   * One input read alone: classic pcap records, and pcapng Enhanced Packet Blocks, are offered to
+   * this consumer straight from the chunk before they are parsed one by one (see PcapRecordSink).
    */
   recordSink?: PcapRecordSink;
 }
@@ -143,6 +143,24 @@ export interface PcapHeader {
   linkType: number;
 }
 
+/** The interface a pcapng reader has current, as a PcapRecordSink needs it to take that interface's Enhanced Packet Blocks. */
+export interface PcapngInterfaceHeader {
+  /** The section's byte order. */
+  littleEndian: boolean;
+  /** The interface's id within its section (the EPB's interface id), and across the file (PacketRecord.ifIndex). */
+  local: number;
+  ifIndex: number;
+  linkType: number;
+  /** The interface's snaplen (0: none). */
+  snaplen: number;
+  /** Resolution 10^-9 s (else 10^-6 s: the only two a sink is offered). */
+  nanoseconds: boolean;
+  /** if_tsoffset, seconds. */
+  tsOffset: number;
+  maxRecordLength: number;
+  maxBlockSize: number;
+}
+
 /** What a PcapRecordSink took, for the reader's own counts. */
 export interface TakenRecords {
   /** Offset in the chunk where the next record starts. */
@@ -150,6 +168,8 @@ export interface TakenRecords {
   /** Captured bytes of the records taken, and the earliest and latest of their times. */
   bytes: number;
   firstSec: number; firstNsec: number; lastSec: number; lastNsec: number;
+  /** The time of the last record taken (in file order). */
+  tailSec: number; tailNsec: number;
 }
 
 /**
@@ -162,4 +182,6 @@ export interface PcapRecordSink {
   readonly arena: ArrayBuffer | null;
   /** Take records from chunk[pos, lim), the first of packet index `index0`; returns how many, `out` the rest. */
   takeRecords(chunk: Buffer, pos: number, lim: number, h: PcapHeader, fileIndex: number, index0: number, out: TakenRecords): number;
+  /** The same for pcapng: Enhanced Packet Blocks of interface `h` (each one the reader would hand over as it is, with no anomaly). */
+  takeBlocks(chunk: Buffer, pos: number, lim: number, h: PcapngInterfaceHeader, fileIndex: number, index0: number, out: TakenRecords): number;
 }

@@ -15,7 +15,7 @@
  */
 import { Anomalies } from '../core/anomalies.js';
 import { Outcome } from '../core/outcome.js';
-import type { PacketRecord, PcapHeader, PcapRecordSink, TakenRecords } from '../capture/types.js';
+import type { PacketRecord, PcapHeader, PcapngInterfaceHeader, PcapRecordSink, TakenRecords } from '../capture/types.js';
 import { newPacketRecord } from '../capture/info.js';
 import { Decoder } from '../decode/decoder.js';
 import { DecodedPacket } from '../decode/packet.js';
@@ -287,23 +287,38 @@ export class FlowEngine implements PcapRecordSink {
    * ClientHello is being put together reaches #inspect: the core knows them, setTlsPending).
    */
   takeRecords(chunk: Buffer, pos: number, lim: number, h: PcapHeader, fileIndex: number, index0: number, out: TakenRecords): number {
+    return this.#take(chunk, pos, lim, fileIndex, index0, out, h, null);
+  }
+
+  /** The same for a pcapng reader's Enhanced Packet Blocks of its current interface `h`. */
+  takeBlocks(chunk: Buffer, pos: number, lim: number, h: PcapngInterfaceHeader, fileIndex: number, index0: number, out: TakenRecords): number {
+    return this.#take(chunk, pos, lim, fileIndex, index0, out, null, h);
+  }
+
+  #take(chunk: Buffer, pos: number, lim: number, fileIndex: number, index0: number, out: TakenRecords, h: PcapHeader | null, ng: PcapngInterfaceHeader | null): number {
     let dec = this.#decoders[fileIndex];
     if (dec === undefined) { this.#source(fileIndex); dec = this.#decoders[fileIndex]!; }
     const t = this.table, an = this.anomalies[fileIndex]!, bo = chunk.byteOffset, r = t.batchOut;
+    // where a record's packet starts (after its 16-byte header, or the EPB's 28 bytes), its interface and link
+    const dataOff = ng === null ? 16 : 28, ifIndex = ng === null ? 0 : ng.ifIndex, link = ng === null ? h!.linkType : ng.linkType;
     let at = bo + pos, total = 0;
     for (;;) {
-      const n = t.batch(at, bo + lim, h.littleEndian, h.nanoseconds, h.snaplen, h.maxRecordLength, h.linkType,
-        fileIndex, 0, index0 + total, this.#nextSweep - this.#sinceSweep, an, total === 0);
+      const budget = this.#nextSweep - this.#sinceSweep;
+      const n = ng === null
+        ? t.batch(at, bo + lim, h!.littleEndian, h!.nanoseconds, h!.snaplen, h!.maxRecordLength, link, fileIndex, 0, index0 + total, budget, an, total === 0)
+        : t.batchNg(at, bo + lim, ng.littleEndian, ng.local, ng.nanoseconds, ng.tsOffset, ng.snaplen, ng.maxRecordLength, ng.maxBlockSize, link,
+          fileIndex, ifIndex, index0 + total, budget, an, total === 0);
       if (n === 0) break;
       total += n;
       this.packets += n; this.flowPackets += n; this.corePackets += n; this.batchedPackets += n;
       this.#sinceSweep += n;
       at = r.end;
+      if (ng !== null) { out.tailSec = r.lastTsSec; out.tailNsec = r.lastTsNsec; }
       if (r.inspectFlow >= 0) {
         // the last record: decode it (counted there as a fast-path packet) and look at its payload
         dec.plainPackets += n - 1;
         const rec = this.#taken;
-        rec.fileIndex = fileIndex; rec.ifIndex = 0; rec.linkType = h.linkType; rec.data = chunk; rec.offset = r.lastPos - bo + 16;
+        rec.fileIndex = fileIndex; rec.ifIndex = ifIndex; rec.linkType = link; rec.data = chunk; rec.offset = r.lastPos - bo + dataOff;
         rec.capLen = r.lastCap; rec.origLen = r.lastCap; rec.tsSec = r.lastTsSec; rec.tsNsec = r.lastTsNsec;
         rec.index = index0 + total - 1; rec.fileOffset = -1;
         const out2 = this.#pkt;

@@ -88,6 +88,9 @@ export interface FlowCore {
   /** Take classic pcap records from [pos, lim) of this memory (see wasm/flow-core.ts batch); returns how many. */
   batch(pos: number, lim: number, le: boolean, ns: boolean, snaplen: number, maxRecord: number, link: number,
     fileIndex: number, ifIndex: number, index0: number, budget: number): number;
+  /** Take pcapng Enhanced Packet Blocks of one interface from [pos, lim) (see wasm/flow-core.ts batchNg); returns how many. */
+  batchNg(pos: number, lim: number, le: boolean, ifLocal: number, ns: boolean, tsOffset: number, snaplen: number, maxRecord: number,
+    maxBlock: number, link: number, fileIndex: number, ifIndex: number, index0: number, budget: number): number;
   batchStart(): void;
   batchEnd(): number;
   batchLastPos(): number;

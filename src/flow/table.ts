@@ -282,8 +282,27 @@ export class FlowTable {
     this.#an = an;
     const c = this.#core;
     if (first) c.batchStart();
-    const n = c.batch(pos, lim, le, ns, snaplen, maxRecord, link, fileIndex, ifIndex, index0, budget);
-    const o = this.batchOut;
+    return this.#batched(c.batch(pos, lim, le, ns, snaplen, maxRecord, link, fileIndex, ifIndex, index0, budget));
+  }
+
+  /**
+   * Take pcapng Enhanced Packet Blocks of interface `ifLocal` (the reader's current one: global id
+   * `ifIndex`) from [pos, lim), as batch() takes classic pcap records (the core's batchNg: sound,
+   * anomaly-free, fast-path packets of that interface only). `batchOut` also gives the last
+   * packet's time.
+   */
+  batchNg(pos: number, lim: number, le: boolean, ifLocal: number, ns: boolean, tsOffset: number, snaplen: number, maxRecord: number,
+    maxBlock: number, link: number, fileIndex: number, ifIndex: number, index0: number, budget: number, an: Anomalies, first: boolean): number {
+    this.#an = an;
+    const c = this.#core;
+    if (first) c.batchStart();
+    const n = this.#batched(c.batchNg(pos, lim, le, ifLocal, ns, tsOffset, snaplen, maxRecord, maxBlock, link, fileIndex, ifIndex, index0, budget));
+    if (n > 0) { this.batchOut.lastTsSec = c.batchLastTsSec(); this.batchOut.lastTsNsec = c.batchLastTsNsec(); }
+    return n;
+  }
+
+  #batched(n: number): number {
+    const c = this.#core, o = this.batchOut;
     o.end = c.batchEnd();
     o.inspectFlow = -1;
     if (n > 0 && c.batchInspect() !== 0) {

@@ -22,6 +22,7 @@ import { eth, ethTagged, ipv4, ipv6, tcp, udp } from '../decode/helpers/build.js
 import { clientHello, goodDnsResponse } from '../fuzz/bytes.js';
 import { comparisonCaptures, ROOT } from '../helpers/capture-files.js';
 import { generateBench } from '../../bench/gen/index.js';
+import { buildPcapng, type NgBlock } from '../helpers/capture-builder.js';
 
 
 /** An engine and what came out of it. `arena`: its table lends read buffers (the core's path). */
@@ -283,6 +284,53 @@ test('core batches: the inspection sequences read from a file give what the read
       assert.equal(r.names, names, name);
       assert.ok(r.core > 0, `${name}: the core took packets`);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('core batches of pcapng blocks: interfaces, resolutions, offsets, options, SPBs and every anomaly the reader counts give what the reader and decoder give', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fa-core-ng-'));
+  try {
+    const T0 = 1_700_000_000;
+    let k = 0;
+    const frame = (len = 0) => { k++; return eth(0x0800, ipv4({ src: `10.0.${k % 7}.1`, dst: `10.1.${k % 5}.2`, proto: 17 }, udp(40000 + (k % 13), 389, Buffer.alloc(9 + len, k & 255)))); };
+    const epb = (i: number, extra: Partial<Extract<NgBlock, { type: 'epb' }>> = {}): NgBlock => ({ type: 'epb', if: i, tsSec: T0 + (k >> 2), tsNsec: (k * 7919) % 1e9, data: frame(), ...extra });
+    const run = (i: number, n: number) => Array.from({ length: n }, () => epb(i));
+    const dnsFrame = eth(0x0800, ipv4({ src: '10.0.0.53', dst: '10.0.0.1', proto: 17 }, udp(53, 40000, goodDnsResponse('ng.corp.example', '10.0.0.77'))));
+    const helloFrame = eth(0x0800, ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }, tcp({ sport: 50001, dport: 443, flags: 0x18, seq: 1000 }, clientHello('sso.ng.example'))));
+    const blocks: NgBlock[] = [
+      ...run(0, 20), ...run(1, 15), ...run(0, 5),
+      epb(0, { flags: 1 }), epb(0, { options: [{ code: 1, value: 'a comment' }] }), ...run(0, 5), // options: taken
+      epb(0, { options: [{ code: 1, value: 'overrun', len: 200 }] }), ...run(0, 3), // an option past the block
+      epb(0, { data: frame(300) }), ...run(0, 3), // more than the interface's snaplen (250)
+      epb(0, { origLen: 5000 }), ...run(0, 3), // not captured whole
+      epb(0, { origLen: 30 }), ...run(0, 3), // fewer bytes on the wire than captured
+      epb(7), ...run(0, 3), // an unknown interface
+      epb(0, { units: 0xffffffffffffffffn }), ...run(0, 3), // a time out of range
+      { type: 'spb', data: frame() }, ...run(0, 3),
+      { type: 'block', blockType: 6, body: Buffer.alloc(8) }, ...run(0, 3), // an EPB shorter than its fixed part
+      { type: 'isb', if: 0 }, ...run(1, 4),
+      { type: 'epb', if: 1, tsSec: T0 + 50, data: dnsFrame }, ...run(1, 3), // looked at for names inside a batch
+      { type: 'epb', if: 0, tsSec: T0 + 51, data: helloFrame }, ...run(0, 3),
+      { type: 'epb', if: 2, tsSec: T0 + 52, data: frame() }, ...run(2, 6), // 2^-20 s: not offered
+    ];
+    const file = path.join(dir, 'variants.pcapng');
+    writeFileSync(file, buildPcapng({ sections: [
+      { interfaces: [{ linkType: 1, snaplen: 250 }, { linkType: 1, tsresol: 9, tsoffset: 3600 }, { linkType: 1, tsresol: 0x94 }], blocks },
+      { bigEndian: true, interfaces: [{ linkType: 1 }], blocks: run(0, 30) },
+    ] }));
+    for (const chunk of [DEFAULT_CHUNK_SIZE, 4096]) {
+      const r = await compareFile(file, chunk, true);
+      assert.ok(r.batched > r.packets * 0.6, `the core's batches took ${r.batched} of ${r.packets} packets (chunk ${chunk})`);
+      assert.equal(r.names, ['ng.corp.example', 'sso.ng.example']);
+    }
+    await compareFile(file, 4096, true, 7); // expiry sweeps inside the batches
+    // the generated captures as pcapng
+    const gen = path.join(dir, 'mix.pcapng');
+    generateBench({ out: gen, format: 'pcapng', options: { seed: 19 }, limits: { packets: 40_000 } });
+    const g = await compareFile(gen, 64 * 1024, true, 997);
+    assert.ok(g.batched > g.packets * 0.9, `generated pcapng: the core's batches took ${g.batched} of ${g.packets}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

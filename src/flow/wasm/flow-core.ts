@@ -743,20 +743,84 @@ export function batch(pos: usize, lim: usize, isLe: bool, ns: bool, snaplen: u32
     const sec = isLe ? w0 : bswap<u32>(w0), frac = isLe ? w1 : bswap<u32>(w1);
     const incl = isLe ? w2 : bswap<u32>(w2), orig = isLe ? w3 : bswap<u32>(w3);
     if (incl > maxRecord || <usize>incl > lim - pos - 16 || frac >= fracMax || incl > snaplen || orig != incl) break;
-    const tsSec = <f64>sec, tsNsec = <f64>frac * fracMul;
     curIndex = index0 + <f64>n;
-    const r = plain(pos + 16, incl, link, tsSec, tsNsec, fileIndex, ifIndex);
-    if (r < 0) break;
-    if (bCount == 0) { bFirstSec = tsSec; bFirstNsec = tsNsec; bLastSec = tsSec; bLastNsec = tsNsec; }
-    else {
-      if (tsSec < bFirstSec || (tsSec == bFirstSec && tsNsec < bFirstNsec)) { bFirstSec = tsSec; bFirstNsec = tsNsec; }
-      if (tsSec > bLastSec || (tsSec == bLastSec && tsNsec > bLastNsec)) { bLastSec = tsSec; bLastNsec = tsNsec; }
-    }
-    n++; bCount++;
-    bLastPos = pos; bLastCap = incl; bLastTsSec = tsSec; bLastTsNsec = tsNsec;
-    bBytes += <f64>incl;
+    if (!take(pos, 16, incl, link, <f64>sec, <f64>frac * fracMul, fileIndex, ifIndex)) break;
+    n++;
     pos += 16 + <usize>incl;
-    if ((r & 4) != 0) { bInspect = true; bFlow = ((r >> 3) << 1) | ((r >> 1) & 1); break; }
+    if (bInspect) break;
+  }
+  curIndex = -1;
+  bEnd = pos;
+  return n;
+}
+
+/**
+ * A record whose packet (`incl` bytes at pos + dataOff, captured whole) the batch takes if it is
+ * a fast-path packet (plain()): then its counts are noted and true returned (bInspect set when it
+ * is to be looked at for names), else nothing changed.
+ */
+@inline function take(pos: usize, dataOff: usize, incl: u32, link: u32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): bool {
+  const r = plain(pos + dataOff, incl, link, tsSec, tsNsec, fileIndex, ifIndex);
+  if (r < 0) return false;
+  if (bCount == 0) { bFirstSec = tsSec; bFirstNsec = tsNsec; bLastSec = tsSec; bLastNsec = tsNsec; }
+  else {
+    if (tsSec < bFirstSec || (tsSec == bFirstSec && tsNsec < bFirstNsec)) { bFirstSec = tsSec; bFirstNsec = tsNsec; }
+    if (tsSec > bLastSec || (tsSec == bLastSec && tsNsec > bLastNsec)) { bLastSec = tsSec; bLastNsec = tsNsec; }
+  }
+  bCount++;
+  bLastPos = pos; bLastCap = incl; bLastTsSec = tsSec; bLastTsNsec = tsNsec;
+  bBytes += <f64>incl;
+  if ((r & 4) != 0) { bInspect = true; bFlow = ((r >> 3) << 1) | ((r >> 1) & 1); }
+  return true;
+}
+
+/** The latest second a capture timestamp may have (src/core/time.ts MAX_TS_SEC). */
+const MAX_TS_SEC: f64 = 253402300799;
+
+@inline function rd32(p: usize, le: bool): u32 { const w = load<u32>(p); return le ? w : bswap<u32>(w); }
+@inline function rd16(p: usize, le: bool): u32 { const w = <u32>load<u16>(p); return le ? w : (((w & 0xff) << 8) | (w >> 8)); }
+
+/**
+ * Take pcapng Enhanced Packet Blocks from [pos, lim) of this memory, as PcapngParser.next and the
+ * engine would one by one, while each is an EPB of the interface the reader has current (local id
+ * `ifLocal` in the section; its link type, snaplen, resolution 10^-6 or 10^-9 s (`ns`) and
+ * if_tsoffset `tsOff`), framed soundly (length at least 32, a multiple of 4, at most `maxBlock`,
+ * whole in the chunk, the trailer equal), its options sound, free of anything the reader counts
+ * as an anomaly (more bytes than the block, the snaplen or `maxRecord`, fewer on the wire than
+ * captured, a time out of range), captured whole, and a fast-path packet; at most `budget`
+ * records, and up to and including the first to be looked at for names. As batch() otherwise.
+ */
+export function batchNg(pos: usize, lim: usize, isLe: bool, ifLocal: u32, ns: bool, tsOff: f64, snaplen: u32, maxRecord: u32,
+  maxBlock: u32, link: u32, fileIndex: u32, ifIndex: i32, index0: f64, budget: u32): u32 {
+  let n: u32 = 0;
+  bInspect = false;
+  const unit: u64 = ns ? 1000000000 : 1000000, mul: u64 = ns ? 1 : 1000;
+  while (n < budget && lim - pos >= 32) {
+    if (rd32(pos, isLe) != 6) break;
+    const len = rd32(pos + 4, isLe);
+    if (len < 32 || (len & 3) != 0 || len > maxBlock || <usize>len > lim - pos || rd32(pos + <usize>len - 4, isLe) != len) break;
+    if (rd32(pos + 8, isLe) != ifLocal) break;
+    const caplen = rd32(pos + 20, isLe), orig = rd32(pos + 24, isLe);
+    if (caplen > len - 32) break;
+    let o = pos + 28 + <usize>((caplen + 3) & ~3), sound = true;
+    const oEnd = pos + <usize>len - 4;
+    while (o + 4 <= oEnd) {
+      const code = rd16(o, isLe);
+      if (code == 0) break;
+      const next = o + 4 + <usize>((rd16(o + 2, isLe) + 3) & ~3);
+      if (next > oEnd) { sound = false; break; }
+      o = next;
+    }
+    if (!sound || (snaplen != 0 && caplen > snaplen) || orig != caplen || caplen > maxRecord) break;
+    const units = (<u64>rd32(pos + 12, isLe) << 32) | <u64>rd32(pos + 16, isLe);
+    const secs = units / unit;
+    const tsSec = <f64>secs + tsOff;
+    if (!(tsSec >= 0 && tsSec <= MAX_TS_SEC)) break;
+    curIndex = index0 + <f64>n;
+    if (!take(pos, 28, caplen, link, tsSec, <f64>((units - secs * unit) * mul), fileIndex, ifIndex)) break;
+    n++;
+    pos += <usize>len;
+    if (bInspect) break;
   }
   curIndex = -1;
   bEnd = pos;
