@@ -154,8 +154,6 @@ export class FlowEngine implements PcapRecordSink {
   #dnsRepeats = 0;
   /** The record of a packet taken by takeRecords that is to be looked at for names. */
   readonly #taken = newPacketRecord(0);
-  /** Client segments of a ClientHello split across TCP segments, by flow id (see #inspect). */
-  readonly #tls = new Map<number, { buf: Buffer; have: number; nextSeq: number }>();
 
   constructor(opts: FlowEngineOptions) {
     this.table = new FlowTable(opts, opts.onFlow);
@@ -165,8 +163,8 @@ export class FlowEngine implements PcapRecordSink {
     this.names = new NameCollector(opts.maxNames ?? MAX_NAMES, () => this.#count(NAMES_CAPPED), opts.onName);
     this.#onAnswer = (name, address) => this.names.add(name, address, 'dns');
     this.#onDnsLimit = () => { this.#capped = true; this.#count(DNS_ANSWERS_CAPPED); };
-    // a new flow took the id of one whose split ClientHello was being put together
-    this.table.onTlsStale = (f) => { this.#tls.delete(f); };
+    // (split ClientHellos are put together in the table core's slots: as many, as long)
+    if (this.table.tlsSlotBytes < TLS_REASSEMBLY_MAX || this.table.tlsMeta.length / 4 < TLS_REASSEMBLY_FLOWS) throw new Error('the flow core has too few or too small ClientHello slots');
     const t = this.table;
     this.#dnsCache = t.dnsCache; this.#dnsMask = (t.dnsCache.length >> 2) - 1;
     this.#sniCache = t.sniCache; this.#sniMask = t.sniCache.length / 3 - 1;
@@ -284,7 +282,8 @@ export class FlowEngine implements PcapRecordSink {
    * packet() would, and stops before any other (the reader then parses it and calls packet()).
    * Records whose payload is to be looked at for names are decoded here for that, and expiry
    * sweeps run at the same packets as packet()'s (and every client payload of a flow whose split
-   * ClientHello is being put together reaches #inspect: the core knows them, setTlsPending).
+   * ClientHello is being put together is appended by the core, which hands the packet that
+   * completes it to #inspect).
    */
   takeRecords(chunk: Buffer, pos: number, lim: number, h: PcapHeader, fileIndex: number, index0: number, out: TakenRecords): number {
     return this.#take(chunk, pos, lim, fileIndex, index0, out, h, null);
@@ -386,20 +385,26 @@ export class FlowEngine implements PcapRecordSink {
     if (proto !== 6 || !t.lastIsOrig) return;
     const sniFn = this.#parsers.sni;
     if (sniFn === undefined) { t.setInspected(f, n + 1); return; }
-    const r = this.#tls.size > 0 ? this.#tls.get(f) : undefined;
-    if (r !== undefined) {
-      // continuing a ClientHello split across segments: append the next in-order client segment
-      if (!p.tcpFlagsKnown || p.tcpSeq !== r.nextSeq || len !== p.payloadLen) {
-        if (p.tcpFlagsKnown && ((r.nextSeq - p.tcpSeq) | 0) > 0) return; // a retransmission: wait for the next one
-        this.#tls.delete(f); t.setTlsPending(f, false); t.setInspected(f, n + 1); return;
+    const slot1 = t.tlsSlotOf[f]!;
+    if (slot1 !== 0) {
+      // a ClientHello split across segments: the core appends the in-order client segments it
+      // decodes and hands the one that completes it here; the packets decoded here are appended here
+      const s = slot1 - 1, m = t.tlsMeta, mo = s * 4, need = m[mo]!, base = s * t.tlsSlotBytes;
+      let have = m[mo + 1]!;
+      if (have < need) {
+        const next = m[mo + 2]!;
+        if (!p.tcpFlagsKnown || p.tcpSeq !== next || len !== p.payloadLen) {
+          if (p.tcpFlagsKnown && ((next - p.tcpSeq) | 0) > 0) return; // a retransmission: wait for the next one
+          t.tlsEnd(f); t.setInspected(f, n + 1); return;
+        }
+        const take = Math.min(len, need - have);
+        data.copy(t.tlsBuffer, base + have, off, off + take);
+        have += take;
+        m[mo + 1] = have; m[mo + 2] = (next + len) >>> 0;
+        if (have < need) { t.setInspected(f, n + 1); return; }
       }
-      const take = Math.min(len, r.buf.length - r.have);
-      data.copy(r.buf, r.have, off, off + take);
-      r.have += take;
-      r.nextSeq = (r.nextSeq + len) >>> 0;
-      if (r.have < r.buf.length) { t.setInspected(f, n + 1); return; }
-      this.#tls.delete(f); t.setTlsPending(f, false);
-      const sni = sniFn(r.buf, 0, r.have);
+      const sni = sniFn(t.tlsBuffer.subarray(base, base + have), 0, have);
+      t.tlsEnd(f);
       if (sni !== null) { this.names.add(sni, t.respAddr(f), 'sni'); t.setInspected(f, 255); return; }
       t.setInspected(f, n + 1);
       return;
@@ -424,11 +429,10 @@ export class FlowEngine implements PcapRecordSink {
       }
       // the record continues in the next segment(s): keep the client's first bytes (bounded)
       const need = tlsRecordLength(data, off, len);
-      if (need > len && need <= TLS_REASSEMBLY_MAX && len === p.payloadLen && p.tcpFlagsKnown && this.#tls.size < TLS_REASSEMBLY_FLOWS) {
-        const buf = Buffer.allocUnsafe(need);
-        data.copy(buf, 0, off, off + len);
-        this.#tls.set(f, { buf, have: len, nextSeq: (p.tcpSeq + len) >>> 0 });
-        t.setTlsPending(f, true);
+      if (need > len && need <= TLS_REASSEMBLY_MAX && len === p.payloadLen && p.tcpFlagsKnown && t.tlsInUse < TLS_REASSEMBLY_FLOWS) {
+        const s = t.tlsStart(f, need, (p.tcpSeq + len) >>> 0);
+        data.copy(t.tlsBuffer, s * t.tlsSlotBytes, off, off + len);
+        t.tlsMeta[s * 4 + 1] = len;
       }
     }
     t.setInspected(f, n + 1);

@@ -26,8 +26,6 @@ export interface FlowCoreHost {
   portReuse(index: number): void;
   /** The row batch is full: take its rows (then rowsTaken). */
   rowsFull(): void;
-  /** A new flow took id f, whose split ClientHello was being put together (its flag is cleared). */
-  tlsStale(f: number): void;
 }
 
 export interface FlowCore {
@@ -45,8 +43,17 @@ export interface FlowCore {
   inspectOffset(): number;
   /** Per flow, 1 when the JavaScript side emits it itself (not packed into the row batch). */
   ownOffset(): number;
-  /** Per flow, 1 while the engine puts a split ClientHello of it together (every client payload goes to it then). */
-  tlsOffset(): number;
+  /** Split ClientHellos being put together: per flow 1 + its slot (u16), per slot need, have, next sequence number, link (u32), the slots' bytes. */
+  tlsSlotOffset(): number;
+  tlsMetaOffset(): number;
+  tlsBufferOffset(): number;
+  tlsSlots(): number;
+  tlsSlotBytes(): number;
+  tlsInUse(): number;
+  /** A slot for flow f's ClientHello of `need` bytes, next segment at `nextSeq` (have 0): its index, or -1 when none is free. */
+  tlsStart(f: number, need: number, nextSeq: number): number;
+  /** Free flow f's slot (if any). */
+  tlsEnd(f: number): void;
   /** Pack finished flows into the row batch (on) or hand each to the host's finish (off). */
   setRows(on: boolean): void;
   rowsOffset(): number;
@@ -122,7 +129,7 @@ let compiled: object | null = null;
 export function newFlowCore(host: FlowCoreHost): FlowCore {
   compiled ??= new wasmApi.Module(Buffer.from(FLOW_CORE_WASM, 'base64'));
   const inst = new wasmApi.Instance(compiled, {
-    table: { finish: (f: number) => host.finish(f), evict: () => host.evict(), portReuse: (i: number) => host.portReuse(i), rowsFull: () => host.rowsFull(), tlsStale: (f: number) => host.tlsStale(f) },
+    table: { finish: (f: number) => host.finish(f), evict: () => host.evict(), portReuse: (i: number) => host.portReuse(i), rowsFull: () => host.rowsFull() },
   });
   return inst.exports as FlowCore;
 }

@@ -176,10 +176,16 @@ export class FlowTable {
   #rowBatches: RowBatchSink | null = null;
   /** Per flow: 1 when this side emits it itself (ICMP errors, tunnel), so the core does not pack it. */
   readonly #own: Uint8Array;
-  /** Per flow: 1 while the engine puts a split ClientHello of it together (setTlsPending). */
-  readonly #tlsPending: Uint8Array;
-  /** Called when a new flow takes the id of one marked setTlsPending (the mark is cleared): the engine forgets that ClientHello. */
-  onTlsStale: ((f: number) => void) | null = null;
+  /**
+   * Split ClientHellos being put together (engine.ts #inspect), in the core's memory, which appends
+   * in-order segments itself: per flow 1 + its slot (0: none); per slot need, have, next sequence
+   * number (and a free-list link); the slots' bytes, `tlsSlotBytes` each. A slot is freed when
+   * its flow's id is taken by a new flow.
+   */
+  readonly tlsSlotOf: Uint16Array;
+  readonly tlsMeta: Uint32Array;
+  readonly tlsBuffer: Buffer;
+  readonly tlsSlotBytes: number;
   readonly #row = new FlowRow();
   readonly #respScratch = new Uint32Array(4);
   #sources: FlowSource[] = [];
@@ -210,7 +216,6 @@ export class FlowTable {
       evict: () => this.#evictOne(),
       portReuse: (i) => { this.#an?.add('flow.tcp.port_reuse', i >= 0 ? i : this.#packetIndex); },
       rowsFull: () => { this.takeRows(); },
-      tlsStale: (f) => { this.onTlsStale?.(f); },
     });
     const arenaBytes = Math.max(0, Math.floor(opts.chunkArena ?? 0));
     const rec = core.init(this.maxFlows, slots, this.vlanInKey, Math.min(...to), arenaBytes);
@@ -224,7 +229,10 @@ export class FlowTable {
     this.#file = new Uint16Array(buf, core.fileOffset(), n);
     this.#inspect = new Uint8Array(buf, core.inspectOffset(), n);
     this.#own = new Uint8Array(buf, core.ownOffset(), n);
-    this.#tlsPending = new Uint8Array(buf, core.tlsOffset(), n);
+    this.tlsSlotOf = new Uint16Array(buf, core.tlsSlotOffset(), n);
+    this.tlsMeta = new Uint32Array(buf, core.tlsMetaOffset(), core.tlsSlots() * 4);
+    this.tlsSlotBytes = core.tlsSlotBytes();
+    this.tlsBuffer = Buffer.from(buf, core.tlsBufferOffset(), core.tlsSlots() * this.tlsSlotBytes);
     this.#key = new Uint32Array(buf, CORE.KEY, 8);
     this.dnsCache = new Int32Array(buf, core.dnsCacheOffset(), core.dnsCacheSlots() * 4);
     this.sniCache = new Int32Array(buf, core.sniCacheOffset(), core.sniCacheSlots() * 3);
@@ -256,9 +264,8 @@ export class FlowTable {
    * Decode and account a packet whose bytes lie in the arena (`off`: its offset in the table's
    * memory) and were captured whole, as Decoder's fast path and update() would: the flow id, or -1
    * when it is not a fast-path packet (nothing changed; decode it). `inspectNames` is then set when
-   * its payload is one the engine looks at for names (setTlsPending: the engine is putting a split
-   * ClientHello together, so every client payload goes to it; other client payloads only count as
-   * looked at, in the core).
+   * its payload is one the engine looks at for names (a split ClientHello being put together goes
+   * back to it once complete; other client payloads only count as looked at, in the core).
    */
   plain(off: number, cap: number, link: number, tsSec: number, tsNsec: number, fileIndex: number, ifIndex: number, an: Anomalies, packetIndex: number): number {
     this.#an = an; this.#packetIndex = packetIndex;
@@ -547,9 +554,19 @@ export class FlowTable {
     return this.#core.sniRepeats();
   }
 
-  /** Mark flow f while the engine puts a split ClientHello of it together: the core hands every client payload of f to it then. */
-  setTlsPending(f: number, on: boolean): void {
-    this.#tlsPending[f] = on ? 1 : 0;
+  /** A reassembly slot for flow f's split ClientHello of `need` bytes whose next segment starts at `nextSeq` (have 0), or -1 when none is free. */
+  tlsStart(f: number, need: number, nextSeq: number): number {
+    return this.#core.tlsStart(f, need, nextSeq);
+  }
+
+  /** Flow f's split ClientHello is done with: its slot is free. */
+  tlsEnd(f: number): void {
+    this.#core.tlsEnd(f);
+  }
+
+  /** Reassembly slots in use. */
+  get tlsInUse(): number {
+    return this.#core.tlsInUse();
   }
 
   /** Payload packets of flow f looked at for names so far (see engine.ts). */

@@ -274,10 +274,27 @@ test('core batches: the inspection sequences read from a file give what the read
     const split = [seg(999, Buffer.alloc(0), 0x02), seg(1000, hello.subarray(0, 40)),
       ...Array.from({ length: 5 }, (_, i) => eth(0x0800, ipv4({ src: '10.0.0.7', dst: '10.0.0.8', proto: 17 }, udp(40000 + i, 389, Buffer.alloc(9))))),
       seg(1040, hello.subarray(40)), eth(0x0800, ipv4({ src: '10.0.0.7', dst: '10.0.0.8', proto: 17 }, udp(41000, 389, Buffer.alloc(9))))];
+    // a ClientHello in three segments: a retransmission is passed over, a gap gives it up, and a
+    // segment the JavaScript decoder takes (IPv4 options: not the fast path) is appended there
+    const h3 = clientHello('three.corp.example'), c1 = 30, c2 = 70;
+    const segOpt = (seq: number, m: Buffer) => eth(0x0800, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', options: Buffer.from([1, 1, 1, 0]) }, tcp({ sport: 50001, dport: 443, flags: 0x18, seq }, m)));
+    const three = (mid: Buffer[]) => [seg(999, Buffer.alloc(0), 0x02), seg(1000, h3.subarray(0, c1)), ...mid, seg(1000 + c2, h3.subarray(c2))];
+    // a ClientHello in k segments: its first and seven more fit the flow's eight inspections
+    const inK = (k: number) => {
+      const size = Math.ceil(h3.length / k), out = [seg(999, Buffer.alloc(0), 0x02)];
+      for (let i = 0; i < k; i++) out.push(seg(1000 + i * size, h3.subarray(i * size, (i + 1) * size)));
+      return out;
+    };
     const cases: [string, Buffer[], string[]][] = [
+      ['in8', inK(8), ['three.corp.example']], ['in9', inK(9), []],
       ['dns7', dns(7), ['dc9.corp.example']], ['dns8', dns(8), []],
       ['tls7', tls(7), ['sso.corp.example']], ['tls8', tls(8), []],
       ['split', split, ['split.corp.example']],
+      ['three', three([seg(1000 + c1, h3.subarray(c1, c2))]), ['three.corp.example']],
+      ['retransmitted', three([seg(1000, h3.subarray(0, c1)), seg(1000 + c1, h3.subarray(c1, c2)), seg(1000 + c1, h3.subarray(c1, c2))]), ['three.corp.example']],
+      ['gap', three([seg(1000 + c1 + 5, h3.subarray(c1 + 5, c2))]), []],
+      ['decoder-middle', three([segOpt(1000 + c1, h3.subarray(c1, c2))]), ['three.corp.example']],
+      ['decoder-last', [seg(999, Buffer.alloc(0), 0x02), seg(1000, h3.subarray(0, c1)), seg(1000 + c1, h3.subarray(c1, c2)), segOpt(1000 + c2, h3.subarray(c2))], ['three.corp.example']],
     ];
     for (const [name, frames, names] of cases) {
       const r = await compareFile(pcapOf(path.join(dir, `${name}.pcap`), frames), 64 * 1024, true);

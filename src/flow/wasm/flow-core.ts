@@ -17,7 +17,9 @@
 //   SNIC  DNSC + DNS_SLOTS × 16  TLS server names kept before: (hash1, hash2, length) per slot
 //   then ARENA (capture chunks read straight into this memory, for plain()), FREE (i32 × maxFlows),
 //   VLAN (i16), IFX (i32), FILE (u16), INSP (u8), OWN (u8: 1 = the JavaScript side emits the flow
-//   itself), TLSR (u8: 1 = the JavaScript side is putting a split ClientHello of the flow together), ROWS (ROW_SLOTS finished flows packed as table.ts packRow does, 144 bytes each), IDX
+//   itself), TLSS (u16: 1 + the reassembly slot of the flow's split ClientHello, 0 = none),
+//   TLSM (per reassembly slot: need, have, next sequence number, free-list link; u32 each), TLSB
+//   (TLS_SLOTS × TLS_SLOT_BYTES), ROWS (ROW_SLOTS finished flows packed as table.ts packRow does, 144 bytes each), IDX
 //   (pairs of i32: flow id + 1, hash), IDXTMP (half of IDX), REC (128 bytes per flow, 128-aligned).
 
 const KEY: usize = 0;
@@ -52,8 +54,6 @@ const H_S: u32 = 0, H_H: u32 = 1, H_A: u32 = 2, H_D: u32 = 3, H_F: u32 = 4, H_R:
 @external("table", "finish") declare function finishFlow(f: i32): void;
 @external("table", "evict") declare function evictOne(): void;
 @external("table", "portReuse") declare function portReuse(index: f64): void;
-/** A new flow took the id of one whose split ClientHello was being put together (the JavaScript side drops it). */
-@external("table", "tlsStale") declare function tlsStale(f: i32): void;
 /** The row batch is full: the JavaScript side takes its rows (rowCount, at rowsOffset) and calls rowsTaken. */
 @external("table", "rowsFull") declare function rowsFull(): void;
 
@@ -61,7 +61,7 @@ const H_S: u32 = 0, H_H: u32 = 1, H_A: u32 = 2, H_D: u32 = 3, H_F: u32 = 4, H_R:
 let curIndex: f64 = -1;
 
 let ARENA: usize = 0;
-let FREE: usize = 0, VLAN: usize = 0, IFX: usize = 0, FILE: usize = 0, INSP: usize = 0, OWN: usize = 0, TLSR: usize = 0, ROWS: usize = 0, IDX: usize = 0, IDXTMP: usize = 0, REC: usize = 0;
+let FREE: usize = 0, VLAN: usize = 0, IFX: usize = 0, FILE: usize = 0, INSP: usize = 0, OWN: usize = 0, TLSS: usize = 0, TLSM: usize = 0, TLSB: usize = 0, ROWS: usize = 0, IDX: usize = 0, IDXTMP: usize = 0, REC: usize = 0;
 let maxFlows: u32 = 0;
 let used: u32 = 0;
 let freeTop: u32 = 0;
@@ -93,7 +93,9 @@ export function init(flows: u32, slots0: u32, inKey: bool, minTo: f64, arena: u3
   FILE = alignUp(p, 8); p = FILE + <usize>flows * 2;
   INSP = alignUp(p, 8); p = INSP + <usize>flows;
   OWN = alignUp(p, 8); p = OWN + <usize>flows;
-  TLSR = alignUp(p, 8); p = TLSR + <usize>flows;
+  TLSS = alignUp(p, 8); p = TLSS + <usize>flows * 2;
+  TLSM = alignUp(p, 64); p = TLSM + <usize>TLS_SLOTS * 16;
+  TLSB = alignUp(p, 64); p = TLSB + <usize>TLS_SLOTS * TLS_SLOT_BYTES;
   ROWS = alignUp(p, 64); p = ROWS + <usize>ROW_SLOTS * ROW_BYTES;
   IDX = alignUp(p, 64); p = IDX + slotsMax * 8;
   IDXTMP = alignUp(p, 64); p = IDXTMP + slotsMax * 4;
@@ -109,7 +111,11 @@ export function ifIndexOffset(): usize { return IFX; }
 export function fileOffset(): usize { return FILE; }
 export function inspectOffset(): usize { return INSP; }
 export function ownOffset(): usize { return OWN; }
-export function tlsOffset(): usize { return TLSR; }
+export function tlsSlotOffset(): usize { return TLSS; }
+export function tlsMetaOffset(): usize { return TLSM; }
+export function tlsBufferOffset(): usize { return TLSB; }
+export function tlsSlots(): u32 { return TLS_SLOTS; }
+export function tlsSlotBytes(): u32 { return TLS_SLOT_BYTES; }
 export function dnsCacheOffset(): usize { return DNSC; }
 export function dnsCacheSlots(): u32 { return DNS_SLOTS; }
 export function sniCacheOffset(): usize { return SNIC; }
@@ -389,7 +395,7 @@ function create(proto: u32, hasPorts: bool, sport: u32, dport: u32, flags: u32, 
   store<i32>(IFX + (<usize>f << 2), ifIndex);
   store<u16>(FILE + (<usize>f << 1), <u16>fileIndex);
   store<u8>(INSP + <usize>f, 0);
-  if (load<u8>(TLSR + <usize>f) != 0) { store<u8>(TLSR + <usize>f, 0); tlsStale(<i32>f); }
+  if (load<u16>(TLSS + (<usize>f << 1)) != 0) tlsEnd(<i32>f); // a ClientHello of the flow that had this id
   indexInsert(f, kHash);
   return f;
 }
@@ -516,7 +522,8 @@ const INSPECT_MAX: u32 = 8;
  *
  * Names (engine.ts #inspect): a payload from port 53 or a client's payload that starts like a TLS
  * handshake record is the JavaScript side's to look at, as is any client payload of a flow whose
- * split ClientHello it is putting together (TLSR), unless it is in the name caches (a UDP DNS
+ * split ClientHello is being put together (tlsStart) but that the core puts together itself while
+ * the segments come in order (see tlsAppend), unless it is in the name caches (a UDP DNS
  * message or a ClientHello seen before, see dnsRepeat and sniRepeat). Any other client payload
  * within the first INSPECT_MAX only counts as looked at, here.
  */
@@ -592,7 +599,8 @@ export function plain(off: usize, cap: u32, link: u32, tsSec: f64, tsNsec: f64, 
         if (proto == 17 && dnsOn && len >= 12 && dnsRepeat(q + 8, len)) { store<u8>(INSP + <usize>f, <u8>(n + 1)); dnsHits++; }
         else inspect = true;
       } else if (proto == 6 && isOrig) {
-        if (load<u8>(TLSR + <usize>f) != 0) inspect = true;
+        const s = <u32>load<u16>(TLSS + (<usize>f << 1));
+        if (s != 0) inspect = tlsAppend(s - 1, f, n, be32(q + 4), at, len);
         else if (len >= 6 && load<u8>(at) == 0x16 && load<u8>(at + 1) == 0x03) {
           if (sniOn && sniRepeat(at, len, f)) { store<u8>(INSP + <usize>f, 255); sniHits++; }
           else inspect = true;
@@ -601,6 +609,62 @@ export function plain(off: usize, cap: u32, link: u32, tsSec: f64, tsNsec: f64, 
     }
   }
   return (f << 3) | (inspect ? 4 : 0) | (r & 3);
+}
+
+// Split ClientHellos (engine.ts #inspect): the engine starts one when a client's first segment
+// holds only the start of a TLS record (tlsStart, in a slot of TLS_SLOT_BYTES here); the core
+// appends the following in-order client segments itself and hands the packet that completes it
+// back (the engine parses it, then tlsEnd). The engine does the same for the packets it decodes.
+const TLS_SLOTS: u32 = 4096, TLS_SLOT_BYTES: u32 = 4096;
+let tlsUsed: u32 = 0, tlsFree: i32 = -1, tlsNew: u32 = 0;
+/** Slots in use. */
+export function tlsInUse(): u32 { return tlsUsed; }
+
+/**
+ * A slot for flow f's ClientHello of `need` bytes (≤ TLS_SLOT_BYTES) whose next segment starts at
+ * sequence number `nextSeq`: its index (the engine copies the first bytes and sets `have`), or -1
+ * when every slot is taken.
+ */
+export function tlsStart(f: i32, need: u32, nextSeq: u32): i32 {
+  let s: i32;
+  if (tlsFree >= 0) { s = tlsFree; tlsFree = load<i32>(TLSM + (<usize>s << 4), 12); }
+  else if (tlsNew < TLS_SLOTS) { s = <i32>tlsNew; tlsNew++; }
+  else return -1;
+  const m = TLSM + (<usize>s << 4);
+  store<u32>(m, need); store<u32>(m, 0, 4); store<u32>(m, nextSeq, 8);
+  store<u16>(TLSS + (<usize>f << 1), <u16>(s + 1));
+  tlsUsed++;
+  return s;
+}
+
+/** Flow f's ClientHello is done with (parsed or given up): its slot is free. */
+export function tlsEnd(f: i32): void {
+  const a = TLSS + (<usize>f << 1), s = <i32>load<u16>(a) - 1;
+  if (s < 0) return;
+  store<u16>(a, 0);
+  store<i32>(TLSM + (<usize>s << 4), tlsFree, 12);
+  tlsFree = s;
+  tlsUsed--;
+}
+
+/**
+ * A client payload of flow f (`len` bytes at `at`, sequence number `seq`, the flow's `n`th
+ * inspection) while its ClientHello in slot s is being put together, as engine.ts #inspect does:
+ * a retransmission is passed over, a gap gives it up, an in-order segment is appended. Returns
+ * whether the engine is to look at the packet (the ClientHello is complete).
+ */
+function tlsAppend(s: u32, f: i32, n: u32, seq: u32, at: usize, len: u32): bool {
+  const m = TLSM + (<usize>s << 4), next = load<u32>(m, 8);
+  if (seq != next) {
+    if (<i32>(next - seq) <= 0) { tlsEnd(f); store<u8>(INSP + <usize>f, <u8>(n + 1)); }
+    return false;
+  }
+  const need = load<u32>(m), have = load<u32>(m, 4);
+  const take = len < need - have ? len : need - have;
+  memory.copy(TLSB + <usize>s * TLS_SLOT_BYTES + <usize>have, at, take);
+  store<u32>(m, have + take, 4); store<u32>(m, next + len, 8);
+  if (have + take < need) { store<u8>(INSP + <usize>f, <u8>(n + 1)); return false; }
+  return true;
 }
 
 // Name caches (engine.ts #inspect keeps them; the same hashes here): a UDP DNS message equal but for
