@@ -8,8 +8,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readCaptures } from '../../src/capture/read.js';
 import { DEFAULT_CHUNK_SIZE, newPacketRecord } from '../../src/capture/info.js';
@@ -17,6 +15,7 @@ import { parseTlsSni } from '../../src/decode/app/tls.js';
 import { DEFAULT_NAME_PARSERS, FlowEngine, type NameParsers } from '../../src/flow/engine.js';
 import { generateBench } from '../../bench/gen/index.js';
 import { eth, ipv4, tcp, udp } from '../decode/helpers/build.js';
+import { withTmpDir } from '../helpers/tmp-dir.js';
 import { clientHello, dnsA, dnsMessage, dnsName, goodDnsResponse } from '../fuzz/bytes.js';
 import { DNS_ANSWERS_CAPPED, DNS_MAX_NAMES_PER_ADDRESS } from '../../src/decode/app/dns.js';
 
@@ -38,8 +37,7 @@ function observable(e: FlowEngine): string {
 }
 
 test('generated capture: the core recognises repeated DNS answers and server names; names, order and anomalies as parsing each, also at the cap', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'fa-names-'));
-  try {
+  await withTmpDir('fa-names-', async (dir) => {
     const gen = path.join(dir, 'names.pcap');
     generateBench({ out: gen, format: 'pcap', options: { seed: 41 }, limits: { packets: 120_000 } });
     for (const maxNames of [100_000, 40]) {
@@ -65,9 +63,7 @@ test('generated capture: the core recognises repeated DNS answers and server nam
       if (a !== c) assert.fixture(a, c, `core path and parsing every ClientHello (cap ${maxNames})`);
       if (maxNames === 40) assert.ok(core.names.dropped > 0, 'the cap was reached');
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 /** A packet's bytes copied into `buf` (the table's arena or an ordinary buffer), as record `rec`. */

@@ -7,12 +7,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gatherEvidence } from '../../src/cli/gather.js';
 import { PACKED_ROW_WORDS } from '../../src/flow/table.js';
 import { comparisonCaptures } from '../helpers/capture-files.js';
+import { withTmpDir } from '../helpers/tmp-dir.js';
 import { buildPcap, ethIpv4Udp } from '../helpers/capture-builder.js';
 import { eth, icmp, ipv4 } from '../decode/helpers/build.js';
 
@@ -51,8 +51,7 @@ function same(a: Got, b: Got, what: string): void {
 }
 
 test('row batches = rows packed one by one: fixtures, corpus and generated captures, also with a full table evicting', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'fa-rowb-'));
-  try {
+  await withTmpDir('fa-rowb-', async (dir) => {
     const { files } = comparisonCaptures(dir, 'row batches');
     let records = 0, full = 0, evicting = 0;
     for (const f of files) {
@@ -69,14 +68,11 @@ test('row batches = rows packed one by one: fixtures, corpus and generated captu
     assert.ok(full >= 4, `full batches handed over (${full})`);
     assert.ok(records > 0, `flows with ICMP errors or a tunnel came as records (${records})`);
     assert.ok(evicting >= 2, `captures with more flows than the table holds (${evicting})`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a flow with ICMP error evidence that the core finishes (met again after its timeout) still comes as a record', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'fa-rowb-'));
-  try {
+  await withTmpDir('fa-rowb-', async (dir) => {
     const t0 = 1_700_000_000, file = path.join(dir, 'icmp-then-again.pcap');
     const q = ethIpv4Udp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 5353 });
     const unreachable = eth(0x0800, ipv4({ src: '10.0.0.2', dst: '10.0.0.1', proto: 1 }, icmp(3, 3, Buffer.alloc(4), q.subarray(14, 14 + 28))));
@@ -91,9 +87,7 @@ test('a flow with ICMP error evidence that the core finishes (met again after it
     assert.is(withIcmp.length, 1, `the flow with the ICMP error is a record (${a.records.length} records)`);
     assert.ok(JSON.parse(withIcmp[0]!).lastSec < t0 + 1000, 'the first flow, finished when met again');
     assert.is(a.rows.length / PACKED_ROW_WORDS, 2, 'the other two flows (the second of the same 5-tuple) are rows');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test.run();

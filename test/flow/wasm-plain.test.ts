@@ -23,6 +23,7 @@ import { clientHello, goodDnsResponse } from '../fuzz/bytes.js';
 import { comparisonCaptures, ROOT } from '../helpers/capture-files.js';
 import { generateBench } from '../../bench/gen/index.js';
 import { buildPcapng, type NgBlock } from '../helpers/capture-builder.js';
+import { withTmpDir } from '../helpers/tmp-dir.js';
 
 
 /** An engine and what came out of it. `arena`: its table lends read buffers (the core's path). */
@@ -307,8 +308,7 @@ test('core batches: the inspection sequences read from a file give what the read
 });
 
 test('core batches of pcapng blocks: interfaces, resolutions, offsets, options, SPBs and every anomaly the reader counts give what the reader and decoder give', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'fa-core-ng-'));
-  try {
+  await withTmpDir('fa-core-ng-', async (dir) => {
     const T0 = 1_700_000_000;
     let k = 0;
     const frame = (len = 0) => { k++; return eth(0x0800, ipv4({ src: `10.0.${k % 7}.1`, dst: `10.1.${k % 5}.2`, proto: 17 }, udp(40000 + (k % 13), 389, Buffer.alloc(9 + len, k & 255)))); };
@@ -348,23 +348,18 @@ test('core batches of pcapng blocks: interfaces, resolutions, offsets, options, 
     generateBench({ out: gen, format: 'pcapng', options: { seed: 19 }, limits: { packets: 40_000 } });
     const g = await compareFile(gen, 64 * 1024, true, 997);
     assert.ok(g.batched > g.packets * 0.9, `generated pcapng: the core's batches took ${g.batched} of ${g.packets}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('core batches go on while split ClientHellos are put together (small packets): the same as the reader and decoder, and most packets taken by the core', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'fa-core-split-'));
-  try {
+  await withTmpDir('fa-core-split-', async (dir) => {
     const f = path.join(dir, 'small.pcap');
     generateBench({ out: f, format: 'pcap', options: { seed: 12, small: true }, limits: { packets: 60_000 } });
     // (ClientHellos here span more segments than a flow's inspections: each one's first segments are kept, then given up)
     const r = await compareFile(f, DEFAULT_CHUNK_SIZE, true);
     assert.ok(r.batched > r.packets * 0.9, `the core's batches took ${r.batched} of ${r.packets} packets`);
     await compareFile(f, 64 * 1024, true, 997);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test.run();
