@@ -163,9 +163,9 @@ export class FlowEngine implements PcapRecordSink {
     this.names = new NameCollector(opts.maxNames ?? MAX_NAMES, () => this.#count(NAMES_CAPPED), opts.onName);
     this.#onAnswer = (name, address) => this.names.add(name, address, 'dns');
     this.#onDnsLimit = () => { this.#capped = true; this.#count(DNS_ANSWERS_CAPPED); };
-    // (split ClientHellos are put together in the table core's slots: as many, as long)
-    if (this.table.tlsSlotBytes < TLS_REASSEMBLY_MAX || this.table.tlsMeta.length / 4 < TLS_REASSEMBLY_FLOWS) throw new Error('the flow core has too few or too small ClientHello slots');
     const t = this.table;
+    // (split ClientHellos are put together in the table core's slots: as many, as long)
+    if (t.tlsSlotBytes < TLS_REASSEMBLY_MAX || t.tlsMeta.length / 4 < TLS_REASSEMBLY_FLOWS) throw new Error('the flow core has too few or too small ClientHello slots');
     this.#dnsCache = t.dnsCache; this.#dnsMask = (t.dnsCache.length >> 2) - 1;
     this.#sniCache = t.sniCache; this.#sniMask = t.sniCache.length / 3 - 1;
     t.setNameCaches(this.#parsers.dns !== undefined, this.#parsers.sni === parseTlsSni);
