@@ -57,7 +57,6 @@ export interface FlowCore {
   /** Pack finished flows into the row batch (on) or hand each to the host's finish (off). */
   setRows(on: boolean): void;
   rowsOffset(): number;
-  rowSlots(): number;
   rowCount(): number;
   rowsTaken(): void;
   /** Pack flow f into the row batch (the host's rowsFull first when it is full) and release it. */

@@ -157,12 +157,19 @@ function setKey(s: usize, d: usize, sport: u32, dport: u32, proto: u32, vlan: i3
   const k4 = load<u32>(b), k5 = load<u32>(b, 4), k6 = load<u32>(b, 8), k7 = load<u32>(b, 12);
   store<u32>(QKEY, k0); store<u32>(QKEY, k1, 4); store<u32>(QKEY, k2, 8); store<u32>(QKEY, k3, 12);
   store<u32>(QKEY, k4, 16); store<u32>(QKEY, k5, 20); store<u32>(QKEY, k6, 24); store<u32>(QKEY, k7, 28);
-  const ports: u32 = flip ? (dport << 16) | sport : (sport << 16) | dport;
-  const meta: u32 = proto | (<u32>(vlanInKey && vlan >= 0 ? vlan + 1 : 0) << 8);
-  // each word times its own odd constant, summed (independent multiplies, no chain), then mixed
-  const h: u32 = (k0 * 0x9e3779b1 + k1 * 0x85ebca6b) + (k2 * 0xc2b2ae35 + k3 * 0x27d4eb2f) +
-    (k4 * 0x165667b1 + k5 * 0xd3a2646d) + (k6 * 0xfd7046c5 + k7 * 0xb55a4f09) + (ports * 0x2545f491 + meta * 0x61c88647);
-  kPorts = ports; kMeta = meta; kHash = fmix(h); kFlipped = flip;
+  const ports: u32 = flip ? (dport << 16) | sport : (sport << 16) | dport, meta = keyMeta(proto, vlan);
+  kPorts = ports; kMeta = meta; kHash = keyHash(k0, k1, k2, k3, k4, k5, k6, k7, ports, meta); kFlipped = flip;
+}
+
+/** A key's protocol and (with --vlan-in-key) VLAN word. */
+@inline function keyMeta(proto: u32, vlan: i32): u32 {
+  return proto | (<u32>(vlanInKey && vlan >= 0 ? vlan + 1 : 0) << 8);
+}
+
+/** A canonical key's hash: each word times its own odd constant, summed (independent multiplies, no chain), then mixed. */
+@inline function keyHash(k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, k5: u32, k6: u32, k7: u32, ports: u32, meta: u32): u32 {
+  return fmix((k0 * 0x9e3779b1 + k1 * 0x85ebca6b) + (k2 * 0xc2b2ae35 + k3 * 0x27d4eb2f) +
+    (k4 * 0x165667b1 + k5 * 0xd3a2646d) + (k6 * 0xfd7046c5 + k7 * 0xb55a4f09) + (ports * 0x2545f491 + meta * 0x61c88647));
 }
 
 /** Flow id of the scratch key, or -1. */
@@ -219,7 +226,6 @@ let rowN: u32 = 0;
 /** Pack finished flows into the row batch (on), or hand each to the JavaScript side (off, the start). */
 export function setRows(on: bool): void { rowsOn = on; }
 export function rowsOffset(): usize { return ROWS; }
-export function rowSlots(): u32 { return ROW_SLOTS; }
 /** Rows in the batch. */
 export function rowCount(): u32 { return rowN; }
 /** The JavaScript side took the batch's rows: it starts again empty. */
@@ -446,11 +452,9 @@ function setKeyV4(a: u32, b: u32, sport: u32, dport: u32, proto: u32, vlan: i32)
   const k3 = flip ? b : a, k7 = flip ? a : b;
   store<u64>(QKEY, 0); store<u32>(QKEY, 0xffff, 8); store<u32>(QKEY, k3, 12);
   store<u64>(QKEY, 0, 16); store<u32>(QKEY, 0xffff, 24); store<u32>(QKEY, k7, 28);
-  const ports: u32 = flip ? (dport << 16) | sport : (sport << 16) | dport;
-  const meta: u32 = proto | (<u32>(vlanInKey && vlan >= 0 ? vlan + 1 : 0) << 8);
-  // setKey's sum with k0 = k1 = k4 = k5 = 0 and k2 = k6 = 0xffff
-  const h: u32 = (0xffff * 0xc2b2ae35 + k3 * 0x27d4eb2f) + (0xffff * 0xfd7046c5 + k7 * 0xb55a4f09) + (ports * 0x2545f491 + meta * 0x61c88647);
-  kPorts = ports; kMeta = meta; kHash = fmix(h); kFlipped = flip;
+  const ports: u32 = flip ? (dport << 16) | sport : (sport << 16) | dport, meta = keyMeta(proto, vlan);
+  // (the mapped words are constants: the compiler folds their products)
+  kPorts = ports; kMeta = meta; kHash = keyHash(0, 0, 0xffff, k3, 0, 0, 0xffff, k7, ports, meta); kFlipped = flip;
 }
 
 /** update() once the key is set (setKey or setKeyV4). */
