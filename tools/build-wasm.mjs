@@ -4,6 +4,9 @@
  * it, base64-encoded, into src/flow/flow-core-wasm.ts (committed, so that a checkout runs and
  * type-checks without compiling; test/flow/wasm-core.test.ts checks it matches the source).
  *
+ * The memory is shared (a SharedArrayBuffer, threads feature): the audit thread reads the core's
+ * row batches in place (src/cli/commands/audit/audit-thread.ts).
+ *
  *   node tools/build-wasm.mjs            (run by `npm run build`)
  *   node tools/build-wasm.mjs --stdout   (print the module text instead of writing it)
  */
@@ -24,7 +27,7 @@ export function generate() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fa-wasm-'));
   try {
     const out = path.join(dir, 'flow-core.wasm');
-    const r = spawnSync(process.execPath, [asc, path.join(ROOT, SOURCE), '-O3', '--runtime', 'stub', '--noAssert', '-o', out], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [asc, path.join(ROOT, SOURCE), '-O3', '--runtime', 'stub', '--noAssert', '--sharedMemory', '--maximumMemory', '65536', '--enable', 'threads', '-o', out], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`asc failed:\n${r.stderr || r.stdout}`);
     const b64 = readFileSync(out).toString('base64');
     const lines = b64.match(/.{1,100}/g) ?? [];

@@ -179,7 +179,7 @@ export interface TakenRecords {
  */
 export interface PcapRecordSink {
   /** The memory chunks must lie in for takeRecords to be asked (null: never). */
-  readonly arena: ArrayBuffer | null;
+  readonly arena: SharedArrayBuffer | null;
   /** Take records from chunk[pos, lim), the first of packet index `index0`; returns how many, `out` the rest. */
   takeRecords(chunk: Buffer, pos: number, lim: number, h: PcapHeader, fileIndex: number, index0: number, out: TakenRecords): number;
   /** The same for pcapng: Enhanced Packet Blocks of interface `h` (each one the reader would hand over as it is, with no anomaly). */

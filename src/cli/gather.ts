@@ -63,6 +63,8 @@ export interface GatherOptions {
    * ICMP errors or a tunnel, and flow-log records, go to onFlow or Evidence.flows.
    */
   rowBatches?: RowBatchSink;
+  /** Row batches the flow table's core has room for (FlowTableOptions.rowBatches; default 1): for a rowBatches sink that lets another thread read them in place. */
+  rowBatchCount?: number;
   /** Threads for capture files, this one included (`--threads`); 2 or more: read and decode in worker threads (src/flow/parallel), same results. */
   threads?: number;
 }
@@ -207,6 +209,7 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
     ...(opts.maxFlows !== undefined ? { maxFlows: opts.maxFlows } : {}),
     ...(opts.vlanInKey !== undefined ? { vlanInKey: opts.vlanInKey } : {}),
     ...(opts.timeouts !== undefined ? { timeouts: opts.timeouts } : {}),
+    ...(opts.rowBatchCount !== undefined ? { rowBatches: opts.rowBatchCount } : {}),
     // one capture file read in this thread reads into the flow table's memory (see FlowTable.arenaChunk)
     chunkArena: 3 * (opts.chunkSize ?? DEFAULT_CHUNK_SIZE),
   });

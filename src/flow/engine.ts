@@ -272,7 +272,7 @@ export class FlowEngine implements PcapRecordSink {
   }
 
   /** The table's memory, where chunks must lie for takeRecords (null: the table has no arena). */
-  get arena(): ArrayBuffer | null {
+  get arena(): SharedArrayBuffer | null {
     return this.table.arena;
   }
 

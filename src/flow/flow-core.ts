@@ -29,13 +29,13 @@ export interface FlowCoreHost {
 }
 
 export interface FlowCore {
-  /** The instance's linear memory (grown once, by init). */
-  readonly memory: { readonly buffer: ArrayBuffer };
+  /** The instance's linear memory (grown once, by init; shared, so another thread can read the row batches in place). */
+  readonly memory: { readonly buffer: SharedArrayBuffer };
   /**
    * Size for `flows` flows with `slots0` index slots (a power of two) and `arena` bytes for capture
    * chunks; returns the records' offset (0: no memory).
    */
-  init(flows: number, slots0: number, vlanInKey: boolean, minTimeout: number, arena: number): number;
+  init(flows: number, slots0: number, vlanInKey: boolean, minTimeout: number, arena: number, rowBatches: number): number;
   arenaOffset(): number;
   vlanOffset(): number;
   ifIndexOffset(): number;
@@ -58,7 +58,12 @@ export interface FlowCore {
   setRows(on: boolean): void;
   rowsOffset(): number;
   rowCount(): number;
-  rowsTaken(): void;
+  /** Row batches there is room for (init's rowBatches). */
+  rowBatches(): number;
+  /** The batch being filled (0 .. rowBatches - 1). */
+  rowBatchNow(): number;
+  /** The batch's rows were taken: fill batch `next` from empty. */
+  rowsTaken(next: number): void;
   /** Pack flow f into the row batch (the host's rowsFull first when it is full) and release it. */
   packRow(f: number): void;
   /** The name caches (engine.ts #inspect): UDP DNS messages, 4 words per slot, and TLS server names, 3 words per slot. */

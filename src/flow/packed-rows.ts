@@ -14,6 +14,8 @@ const BATCH_BYTES = BATCH_ROWS * PACKED_ROW_WORDS * 4;
 /** A batch's rows: `n` packed rows in `buf`, and the inputs first seen in it, as [fileIndex, name, kind] (FlowTable.sourceOf). */
 export interface PackedBatch {
   buf: ArrayBuffer;
+  /** Where the rows start in buf (bytes). */
+  at: number;
   n: number;
   sources: [number, string, EvidenceKind][];
 }
@@ -50,16 +52,32 @@ export class PackedRows {
   }
 
   /** Copy `n` rows of t packed by its core (RowBatchSink: at byte `at` of `buf`) into the batch, which must have room for them. */
-  addPacked(t: FlowTable, buf: ArrayBuffer, at: number, n: number): void {
+  addPacked(t: FlowTable, buf: ArrayBufferLike, at: number, n: number): void {
     if (this.#n + n > BATCH_ROWS) throw new RangeError(`addPacked: ${n} rows do not fit (${this.#n} of ${BATCH_ROWS} taken)`);
-    const from = new Uint32Array(buf, at, n * PACKED_ROW_WORDS), u = this.#u;
-    u.set(from, this.#n * PACKED_ROW_WORDS);
+    this.#u.set(new Uint32Array(buf, at, n * PACKED_ROW_WORDS), this.#n * PACKED_ROW_WORDS);
+    this.#noteSources(t, this.#u, this.#n * PACKED_ROW_WORDS, n);
+    this.#n += n;
+  }
+
+  /**
+   * For `n` rows of t read where its core packed them (at byte `at` of `buf`), not copied: the
+   * inputs first seen in them, as a batch's `sources` (noted as sent, like those of added rows).
+   */
+  sourcesIn(t: FlowTable, buf: ArrayBufferLike, at: number, n: number): [number, string, EvidenceKind][] {
+    const kept = this.#sources;
+    this.#sources = [];
+    this.#noteSources(t, new Uint32Array(buf, at, n * PACKED_ROW_WORDS), 0, n);
+    const found = this.#sources;
+    this.#sources = kept;
+    return found;
+  }
+
+  #noteSources(t: FlowTable, u: Uint32Array, from: number, n: number): void {
     let last = -1;
-    for (let k = 0, o = this.#n * PACKED_ROW_WORDS + PACKED_ROW_WORDS - 2; k < n; k++, o += PACKED_ROW_WORDS) {
+    for (let k = 0, o = from + PACKED_ROW_WORDS - 2; k < n; k++, o += PACKED_ROW_WORDS) {
       const fi = u[o]!;
       if (fi !== last) { this.#noteSource(t, fi); last = fi; }
     }
-    this.#n += n;
   }
 
   #noteSource(t: FlowTable, fi: number): void {
@@ -71,7 +89,7 @@ export class PackedRows {
 
   /** The batch so far, left in place (for a last batch handled in this thread). */
   peek(): PackedBatch {
-    return { buf: this.#buf, n: this.#n, sources: this.#sources };
+    return { buf: this.#buf, at: 0, n: this.#n, sources: this.#sources };
   }
 
   /** The batch so far, to be transferred; the next one starts in a buffer given back, or a new one. */

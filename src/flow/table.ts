@@ -49,6 +49,11 @@ export interface FlowTableOptions {
    * chunks there (arenaChunk) lets the engine decode and account fast-path packets in one call.
    */
   chunkArena?: number;
+  /**
+   * Row batches the core has room for (default 1; see setRowBatches): a sink that reads the rows
+   * in place, from another thread, fills another batch meanwhile.
+   */
+  rowBatches?: number;
 }
 
 export interface FlowSource {
@@ -67,11 +72,14 @@ export type FlowRowSink = (t: FlowTable, f: number) => boolean;
 
 /**
  * Takes finished flows in batches packed by the table's core (setRowBatches): `n` rows
- * (PACKED_ROW_WORDS words each, read with `unpackRow`) from byte `at` of `buf`, the core's memory,
- * valid during the call only (copy them to keep them). Flows with ICMP error evidence or a tunnel
- * go to the sink as records.
+ * (PACKED_ROW_WORDS words each, read with `unpackRow`) from byte `at` of `buf`, the core's memory
+ * (shared, so another thread can read it), in row batch `batch` of the table's `rowBatches`.
+ * Returns the batch the core fills next (default: the same one, so the rows are valid during the
+ * call only: copy them to keep them); a sink that lets another thread read the rows in place
+ * returns a batch that no thread still reads. Flows with ICMP error evidence or a tunnel go to the
+ * sink as records.
  */
-export type RowBatchSink = (t: FlowTable, buf: ArrayBuffer, at: number, n: number) => void;
+export type RowBatchSink = (t: FlowTable, buf: SharedArrayBuffer, at: number, n: number, batch: number) => number | void;
 
 export const DEFAULT_MAX_FLOWS = 4 * 1024 * 1024;
 
@@ -192,7 +200,7 @@ export class FlowTable {
   #icmpErr = new Map<number, IcmpErrorEvidence[]>();
   #tunnel = new Map<number, { kind: string; outerSrc: string; outerDst: string }>();
   /** The capture-chunk arena: its memory's buffer (null without one), next free offset and end. */
-  readonly arena: ArrayBuffer | null;
+  readonly arena: SharedArrayBuffer | null;
   #arenaNext = 0;
   readonly #arenaEnd: number;
   // the packet being accounted (for the core's port-reuse callback)
@@ -218,7 +226,7 @@ export class FlowTable {
       rowsFull: () => { this.takeRows(); },
     });
     const arenaBytes = Math.max(0, Math.floor(opts.chunkArena ?? 0));
-    const rec = core.init(this.maxFlows, slots, this.vlanInKey, Math.min(...to), arenaBytes);
+    const rec = core.init(this.maxFlows, slots, this.vlanInKey, Math.min(...to), arenaBytes, Math.max(1, Math.floor(opts.rowBatches ?? 1)));
     if (rec === 0) throw new RangeError(`maxFlows: no memory for a table of ${this.maxFlows} flows`);
     this.#core = core;
     const buf = core.memory.buffer, n = this.maxFlows;
@@ -376,12 +384,19 @@ export class FlowTable {
     return this.#rowBatches;
   }
 
+  /** Row batches the core has room for (FlowTableOptions.rowBatches). */
+  get rowBatchCount(): number {
+    return this.#core.rowBatches();
+  }
+
   /** Hand the rows packed so far to the row-batch sink now (at the end of the input, or before the flows are looked at otherwise). */
   takeRows(): void {
     const c = this.#core, n = c.rowCount();
     if (n === 0) return;
-    c.rowsTaken();
-    this.#rowBatches?.(this, c.memory.buffer, c.rowsOffset(), n);
+    const at = c.rowsOffset(), batch = c.rowBatchNow();
+    const next = this.#rowBatches?.(this, c.memory.buffer, at, n, batch) ?? batch;
+    if (!Number.isInteger(next) || next < 0 || next >= c.rowBatches()) throw new RangeError(`row batch ${next}: the table has ${c.rowBatches()}`);
+    c.rowsTaken(next);
   }
 
   /** The name and kind registered for an input (setSource). */

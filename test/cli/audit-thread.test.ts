@@ -10,10 +10,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, cliSync, sameAudit, sameAuditOnSamples } from '../helpers/same-audit.js';
+import { withTmpDir } from '../helpers/tmp-dir.js';
 import { generateBench } from '../../bench/gen/index.js';
 import { gatherEvidence } from '../../src/cli/gather.js';
 import { IncrementalAudit, type AuditOutcome } from '../../src/cli/commands/audit/incremental.js';
-import { AuditThread, MAX_IN_FLIGHT } from '../../src/cli/commands/audit/audit-thread.js';
+import { AuditThread, MAX_IN_FLIGHT, ROW_BATCHES } from '../../src/cli/commands/audit/audit-thread.js';
 import { createAuditor } from '../../src/audit/auditor.js';
 import { DEFAULT_FAIL_ON, type AuditReport } from '../../src/audit/types.js';
 import { PACKED_ROW_WORDS } from '../../src/flow/table.js';
@@ -195,6 +196,34 @@ test('AuditThread: a small input is audited without starting the thread, a large
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('AuditThread: full row batches go over in place while the core has another to fill, else as copies; the same report', async () => {
+  await withTmpDir('fa-thr-', async (dir) => {
+    const gen = path.join(dir, 'g.pcap'), inv = path.join(dir, 'inv.json');
+    generateBench({ out: gen, format: 'pcap', options: { seed: 41 }, limits: { packets: 150_000 }, inventory: inv });
+    const setup = await setupOf(inv, true);
+    let expected: string | null = null;
+    // (1: the table has one batch, so every batch is copied; 2: the first goes in place, and the
+    // next ones while the thread starts are copied; ROW_BATCHES: as audit runs)
+    for (const count of [1, 2, ROW_BATCHES]) {
+      const t = new AuditThread(setup);
+      try {
+        assert.is(t.rowBatchCount, ROW_BATCHES);
+        const ev = await gatherEvidence([gen], { onFlow: t.onFlow, rowBatches: t.rowBatches, rowBatchCount: count, onName: t.onName });
+        const handed = t.batchesInPlace + t.batchesCopied;
+        assert.ok(handed >= 3, `batches handed over: ${handed}`);
+        if (count === 1) assert.is(t.batchesInPlace, 0, 'one batch in the core: every batch copied');
+        else assert.ok(t.batchesInPlace >= 1, `${count} batches: in place ${t.batchesInPlace}`);
+        if (count === 2) assert.ok(t.batchesCopied >= 1, `2 batches, the thread starting: copied ${t.batchesCopied}`);
+        const got = JSON.stringify(reportOf(await t.report(ev)));
+        expected ??= await oneThreadReport(gen, inv, setup, ev);
+        assert.ok(got === expected, `${count} row batches: the one-thread report`);
+      } finally {
+        await t.close();
+      }
+    }
+  });
 });
 
 test('AuditThread: reading waits while MAX_IN_FLIGHT batches are not taken by the audit thread, then goes on; every flow is audited', async () => {

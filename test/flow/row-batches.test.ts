@@ -28,12 +28,23 @@ async function byRowSink(file: string, maxFlows?: number): Promise<Got> {
   return { rows: new Uint32Array(rows), records, batches: [], names: ev.names.map((o) => o.name) };
 }
 
-async function byRowBatches(file: string, maxFlows?: number): Promise<Got> {
+/** With `ring` row batches in the core, the sink has the core fill them in turn (as a thread reading each in place would). */
+async function byRowBatches(file: string, maxFlows?: number, ring = 1): Promise<Got> {
   const parts: Uint32Array[] = [], records: string[] = [], batches: number[] = [];
+  let want = 0, at0 = -1;
   const ev = await gatherEvidence([file], {
     ...(maxFlows !== undefined ? { maxFlows } : {}),
+    ...(ring > 1 ? { rowBatchCount: ring } : {}),
     onFlow: (f) => { records.push(JSON.stringify(f)); },
-    rowBatches: (_t, buf, at, n) => { parts.push(new Uint32Array(buf, at, n * PACKED_ROW_WORDS).slice()); batches.push(n); },
+    rowBatches: (t, buf, at, n, batch) => {
+      assert.is(t.rowBatchCount, ring);
+      assert.is(batch, want, 'the core fills the batch the sink chose');
+      if (batch === 0) at0 = at;
+      else if (at0 >= 0) assert.is(at - at0, batch * 4096 * PACKED_ROW_WORDS * 4, `batch ${batch} lies where it should`);
+      parts.push(new Uint32Array(buf, at, n * PACKED_ROW_WORDS).slice()); batches.push(n);
+      want = (batch + 1) % ring;
+      return want;
+    },
   });
   const rows = new Uint32Array(parts.reduce((s, p) => s + p.length, 0));
   let o = 0;
@@ -58,6 +69,7 @@ test('row batches = rows packed one by one: fixtures, corpus and generated captu
       for (const maxFlows of [undefined, 300]) {
         const a = await byRowBatches(f, maxFlows), b = await byRowSink(f, maxFlows);
         same(a, b, `${path.basename(f)} (max flows ${maxFlows ?? 'default'})`);
+        if (maxFlows === undefined) same(await byRowBatches(f, maxFlows, 3), b, `${path.basename(f)} (3 row batches in turn)`);
         records += a.records.length;
         full += a.batches.filter((n) => n === 4096).length;
         if (maxFlows !== undefined && a.rows.length / PACKED_ROW_WORDS > 300) evicting++;
@@ -87,6 +99,22 @@ test('a flow with ICMP error evidence that the core finishes (met again after it
     assert.is(withIcmp.length, 1, `the flow with the ICMP error is a record (${a.records.length} records)`);
     assert.ok(JSON.parse(withIcmp[0]!).lastSec < t0 + 1000, 'the first flow, finished when met again');
     assert.is(a.rows.length / PACKED_ROW_WORDS, 2, 'the other two flows (the second of the same 5-tuple) are rows');
+  });
+});
+
+
+test('a row-batch sink that names a batch the core does not have stops the run with why', async () => {
+  await withTmpDir('fa-rowb-', async (dir) => {
+    const { files } = comparisonCaptures(dir, 'row batches');
+    let big: string | null = null;
+    for (const f of files) { const g = await byRowSink(f); if (g.rows.length / PACKED_ROW_WORDS > 4096) { big = f; break; } }
+    assert.ok(big !== null, 'a capture with a full batch of flows');
+    try {
+      await gatherEvidence([big!], { rowBatchCount: 2, rowBatches: () => 2 });
+      assert.unreachable('batch 2 of 2');
+    } catch (e) {
+      assert.match((e as Error).message, /row batch 2: the table has 2/);
+    }
   });
 });
 

@@ -19,7 +19,8 @@
 //   VLAN (i16), IFX (i32), FILE (u16), INSP (u8), OWN (u8: 1 = the JavaScript side emits the flow
 //   itself), TLSS (u16: 1 + the reassembly slot of the flow's split ClientHello, 0 = none),
 //   TLSM (per reassembly slot: need, have, next sequence number, free-list link; u32 each), TLSB
-//   (TLS_SLOTS × TLS_SLOT_BYTES), ROWS (ROW_SLOTS finished flows packed as table.ts packRow does, 144 bytes each), IDX
+//   (TLS_SLOTS × TLS_SLOT_BYTES), ROWS (`rowBatches` batches of ROW_SLOTS finished flows packed as table.ts packRow does,
+//   144 bytes each), IDX
 //   (pairs of i32: flow id + 1, hash), IDXTMP (half of IDX), REC (128 bytes per flow, 128-aligned).
 
 const KEY: usize = 0;
@@ -81,7 +82,8 @@ function alignUp(x: usize, a: usize): usize { return (x + a - 1) & ~(a - 1); }
  * Set up for at most `flows` flows and `slots0` initial index slots, with `arena` bytes for capture
  * chunks; returns the records' byte offset (0: the memory could not grow).
  */
-export function init(flows: u32, slots0: u32, inKey: bool, minTo: f64, arena: u32): usize {
+export function init(flows: u32, slots0: u32, inKey: bool, minTo: f64, arena: u32, rowBatches: u32): usize {
+  rowRing = rowBatches < 1 ? 1 : rowBatches;
   maxFlows = flows; vlanInKey = inKey; minTimeout = minTo;
   let slotsMax: usize = 32;
   while (slotsMax < <usize>flows * 2 + 2) slotsMax <<= 1;
@@ -96,7 +98,7 @@ export function init(flows: u32, slots0: u32, inKey: bool, minTo: f64, arena: u3
   TLSS = alignUp(p, 8); p = TLSS + <usize>flows * 2;
   TLSM = alignUp(p, 64); p = TLSM + <usize>TLS_SLOTS * 16;
   TLSB = alignUp(p, 64); p = TLSB + <usize>TLS_SLOTS * TLS_SLOT_BYTES;
-  ROWS = alignUp(p, 64); p = ROWS + <usize>ROW_SLOTS * ROW_BYTES;
+  ROWS = alignUp(p, 64); p = ROWS + <usize>rowRing * ROW_BATCH;
   IDX = alignUp(p, 64); p = IDX + slotsMax * 8;
   IDXTMP = alignUp(p, 64); p = IDXTMP + slotsMax * 4;
   REC = alignUp(p, 128); p = REC + <usize>flows * 128;
@@ -220,16 +222,26 @@ function growIndex(): void {
 // Finished flows packed here (setRows): the JavaScript side takes them in batches instead of being
 // called for each flow, except the flows it marked as its own (OWN: those with ICMP errors or a
 // tunnel, which it emits as records).
-const ROW_SLOTS: u32 = 4096, ROW_BYTES: usize = 144;
+const ROW_SLOTS: u32 = 4096, ROW_BYTES: usize = 144, ROW_BATCH: usize = <usize>ROW_SLOTS * ROW_BYTES;
 let rowsOn = false;
 let rowN: u32 = 0;
+/** Row batches (init), and the one being filled. */
+let rowRing: u32 = 1, rowBatch: u32 = 0;
 /** Pack finished flows into the row batch (on), or hand each to the JavaScript side (off, the start). */
 export function setRows(on: bool): void { rowsOn = on; }
-export function rowsOffset(): usize { return ROWS; }
+/** Where the batch being filled starts. */
+export function rowsOffset(): usize { return ROWS + <usize>rowBatch * ROW_BATCH; }
 /** Rows in the batch. */
 export function rowCount(): u32 { return rowN; }
-/** The JavaScript side took the batch's rows: it starts again empty. */
-export function rowsTaken(): void { rowN = 0; }
+/** Row batches there are room for (init). */
+export function rowBatches(): u32 { return rowRing; }
+/** The batch being filled. */
+export function rowBatchNow(): u32 { return rowBatch; }
+/**
+ * The JavaScript side took the batch's rows: filling starts again, empty, in batch `next` (the
+ * same one when its rows were copied out; another while a thread still reads them in place).
+ */
+export function rowsTaken(next: u32): void { rowN = 0; rowBatch = next < rowRing ? next : 0; }
 
 /** Flow f is finished: packed into the row batch, or handed to the JavaScript side. */
 function finish(f: i32): void {
@@ -243,7 +255,7 @@ function finish(f: i32): void {
  */
 export function packRow(f: i32): void {
   if (rowN == ROW_SLOTS) { rowsFull(); if (rowN == ROW_SLOTS) unreachable(); }
-  const o = REC + (<usize>f << 7), to = ROWS + <usize>rowN * ROW_BYTES;
+  const o = REC + (<usize>f << 7), to = ROWS + <usize>rowBatch * ROW_BATCH + <usize>rowN * ROW_BYTES;
   memory.copy(to, o, 128);
   store<i32>(to, <i32>load<i16>(VLAN + (<usize>f << 1)), 128);
   store<i32>(to, load<i32>(IFX + (<usize>f << 2)), 132);

@@ -2,9 +2,13 @@
  * `audit --threads 2`: the audit runs in its own thread while this one reads the captures.
  *
  * The flow table's core packs each finished flow's record into a batch of rows in its memory
- * (FlowTable.setRowBatches, 144 bytes a flow, nothing else: no address text, no lookup); this thread
- * copies each batch out and hands it over (transferred, not copied again),
- * with the name observations found since the previous batch and the flows that come as records.
+ * (FlowTable.setRowBatches, 144 bytes a flow, nothing else: no address text, no lookup). That
+ * memory is shared: a full batch is handed over in place (only where it is, no copy), with the name
+ * observations found since the previous batch and the flows that come as records, and the core
+ * fills another of its ROW_BATCHES batches meanwhile; the audit thread marks the batch free in
+ * `#reading` once it has audited the rows. Only when every other batch is still being read (the
+ * thread starting, or behind), and for a last partial batch, are the rows copied out and the copy
+ * handed over (transferred).
  * The audit thread audits the flows as they come (IncrementalAudit; it keeps them only when an
  * input is stdin or a pipe), so at the end of the input only the last batch and the report are
  * left to do. The thread starts with the first full batch: an input with fewer flows is audited in this thread
@@ -26,6 +30,8 @@ import { IncrementalAudit, type AuditOutcome, type AuditSetup, type FlowBatch } 
 
 /** Records per batch at most (they are cloned, not transferred). */
 const BATCH_RECORDS = 1024;
+/** Row batches in the flow table's core with two threads (FlowTableOptions.rowBatches): 32 × 576 KiB, touched as used. */
+export const ROW_BATCHES = 32;
 /**
  * Batches handed over and not yet taken by the audit thread before reading waits (32 × 576 KiB =
  * 18 MiB). Room for the thread's start-up (loading and compiling the policy while this thread
@@ -35,12 +41,15 @@ const BATCH_RECORDS = 1024;
 export const MAX_IN_FLIGHT = 32;
 
 export type ToAuditThread =
-  | ({ t: 'flows' } & FlowBatch)
+  /** Per core row batch, 1 while the audit thread reads it in place (it stores 0 when done). Sent first. */
+  | { t: 'reading'; flags: Int32Array }
+  /** Rows in place in the core's memory (`batch`: the core's batch, to mark free), or copied (no `batch`; buf transferred). */
+  | ({ t: 'flows'; batch?: number } & FlowBatch)
   | { t: 'end'; evidence: Pick<Evidence, 'names' | 'inputs' | 'evictions'> };
 
 export type FromAuditThread =
-  /** A batch was taken: its buffer comes back to be filled again. */
-  | { t: 'taken'; buf: ArrayBuffer }
+  /** A batch was taken: a copied batch's buffer comes back to be filled again. */
+  | { t: 'taken'; buf?: ArrayBuffer }
   | { t: 'report'; outcome: AuditOutcome };
 
 export class AuditThread {
@@ -55,6 +64,10 @@ export class AuditThread {
   readonly #rows = new PackedRows(MAX_IN_FLIGHT);
   #names: NameObservation[] = [];
   #records: FlowRecord[] = [];
+  /** Per core row batch: 1 while the audit thread reads it in place. */
+  readonly #reading = new Int32Array(new SharedArrayBuffer(4 * ROW_BATCHES));
+  #inPlace = 0;
+  #copied = 0;
 
   constructor(setup: AuditSetup, here: IncrementalAudit | null = null) {
     this.#setup = setup;
@@ -82,7 +95,7 @@ export class AuditThread {
     this.#result = new Promise<AuditOutcome>((resolve, reject) => {
       worker.on('message', (m: FromAuditThread) => {
         if (m.t === 'report') { resolve(m.outcome); return; }
-        this.#rows.giveBack(m.buf);
+        if (m.buf !== undefined) this.#rows.giveBack(m.buf);
         this.#batches.done();
       });
       const fail = (e: Error): void => {
@@ -94,7 +107,18 @@ export class AuditThread {
     });
     this.#result.catch(() => undefined); // awaited in report(); a failure meanwhile must not be unhandled
     this.#worker = worker;
+    const reading: ToAuditThread = { t: 'reading', flags: this.#reading };
+    worker.postMessage(reading);
     return worker;
+  }
+
+  /** Batches handed over so far in place (in the table core's memory) and as copies. */
+  get batchesInPlace(): number {
+    return this.#inPlace;
+  }
+
+  get batchesCopied(): number {
+    return this.#copied;
   }
 
   /** Batches handed over and not yet taken by the audit thread; the most there were at once. */
@@ -123,12 +147,49 @@ export class AuditThread {
     if (this.#records.length >= BATCH_RECORDS) this.#flush();
   };
 
-  /** For gatherEvidence's rowBatches: the rows the table's core packed, copied into the batch to hand over. */
-  readonly rowBatches: RowBatchSink = (t: FlowTable, buf: ArrayBuffer, at: number, n: number): void => {
+  /** Row batches for gatherEvidence's rowBatches (FlowTableOptions.rowBatches). */
+  get rowBatchCount(): number {
+    return this.#here !== null ? 1 : ROW_BATCHES;
+  }
+
+  /**
+   * For gatherEvidence's rowBatches: the rows the table's core packed. With `--threads 1` they are
+   * audited here, in place. With two threads a full batch is handed over in place while another
+   * is free to fill; otherwise (and a last partial batch) the rows are copied into the batch to hand over.
+   */
+  readonly rowBatches: RowBatchSink = (t: FlowTable, buf: SharedArrayBuffer, at: number, n: number, batch: number): number => {
+    if (this.#here !== null && this.#rows.size === 0) {
+      this.#here.addBatch({ buf, at, n, sources: this.#rows.sourcesIn(t, buf, at, n), names: this.#names, records: this.#records });
+      this.#names = [];
+      this.#records = [];
+      return batch;
+    }
+    if (this.#here === null && n === BATCH_ROWS && this.#rows.size === 0) {
+      const next = this.#freeBatch(batch, t.rowBatchCount);
+      if (next >= 0) {
+        if (this.#batches.error !== null) throw this.#batches.error;
+        const worker = this.#worker ?? this.#start();
+        Atomics.store(this.#reading, batch, 1);
+        const m: ToAuditThread = { t: 'flows', batch, buf, at, n, sources: this.#rows.sourcesIn(t, buf, at, n), names: this.#names, records: this.#records };
+        worker.postMessage(m);
+        this.#inPlace++;
+        this.#batches.add();
+        this.#names = [];
+        this.#records = [];
+        return next;
+      }
+    }
     if (this.#rows.size + n > BATCH_ROWS) this.#flush();
     this.#rows.addPacked(t, buf, at, n);
     if (this.#rows.full) this.#flush();
+    return batch;
   };
+
+  /** One of the table core's `count` row batches, other than `batch`, that the audit thread is not reading, or -1. */
+  #freeBatch(batch: number, count: number): number {
+    for (let k = 0, m = Math.min(count, ROW_BATCHES); k < m; k++) if (k !== batch && Atomics.load(this.#reading, k) === 0) return k;
+    return -1;
+  }
 
   #flush(): void {
     if (this.#here !== null) {
@@ -141,8 +202,10 @@ export class AuditThread {
     }
     if (this.#batches.error !== null) throw this.#batches.error;
     const worker = this.#worker ?? this.#start();
-    const m: ToAuditThread = { t: 'flows', ...this.#rows.take(), names: this.#names, records: this.#records };
-    worker.postMessage(m, [m.buf]);
+    const b = this.#rows.take();
+    const m: ToAuditThread = { t: 'flows', ...b, names: this.#names, records: this.#records };
+    worker.postMessage(m, [b.buf]);
+    if (b.n > 0) this.#copied++;
     this.#batches.add();
     this.#names = [];
     this.#records = [];

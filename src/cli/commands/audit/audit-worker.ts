@@ -8,12 +8,22 @@ import type { FromAuditThread, ToAuditThread } from './audit-thread.js';
 
 const port = parentPort!;
 const audit = await IncrementalAudit.create(workerData as AuditSetup);
+let reading: Int32Array | null = null;
 port.on('message', (m: ToAuditThread) => {
+  if (m.t === 'reading') { reading = m.flags; return; }
   if (m.t === 'flows') {
     audit.addBatch(m);
-    // the rows are audited (and kept, for stdin or a pipe): the buffer goes back to be filled again
-    const taken: FromAuditThread = { t: 'taken', buf: m.buf };
-    port.postMessage(taken, [m.buf]);
+    // the rows are audited (and kept, for stdin or a pipe): the core may fill their batch again,
+    // or a copied batch's buffer goes back to be filled again
+    if (m.batch !== undefined) {
+      Atomics.store(reading!, m.batch, 0);
+      const taken: FromAuditThread = { t: 'taken' };
+      port.postMessage(taken);
+    } else {
+      const buf = m.buf as ArrayBuffer;
+      const taken: FromAuditThread = { t: 'taken', buf };
+      port.postMessage(taken, [buf]);
+    }
     return;
   }
   void audit.finish(m.evidence).then((outcome) => {

@@ -53,7 +53,7 @@ export async function run(a: AuditArgs): Promise<number> {
   // --threads 2 or more: the second thread is the audit's (audit-thread.ts), except when streaming;
   // a third thread and more read and decode (gatherEvidence's threads).
   const readThreads = readThreadsOf(fo.threads);
-  const gather = async (list: string[], sinks: Pick<GatherOptions, 'onFlow' | 'rowSink' | 'rowBatches' | 'names' | 'onName' | 'between'>, label = ''): Promise<Evidence> => {
+  const gather = async (list: string[], sinks: Pick<GatherOptions, 'onFlow' | 'rowSink' | 'rowBatches' | 'rowBatchCount' | 'names' | 'onName' | 'between'>, label = ''): Promise<Evidence> => {
     const bar = progressBar(label);
     try {
       return await gatherEvidence(list, {
@@ -82,7 +82,7 @@ export async function run(a: AuditArgs): Promise<number> {
     const setup = { profile: policy.profile, inventory: policy.inventory, features: [...policy.features], failOn, keep: !rereadable };
     const thread = fo.threads >= 2 ? new AuditThread(setup) : await AuditThread.inThisThread(setup);
     try {
-      const evidence = await gather(inputs, { onFlow: thread.onFlow, rowBatches: thread.rowBatches, onName: thread.onName, between: thread.between });
+      const evidence = await gather(inputs, { onFlow: thread.onFlow, rowBatches: thread.rowBatches, rowBatchCount: thread.rowBatchCount, onName: thread.onName, between: thread.between });
       if (!reportDamage(evidence)) return ExitCode.Error;
       const outcome = await thread.report(evidence);
       if ('again' in outcome) {

@@ -48,7 +48,9 @@ export interface AuditSetup {
 export type AuditOutcome = { report: AuditReport } | { again: string };
 
 /** Finished flows as the reading thread hands them over, with the names found since the previous batch. */
-export interface FlowBatch extends PackedBatch {
+export interface FlowBatch extends Omit<PackedBatch, 'buf'> {
+  /** The rows' buffer: a batch's own (PackedRows), or the flow table core's shared memory, read in place. */
+  buf: ArrayBufferLike;
   names: NameObservation[];
   /** Flows that come as records (ICMP errors, tunnels, flow logs). */
   records: FlowRecord[];
@@ -95,7 +97,7 @@ export class IncrementalAudit {
   addBatch(b: FlowBatch): void {
     for (const [i, name, kind] of b.sources) this.setSource(i, name, kind);
     for (const n of b.names) this.addName(n);
-    if (b.n > 0) this.addRows(b.buf, b.n);
+    if (b.n > 0) this.addRows(b.buf, b.n, b.at);
     if (b.records.length > 0) this.addRecords(b.records);
   }
 
@@ -104,9 +106,10 @@ export class IncrementalAudit {
     this.#early.onName(obs);
   }
 
-  /** `n` packed rows (FlowTable.packRow) in `buf`: audited now (while the early audit holds), and kept with `keep`. */
-  addRows(buf: ArrayBuffer, n: number): void {
-    const u = new Uint32Array(buf), d = new Float64Array(buf), row = this.#row, src = this.#sources, store = this.store, early = this.#early;
+  /** `n` packed rows (FlowTable.packRow) from byte `at` of `buf`: audited now (while the early audit holds), and kept with `keep`. */
+  addRows(buf: ArrayBufferLike, n: number, at = 0): void {
+    const words = n * PACKED_ROW_WORDS;
+    const u = new Uint32Array(buf, at, words), d = new Float64Array(buf, at, words >>> 1), row = this.#row, src = this.#sources, store = this.store, early = this.#early;
     for (let k = 0; k < n; k++) {
       unpackRow(u, d, k * PACKED_ROW_WORDS, row);
       const s = src[row.fileIndex];
