@@ -137,9 +137,11 @@ export class FlowEngine implements PcapRecordSink {
   readonly #onDnsLimit: () => void;
   // input and packet index of the packet being inspected (anomalies found by the name parsers)
   #curFile = 0;
-  // recently parsed UDP DNS messages: (hash1, hash2, length, capped) per slot, direct-mapped; in the
-  // table core's memory, which looks there itself for the packets it decodes (FlowTable.dnsCache)
+  // recently parsed DNS messages (UDP, or alone in a TCP segment after its length with the default
+  // parsers): (hash1, hash2, length, capped) per slot, direct-mapped; in the table core's memory,
+  // which looks there itself for the packets it decodes (FlowTable.dnsCache)
   readonly #dnsCache: Int32Array;
+  readonly #dnsTcpCached: boolean;
   readonly #dnsMask: number;
   #h1 = 0; #h2 = 0; #capped = false;
   #curIndex = -1;
@@ -168,7 +170,9 @@ export class FlowEngine implements PcapRecordSink {
     if (t.tlsSlotBytes < TLS_REASSEMBLY_MAX || t.tlsMeta.length / 4 < TLS_REASSEMBLY_FLOWS) throw new Error('the flow core has too few or too small ClientHello slots');
     this.#dnsCache = t.dnsCache; this.#dnsMask = (t.dnsCache.length >> 2) - 1;
     this.#sniCache = t.sniCache; this.#sniMask = t.sniCache.length / 3 - 1;
-    t.setNameCaches(this.#parsers.dns !== undefined, this.#parsers.sni === parseTlsSni);
+    // (a message alone in a TCP segment is the message over UDP only for the default parsers)
+    this.#dnsTcpCached = this.#parsers.dns === parseDnsAnswers && this.#parsers.dnsTcp === parseDnsTcpAnswers;
+    t.setNameCaches(this.#parsers.dns !== undefined, this.#parsers.sni === parseTlsSni, this.#dnsTcpCached);
   }
 
   /** ClientHellos whose server name was recognised by its bytes as one already kept for that server (not parsed again). */
@@ -176,7 +180,7 @@ export class FlowEngine implements PcapRecordSink {
     return this.#sniRepeats + this.table.coreSniRepeats;
   }
 
-  /** UDP DNS messages recognised as equal (but for the ID) to one parsed before (not parsed again). */
+  /** DNS messages (UDP, or alone in a TCP segment) recognised as equal (but for the ID) to one parsed before (not parsed again). */
   get dnsRepeats(): number {
     return this.#dnsRepeats + this.table.coreDnsRepeats;
   }
@@ -366,12 +370,17 @@ export class FlowEngine implements PcapRecordSink {
       t.setInspected(f, n + 1);
       const fn = proto === 17 ? this.#parsers.dns : this.#parsers.dnsTcp;
       if (fn === undefined) return;
-      if (proto !== 17 || len < 12) { fn(data, off, len, this.#onAnswer, this.#onDnsLimit); return; }
       // The same answer (all but the 2-byte ID equal) recurs across many flows: a message parsed
       // before adds nothing new (observations are deduplicated), so it is not parsed again. Only
       // messages whose observations were all kept are remembered; a capped one re-counts its anomaly.
-      const slot = this.#dnsSlot(data, off, len), c = this.#dnsCache;
-      if (c[slot] === this.#h1 && c[slot + 1] === this.#h2 && c[slot + 2] === len) {
+      // Over TCP, a segment that holds one whole message after its 2-byte length is that message.
+      let mo = off, ml = len;
+      if (proto === 6) {
+        if (!this.#dnsTcpCached || len < 14 || data.readUInt16BE(off) !== len - 2) { fn(data, off, len, this.#onAnswer, this.#onDnsLimit); return; }
+        mo = off + 2; ml = len - 2;
+      } else if (len < 12) { fn(data, off, len, this.#onAnswer, this.#onDnsLimit); return; }
+      const slot = this.#dnsSlot(data, mo, ml), c = this.#dnsCache;
+      if (c[slot] === this.#h1 && c[slot + 1] === this.#h2 && c[slot + 2] === ml) {
         this.#dnsRepeats++;
         if (c[slot + 3] !== 0) this.#count(DNS_ANSWERS_CAPPED);
         return;
@@ -379,7 +388,7 @@ export class FlowEngine implements PcapRecordSink {
       const dropped = this.names.dropped;
       this.#capped = false;
       fn(data, off, len, this.#onAnswer, this.#onDnsLimit);
-      if (this.names.dropped === dropped) { c[slot] = this.#h1; c[slot + 1] = this.#h2; c[slot + 2] = len; c[slot + 3] = this.#capped ? 1 : 0; }
+      if (this.names.dropped === dropped) { c[slot] = this.#h1; c[slot + 1] = this.#h2; c[slot + 2] = ml; c[slot + 3] = this.#capped ? 1 : 0; }
       return;
     }
     if (proto !== 6 || !t.lastIsOrig) return;

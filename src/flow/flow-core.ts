@@ -72,7 +72,7 @@ export interface FlowCore {
   sniCacheOffset(): number;
   sniCacheSlots(): number;
   /** Whether plain() looks in the DNS cache and in the server-name cache (off until set). */
-  setNameCaches(dns: boolean, sni: boolean): void;
+  setNameCaches(dns: boolean, sni: boolean, dnsTcp: boolean): void;
   /** UDP DNS messages and ClientHellos plain() recognised in the caches (not handed back for names). */
   dnsRepeats(): number;
   sniRepeats(): number;

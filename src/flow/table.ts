@@ -555,12 +555,16 @@ export class FlowTable {
     list.push({ proto, type: p.icmpType, code: p.icmpCode, count: 1, from });
   }
 
-  /** Whether plain() and batch() look in the DNS cache (any DNS parser) and the server-name cache (the default SNI parser only). */
-  setNameCaches(dns: boolean, sni: boolean): void {
-    this.#core.setNameCaches(dns, sni);
+  /**
+   * Whether plain() and batch() look in the DNS cache for UDP messages (any DNS parser) and for a
+   * message alone in a TCP segment (`dnsTcp`: the default parsers only), and in the server-name
+   * cache (the default SNI parser only).
+   */
+  setNameCaches(dns: boolean, sni: boolean, dnsTcp = false): void {
+    this.#core.setNameCaches(dns, sni, dnsTcp);
   }
 
-  /** UDP DNS messages and ClientHellos the core recognised in the name caches (counted as looked at, not handed to the engine). */
+  /** DNS messages and ClientHellos the core recognised in the name caches (counted as looked at, not handed to the engine). */
   get coreDnsRepeats(): number {
     return this.#core.dnsRepeats();
   }

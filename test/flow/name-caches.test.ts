@@ -1,6 +1,7 @@
 /**
- * The name caches in the table core's memory: a UDP DNS message equal but for its ID to one parsed
- * before, and a ClientHello naming its server as one kept before, are recognised by the WebAssembly
+ * The name caches in the table core's memory: a DNS message (UDP, or alone in a TCP segment after
+ * its length) equal but for its ID to one parsed before, and a ClientHello naming its server as one
+ * kept before, are recognised by the WebAssembly
  * core itself (batch/plain) and not handed to the engine. The engine's answer must not change: the
  * same names in the same order, the same anomalies (also at the names cap), and the core must
  * recognise exactly the packets the engine's JavaScript check recognises.
@@ -87,10 +88,12 @@ test('mutated DNS answers and ClientHellos: the core recognises exactly what the
     all.packet(rb);
   };
   fc.assert(fc.property(
-    fc.boolean(), fc.nat(1), fc.nat(3),
+    fc.nat(2), fc.nat(1), fc.nat(3),
     fc.array(fc.tuple(fc.nat(300), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
-    (tls, which, server, changes) => {
-      const msg = Buffer.from(tls ? hellos[which]! : answers[which]!);
+    (kind, which, server, changes) => {
+      // 0: a ClientHello; 1: a DNS answer over UDP; 2: over TCP, after its 2-byte length
+      const tls = kind === 0, answer = answers[which]!;
+      const msg = Buffer.from(tls ? hellos[which]! : kind === 2 ? Buffer.concat([Buffer.from([answer.length >> 8, answer.length & 255]), answer]) : answer);
       for (const [at, v] of changes) if (at < msg.length) msg[at] = v;
       const client = '10.1.0.1', srv = `10.2.0.${server + 1}`;
       port = port >= 65000 ? 1024 : port + 1;
@@ -98,12 +101,14 @@ test('mutated DNS answers and ClientHellos: the core recognises exactly what the
         // a new connection whose first client payload is the (mutated) ClientHello
         feed(eth(0x0800, ipv4({ src: client, dst: srv }, tcp({ sport: port, dport: 443, flags: 0x02, seq: 99 }))));
         feed(eth(0x0800, ipv4({ src: client, dst: srv }, tcp({ sport: port, dport: 443, flags: 0x18, seq: 100 }, msg))));
-      } else {
+      } else if (kind === 1) {
         feed(eth(0x0800, ipv4({ src: srv, dst: client, proto: 17 }, udp(53, port, msg))));
+      } else {
+        feed(eth(0x0800, ipv4({ src: srv, dst: client }, tcp({ sport: 53, dport: port, flags: 0x18, seq: 500 }, msg))));
       }
     },
-  ), { numRuns: 20_000 });
-  assert.ok(core.table.coreSniRepeats > 100 && core.table.coreDnsRepeats > 100, `recognised in the core (${core.table.coreSniRepeats} server names, ${core.table.coreDnsRepeats} DNS answers)`);
+  ), { numRuns: 30_000 });
+  assert.ok(core.table.coreSniRepeats > 100 && core.table.coreDnsRepeats > 200, `recognised in the core (${core.table.coreSniRepeats} server names, ${core.table.coreDnsRepeats} DNS answers)`);
   assert.is(core.sniRepeats, js.sniRepeats, 'the same ClientHellos recognised');
   assert.is(core.dnsRepeats, js.dnsRepeats, 'the same DNS answers recognised');
   const a = observable(core), b = observable(js), c = observable(all);
@@ -156,6 +161,35 @@ test('the caches stay off for parsers other than the defaults: every ClientHello
   assert.is(e.sniRepeats, 0);
   assert.is(parsed, 50, 'each ClientHello parsed');
   assert.is(e.names.list.length, 1);
+});
+
+test('DNS over TCP: a message alone in a segment after its length is recognised when it repeats; two in one segment, a split one, or other parsers are parsed each time', () => {
+  const framed = (m: Buffer): Buffer => Buffer.concat([Buffer.from([m.length >> 8, m.length & 255]), m]);
+  const run = (parsers: NameParsers, payload: (k: number) => Buffer) => {
+    const core = engine(true, parsers), js = engine(false, parsers);
+    const abuf = core.table.arenaChunk(4096)!, bbuf = Buffer.alloc(4096);
+    const ra = newPacketRecord(0), rb = newPacketRecord(0);
+    for (let k = 0; k < 30; k++) {
+      const pkt = eth(0x0800, ipv4({ src: '10.0.0.53', dst: '10.1.0.1' }, tcp({ sport: 53, dport: 3000 + k, flags: 0x18, seq: 7 }, payload(k))));
+      place(ra, abuf, pkt, k); place(rb, bbuf, pkt, k);
+      core.packet(ra); js.packet(rb);
+    }
+    assert.is(core.dnsRepeats, js.dnsRepeats, 'the same messages recognised');
+    assert.is(observable(core), observable(js));
+    return core;
+  };
+  const one = (k: number): Buffer => dnsMessage({ id: k + 1, question: Buffer.concat([dnsName('dc1.corp.example'), Buffer.from([0, 1, 0, 1])]), answers: [dnsA(dnsName('dc1.corp.example'), '10.0.0.10')] });
+  const alone = run(DEFAULT_NAME_PARSERS, (k) => framed(one(k)));
+  assert.is(alone.table.coreDnsRepeats, 29, 'recognised in the core after the first');
+  assert.is(alone.names.list.length, 1);
+  const two = run(DEFAULT_NAME_PARSERS, (k) => Buffer.concat([framed(one(k)), framed(one(k + 100))]));
+  assert.is(two.dnsRepeats, 0, 'two messages in one segment: parsed each time');
+  const split = run(DEFAULT_NAME_PARSERS, (k) => { const f = framed(one(k)); f.writeUInt16BE(f.length + 10, 0); return f; });
+  assert.is(split.dnsRepeats, 0, 'a message that goes on in the next segment: parsed each time');
+  let parsed = 0;
+  const other = run({ ...DEFAULT_NAME_PARSERS, dnsTcp: (b, o, l, a, lim) => { parsed++; return DEFAULT_NAME_PARSERS.dnsTcp!(b, o, l, a, lim); } }, (k) => framed(one(k)));
+  assert.is(other.dnsRepeats, 0, 'another TCP parser: no cache');
+  assert.is(parsed, 60, 'each message parsed (30 in each engine)');
 });
 
 test.run();

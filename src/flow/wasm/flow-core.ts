@@ -612,7 +612,9 @@ export function plain(off: usize, cap: u32, link: u32, tsSec: f64, tsNsec: f64, 
     const n = <u32>load<u8>(INSP + <usize>f);
     if (n < INSPECT_MAX) {
       if (sport == 53) {
-        if (proto == 17 && dnsOn && len >= 12 && dnsRepeat(q + 8, len)) { store<u8>(INSP + <usize>f, <u8>(n + 1)); dnsHits++; }
+        if (proto == 17 ? dnsOn && len >= 12 && dnsRepeat(q + 8, len) : dnsTcpOn && len >= 14 && be16(at) == len - 2 && dnsRepeat(at + 2, len - 2)) {
+          store<u8>(INSP + <usize>f, <u8>(n + 1)); dnsHits++;
+        }
         else inspect = true;
       } else if (proto == 6 && isOrig) {
         const s = <u32>load<u16>(TLSS + (<usize>f << 1));
@@ -683,14 +685,15 @@ function tlsAppend(s: u32, f: i32, n: u32, seq: u32, at: usize, len: u32): bool 
   return true;
 }
 
-// Name caches (engine.ts #inspect keeps them; the same hashes here): a UDP DNS message equal but for
-// its ID to one parsed before whose observations were all kept, and a ClientHello naming a server
-// the same way as one kept before, add nothing, so such packets are counted as looked at here and
-// do not go to the JavaScript side. Off until setNameCaches (the engine's parsers decide).
-let dnsOn = false, sniOn = false;
+// Name caches (engine.ts #inspect keeps them; the same hashes here): a DNS message (UDP, or alone in
+// a TCP segment after its 2-byte length) equal but for its ID to one parsed before whose
+// observations were all kept, and a ClientHello naming a server the same way as one kept before,
+// add nothing, so such packets are counted as looked at here and do not go to the JavaScript side.
+// Off until setNameCaches (the engine's parsers decide).
+let dnsOn = false, dnsTcpOn = false, sniOn = false;
 let dnsHits: u32 = 0, sniHits: u32 = 0;
-/** Use the DNS cache (any DNS parser) and the TLS server-name cache (the default parser only). */
-export function setNameCaches(dns: bool, sni: bool): void { dnsOn = dns; sniOn = sni; }
+/** Use the DNS cache (UDP: any DNS parser; TCP: the default parsers only) and the TLS server-name cache (the default parser only). */
+export function setNameCaches(dns: bool, sni: bool, dnsTcp: bool): void { dnsOn = dns; sniOn = sni; dnsTcpOn = dnsTcp; }
 /** Messages and ClientHellos recognised in the caches here since init. */
 export function dnsRepeats(): u32 { return dnsHits; }
 export function sniRepeats(): u32 { return sniHits; }
