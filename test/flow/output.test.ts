@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openOutput } from '../../src/report/output.js';
 import { writeFlows, FLOW_FORMATS } from '../../src/report/flows/writer.js';
-import { flowToJson, flowToJsonLine } from '../../src/report/flows/fields.js';
+import fc from 'fast-check';
+import { durationText, flowToCsv, flowToJson, flowToJsonLine } from '../../src/report/flows/fields.js';
+import { formatTs } from '../../src/core/time.js';
+import type { FlowRecord } from '../../src/flow/record.js';
 import { run, tcp, F } from './synth.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'flowaudit-out-'));
@@ -89,6 +92,38 @@ test('csv: header line, then one line per flow; cells with commas quoted', async
   assert.ok(lines[0]!.startsWith('ts,duration,proto,orig_h,orig_p,resp_h,resp_p,'));
   assert.ok(lines[1]!.startsWith('1700000000.000000000,0.004,tcp,10.0.0.5,50000,10.0.0.10,389,'));
   assert.ok(lines[2]!.includes('icmp:3/3x1@10.0.0.10'));
+});
+
+/** The CSV line cell by cell, as first written: each cell through the quoting rule (the reference for flowToCsv). */
+function csvByCells(f: FlowRecord): string {
+  const j = flowToJson(f);
+  const cell = (v: string): string => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  return [
+    formatTs(f.firstSec, f.firstNsec), durationText(f), j.proto, j.orig_h, String(j.orig_p), j.resp_h, String(j.resp_p),
+    String(j.orig_pkts), String(j.resp_pkts), String(j.orig_ip_bytes), String(j.resp_ip_bytes),
+    j.conn_state, j.history, j.community_id, String(j.direction_inferred),
+    j.icmp_errors.map((e) => `${e.proto}:${e.type}/${e.code}x${e.count}@${e.from}`).join(';'),
+    j.vlan === null ? '' : String(j.vlan),
+    j.tunnel === null ? '' : `${j.tunnel.kind}:${j.tunnel.outer_src}>${j.tunnel.outer_dst}`,
+    j.if_index === null ? '' : String(j.if_index),
+    j.evidence, j.source, j.verdict ?? '',
+  ].map(cell).join(',');
+}
+
+test('csv: the text-built line is the cell-by-cell one, whatever the texts hold (quotes, commas, line breaks)', () => {
+  const text = fc.string({ unit: fc.constantFrom('a', '1', ':', '.', ',', '"', '\r', '\n', ';', ' ', 'é'), maxLength: 8 });
+  const base = sample();
+  fc.assert(fc.property(
+    fc.nat(base.length - 1), text, text, text, text, text, text, text, fc.option(text), fc.boolean(), fc.option(fc.nat(4094)), fc.option(text),
+    (k, origH, respH, connState, history, communityId, source, from, verdict, inferred, vlan, tunnelSrc) => {
+      const f: FlowRecord = {
+        ...base[k]!, origH, respH, connState: connState as FlowRecord['connState'], history, communityId, source, verdict: verdict as FlowRecord['verdict'],
+        directionInferred: inferred, vlan, icmpErrors: base[k]!.icmpErrors.map((e) => ({ ...e, from })),
+        tunnel: tunnelSrc === null ? null : { kind: 'vxlan', outerSrc: tunnelSrc, outerDst: '192.0.2.2' },
+      };
+      assert.is(flowToCsv(f), csvByCells(f));
+    },
+  ), { numRuns: 5000 });
 });
 
 test('zeek-json: exactly Zeek\'s conn.log field names', async () => {

@@ -109,19 +109,41 @@ function csvCell(v: string): string {
   return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
+/** csvCell for any text, with a character scan instead of the regular expression (most cells need nothing). */
+function csvText(v: string): string {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 34 || c === 44 || c === 13 || c === 10) return csvCell(v);
+  }
+  return v;
+}
+
+const csvCache = new Map<string, string>();
+
+/** csvCell for low-cardinality text (protocols, evidence kinds, file names, verdicts), remembered. */
+function csvLow(v: string): string {
+  let q = csvCache.get(v);
+  if (q === undefined) {
+    q = csvCell(v);
+    if (csvCache.size > 1024) csvCache.clear();
+    csvCache.set(v, q);
+  }
+  return q;
+}
+
+/**
+ * One CSV line (without the newline): the CSV_COLUMNS cells, each quoted only when it holds a
+ * quote, comma or line break (quotes doubled). Built as text, as flowToJsonLine: numbers and the
+ * fixed-form cells (times, booleans) need no check, the rest is scanned or remembered.
+ */
 export function flowToCsv(f: FlowRecord): string {
-  const j = flowToJson(f);
-  const cells: string[] = [
-    formatTs(f.firstSec, f.firstNsec), durationText(f), j.proto, j.orig_h, String(j.orig_p), j.resp_h, String(j.resp_p),
-    String(j.orig_pkts), String(j.resp_pkts), String(j.orig_ip_bytes), String(j.resp_ip_bytes),
-    j.conn_state, j.history, j.community_id, String(j.direction_inferred),
-    j.icmp_errors.map((e) => `${e.proto}:${e.type}/${e.code}x${e.count}@${e.from}`).join(';'),
-    j.vlan === null ? '' : String(j.vlan),
-    j.tunnel === null ? '' : `${j.tunnel.kind}:${j.tunnel.outer_src}>${j.tunnel.outer_dst}`,
-    j.if_index === null ? '' : String(j.if_index),
-    j.evidence, j.source, j.verdict ?? '',
-  ];
-  return cells.map(csvCell).join(',');
+  const icmp = f.icmpErrors.length === 0 ? '' : csvText(f.icmpErrors.map((e) => `${e.proto}:${e.type}/${e.code}x${e.count}@${e.from}`).join(';'));
+  const tunnel = f.tunnel === null ? '' : csvText(`${f.tunnel.kind}:${f.tunnel.outerSrc}>${f.tunnel.outerDst}`);
+  return `${formatTs(f.firstSec, f.firstNsec)},${durationText(f)},${csvLow(protoName(f.proto))},${csvText(f.origH)},${f.origP},` +
+    `${csvText(f.respH)},${f.respP},${f.origPkts},${f.respPkts},${f.origIpBytes},${f.respIpBytes},` +
+    `${csvText(f.connState)},${csvText(f.history)},${csvText(f.communityId)},${f.directionInferred},${icmp},` +
+    `${f.vlan === null ? '' : f.vlan},${tunnel},${f.ifIndex === null ? '' : f.ifIndex},` +
+    `${csvLow(f.evidence)},${csvLow(f.source)},${f.verdict === null ? '' : csvLow(f.verdict)}`;
 }
 
 /**
