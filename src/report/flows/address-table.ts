@@ -17,6 +17,8 @@ export interface AddressTableParts {
   text: (string | undefined)[];
 }
 
+const V4_BITS = 14, V4_SHIFT = 32 - V4_BITS;
+
 export class AddressTable {
   #words = new Uint32Array(4 * 1024);
   #hasWords = new Uint8Array(1024);
@@ -26,6 +28,8 @@ export class AddressTable {
   #mask = 2047;
   #indexed = 0;
   readonly #byText = new Map<string, number>();
+  /** IPv4-mapped addresses recently looked up: per slot the IPv4 word and id + 1 (0: empty). */
+  readonly #v4 = new Int32Array(2 << V4_BITS);
 
   get size(): number {
     return this.#n;
@@ -53,6 +57,16 @@ export class AddressTable {
   /** Id of the address in w[off..off+4). */
   idOfWords(w: Uint32Array, off = 0): number {
     const w0 = w[off]!, w1 = w[off + 1]!, w2 = w[off + 2]!, w3 = w[off + 3]!;
+    if ((w0 | w1) !== 0 || w2 !== 0xffff) return this.#idOf(w0, w1, w2, w3);
+    // IPv4 (mapped), most addresses: one look in the direct-mapped cache first
+    const c = this.#v4, k = (Math.imul(w3, 0x9e3779b1) >>> V4_SHIFT) << 1;
+    if (c[k] === (w3 | 0) && c[k + 1] !== 0) return c[k + 1]! - 1;
+    const id = this.#idOf(w0, w1, w2, w3);
+    c[k] = w3 | 0; c[k + 1] = id + 1;
+    return id;
+  }
+
+  #idOf(w0: number, w1: number, w2: number, w3: number): number {
     const h = this.#hash(w0, w1, w2, w3);
     const found = this.#find(w0, w1, w2, w3, h);
     if (found >= 0) return found;
