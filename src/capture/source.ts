@@ -6,6 +6,9 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { createInflateRaw, crc32, inflateRawSync, constants as zc } from 'node:zlib';
 import { FlowauditError } from '../core/errors.js';
 
+/** Buffers of a FileSource: the chunk being parsed, the one before it (still valid), and two read ahead. */
+export const FILE_BUFFERS = 4;
+
 export interface ChunkSource {
   /** Next chunk, or null at end of input. A chunk stays valid until the read after next (double buffering). */
   read(): Promise<Buffer | null>;
@@ -18,61 +21,76 @@ export interface ChunkSource {
 }
 
 /**
- * A regular file read with fd reads into three buffers used in turn (no allocation per chunk).
- * The next chunk is read ahead while the caller parses the current one, so the file system's copy
- * overlaps the parsing; a chunk still stays valid until the read after next, as ChunkSource says.
+ * A file read with fd reads into FILE_BUFFERS buffers used in turn (no allocation per chunk). The
+ * next chunks are read ahead while the caller parses the current one, so the file system's copy
+ * overlaps the parsing: two at once from a regular file (each read at its position), so that a
+ * read that is late (the reading thread not scheduled at once) rarely holds the parsing up; one at
+ * a time from a FIFO or other file that can only be read in order. A chunk stays valid until the
+ * read after next, as ChunkSource says.
  */
 export class FileSource implements ChunkSource {
   readonly #fh: FileHandle;
-  readonly #bufs: [Buffer, Buffer, Buffer];
+  readonly #bufs: Buffer[];
   #which = 0;
   #eof = false;
-  /** The read-ahead of buffer #which, when one is under way. */
-  #ahead: Promise<number> | null = null;
+  /** The read-aheads under way, oldest first (of the buffers after #which, in turn). */
+  readonly #ahead: Promise<number>[] = [];
+  /** Where the next read-ahead reads (the file position of the chunk after the last one asked for). */
+  #next = 0;
   rawBytes = 0;
   readonly error = null;
   readonly errorCode = null;
 
-  constructor(fh: FileHandle, chunkSize: number, alloc?: (size: number) => Buffer | null) {
+  /** Reads ahead at once: 2 for a regular file, 1 when the file can only be read in order (its position: null). */
+  readonly #depth: number;
+  readonly #seekable: boolean;
+
+  constructor(fh: FileHandle, chunkSize: number, alloc?: (size: number) => Buffer | null, seekable = true) {
     this.#fh = fh;
+    this.#seekable = seekable;
+    this.#depth = seekable ? FILE_BUFFERS - 2 : 1;
     const buf = (): Buffer => alloc?.(chunkSize) ?? Buffer.allocUnsafe(chunkSize);
-    this.#bufs = [buf(), buf(), buf()];
+    this.#bufs = Array.from({ length: FILE_BUFFERS }, buf);
   }
 
-  /** Fill b as far as the file allows (short reads are rare on regular files); sets #eof at the end. */
-  async #fillBuf(b: Buffer): Promise<number> {
+  /** Fill b from file position `at` as far as the file allows (short reads are rare on regular files). */
+  async #fillBuf(b: Buffer, at: number): Promise<number> {
     let n = 0;
     while (n < b.length) {
-      const { bytesRead } = await this.#fh.read(b, n, b.length - n, null);
-      if (bytesRead === 0) { this.#eof = true; break; }
+      const { bytesRead } = await this.#fh.read(b, n, b.length - n, this.#seekable ? at + n : null);
+      if (bytesRead === 0) break;
       n += bytesRead;
     }
     return n;
   }
 
+  /** Start reading the next chunk into the buffer `k` places after #which. */
+  #readAhead(k: number): void {
+    const b = this.#bufs[(this.#which + k) % FILE_BUFFERS]!, at = this.#next;
+    this.#next += b.length;
+    const p = this.#fillBuf(b, at);
+    p.catch(() => undefined); // a failure surfaces at the read() that takes it
+    this.#ahead.push(p);
+  }
+
   async read(): Promise<Buffer | null> {
+    if (this.#eof) return null;
+    if (this.#ahead.length === 0) this.#readAhead(0);
     const b = this.#bufs[this.#which]!;
-    let n: number;
-    if (this.#ahead !== null) {
-      const p = this.#ahead;
-      this.#ahead = null;
-      n = await p;
+    const n = await this.#ahead.shift()!;
+    if (n < b.length) {
+      // the end of the file: what is still under way reads nothing (settled before close)
+      this.#eof = true;
     } else {
-      if (this.#eof) return null;
-      n = await this.#fillBuf(b);
-    }
-    this.#which = (this.#which + 1) % 3;
-    if (!this.#eof) {
-      const ahead = this.#fillBuf(this.#bufs[this.#which]!);
-      ahead.catch(() => undefined); // a failure surfaces at the next read()
-      this.#ahead = ahead;
+      this.#which = (this.#which + 1) % FILE_BUFFERS;
+      while (this.#ahead.length < this.#depth) this.#readAhead(this.#ahead.length);
     }
     this.rawBytes += n;
     return n === 0 ? null : b.subarray(0, n);
   }
 
   async close(): Promise<void> {
-    if (this.#ahead !== null) { await this.#ahead.catch(() => undefined); this.#ahead = null; }
+    for (const p of this.#ahead.splice(0)) await p.catch(() => undefined);
     await this.#fh.close().catch(() => undefined);
   }
 }
@@ -257,7 +275,7 @@ export async function openFile(path: string, chunkSize: number, alloc?: (size: n
     throw new FlowauditError('capture.open.EISDIR', `${path}: cannot read: it is a directory`);
   }
   // FIFOs, /dev/stdin and other non-regular files have no meaningful size
-  return { src: new FileSource(fh, chunkSize, alloc), size: st.isFile() ? st.size : null };
+  return { src: new FileSource(fh, chunkSize, alloc, st.isFile()), size: st.isFile() ? st.size : null };
 }
 
 function openError(path: string, e: unknown): FlowauditError {

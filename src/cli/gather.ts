@@ -9,7 +9,7 @@
  * `unreadableInputs()` lists such inputs so the CLI can exit 2.
  */
 import { open, stat } from 'node:fs/promises';
-import { gunzipHead } from '../capture/source.js';
+import { FILE_BUFFERS, gunzipHead } from '../capture/source.js';
 import { FlowauditError } from '../core/errors.js';
 import type { Evidence, EvidenceKind, FlowRecord, InputSummary, NameObservation } from '../flow/record.js';
 import { compareFlows } from '../flow/order.js';
@@ -211,7 +211,7 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
     ...(opts.timeouts !== undefined ? { timeouts: opts.timeouts } : {}),
     ...(opts.rowBatchCount !== undefined ? { rowBatches: opts.rowBatchCount } : {}),
     // one capture file read in this thread reads into the flow table's memory (see FlowTable.arenaChunk)
-    chunkArena: 3 * (opts.chunkSize ?? DEFAULT_CHUNK_SIZE),
+    chunkArena: FILE_BUFFERS * (opts.chunkSize ?? DEFAULT_CHUNK_SIZE),
   });
   if (opts.rowSink !== undefined) engine.table.setRowSink(opts.rowSink);
   if (opts.rowBatches !== undefined) engine.table.setRowBatches(opts.rowBatches);

@@ -6,6 +6,7 @@
  * same names in the same order, the same anomalies (also at the names cap), and the core must
  * recognise exactly the packets the engine's JavaScript check recognises.
  */
+import { FILE_BUFFERS } from '../../src/capture/source.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
@@ -26,7 +27,7 @@ const PARSE_ALL: NameParsers = { ...DEFAULT_NAME_PARSERS, sni: (b, o, l) => pars
 function engine(arena: boolean, parsers: NameParsers, maxNames?: number): FlowEngine {
   const e = new FlowEngine({
     onFlow: () => undefined, nameParsers: parsers,
-    ...(arena ? { chunkArena: 3 * DEFAULT_CHUNK_SIZE } : {}), ...(maxNames !== undefined ? { maxNames } : {}),
+    ...(arena ? { chunkArena: FILE_BUFFERS * DEFAULT_CHUNK_SIZE } : {}), ...(maxNames !== undefined ? { maxNames } : {}),
   });
   e.addSource(0, 'x', 'pcap');
   return e;

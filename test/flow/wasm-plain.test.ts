@@ -7,6 +7,7 @@
  * corpus, generated captures, fast-check mutations of plain packets on every link type the fast
  * path takes, and sequences that exercise name inspection.
  */
+import { FILE_BUFFERS } from '../../src/capture/source.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
@@ -33,7 +34,7 @@ class Run {
   constructor(arena: boolean, chunk = DEFAULT_CHUNK_SIZE, sweepPackets?: number) {
     this.engine = new FlowEngine({
       onFlow: (f: FlowRecord) => { this.flows.push(JSON.stringify(f)); },
-      ...(arena ? { chunkArena: 3 * chunk } : {}), ...(sweepPackets !== undefined ? { sweepPackets } : {}),
+      ...(arena ? { chunkArena: FILE_BUFFERS * chunk } : {}), ...(sweepPackets !== undefined ? { sweepPackets } : {}),
     });
     this.engine.addSource(0, 'x', 'pcap');
   }

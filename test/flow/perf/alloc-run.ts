@@ -10,6 +10,7 @@
  * records offered to the engine straight from the chunks (the WebAssembly core's path).
  *   node --expose-gc --trace-gc-nvp --no-concurrent-recompilation --import tsx test/flow/perf/alloc-run.ts FILE RUNS [core]
  */
+import { FILE_BUFFERS } from '../../../src/capture/source.js';
 import { readCaptures } from '../../../src/capture/read.js';
 import { FlowEngine } from '../../../src/flow/engine.js';
 import { FlowRow } from '../../../src/flow/row.js';
@@ -20,7 +21,7 @@ let packets = 0, corePackets = 0;
 let eng: FlowEngine | null = null;
 const onPacket = (rec: Parameters<FlowEngine['packet']>[0]): void => { packets++; eng!.packet(rec); };
 for (let i = 0; i < runs; i++) {
-  const e = new FlowEngine({ onFlow: () => undefined, ...(core ? { chunkArena: 3 * 4 * 1024 * 1024 } : {}) });
+  const e = new FlowEngine({ onFlow: () => undefined, ...(core ? { chunkArena: FILE_BUFFERS * 4 * 1024 * 1024 } : {}) });
   eng = e;
   const row = new FlowRow();
   eng.table.setRowSink((t, f) => { t.readRow(f, row); return true; });
