@@ -19,9 +19,9 @@
 //   VLAN (i16), IFX (i32), FILE (u16), INSP (u8), OWN (u8: 1 = the JavaScript side emits the flow
 //   itself), TLSS (u16: 1 + the reassembly slot of the flow's split ClientHello, 0 = none),
 //   TLSM (per reassembly slot: need, have, next sequence number, free-list link; u32 each), TLSB
-//   (TLS_SLOTS × TLS_SLOT_BYTES), ROWS (`rowBatches` batches of ROW_SLOTS finished flows packed as table.ts packRow does,
-//   144 bytes each), IDX
-//   (pairs of i32: flow id + 1, hash), IDXTMP (half of IDX), REC (128 bytes per flow, 128-aligned).
+//   (TLS_SLOTS × TLS_SLOT_BYTES), ROWS (`rowBatches` batches of ROW_SLOTS finished flows packed as
+//   table.ts packRow does, 144 bytes each), IDX (pairs of i32: flow id + 1, hash), IDXTMP (half of
+//   IDX), REC (128 bytes per flow, 128-aligned).
 
 const KEY: usize = 0;
 const QKEY: usize = 32;

@@ -158,13 +158,13 @@ export class AuditThread {
    * is free to fill; otherwise (and a last partial batch) the rows are copied into the batch to hand over.
    */
   readonly rowBatches: RowBatchSink = (t: FlowTable, buf: SharedArrayBuffer, at: number, n: number, batch: number): number => {
-    if (this.#here !== null && this.#rows.size === 0) {
+    if (this.#here !== null) {
       this.#here.addBatch({ buf, at, n, sources: this.#rows.sourcesIn(t, buf, at, n), names: this.#names, records: this.#records });
       this.#names = [];
       this.#records = [];
       return batch;
     }
-    if (this.#here === null && n === BATCH_ROWS && this.#rows.size === 0) {
+    if (n === BATCH_ROWS && this.#rows.size === 0) {
       const next = this.#freeBatch(batch, t.rowBatchCount);
       if (next >= 0) {
         if (this.#batches.error !== null) throw this.#batches.error;
