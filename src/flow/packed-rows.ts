@@ -55,7 +55,7 @@ export class PackedRows {
   addPacked(t: FlowTable, buf: ArrayBufferLike, at: number, n: number): void {
     if (this.#n + n > BATCH_ROWS) throw new RangeError(`addPacked: ${n} rows do not fit (${this.#n} of ${BATCH_ROWS} taken)`);
     this.#u.set(new Uint32Array(buf, at, n * PACKED_ROW_WORDS), this.#n * PACKED_ROW_WORDS);
-    this.#noteSources(t, this.#u, this.#n * PACKED_ROW_WORDS, n);
+    this.#noteSources(t, this.#u, this.#n * PACKED_ROW_WORDS, n, this.#sources);
     this.#n += n;
   }
 
@@ -64,26 +64,24 @@ export class PackedRows {
    * inputs first seen in them, as a batch's `sources` (noted as sent, like those of added rows).
    */
   sourcesIn(t: FlowTable, buf: ArrayBufferLike, at: number, n: number): [number, string, EvidenceKind][] {
-    const kept = this.#sources;
-    this.#sources = [];
-    this.#noteSources(t, new Uint32Array(buf, at, n * PACKED_ROW_WORDS), 0, n);
-    const found = this.#sources;
-    this.#sources = kept;
+    const found: [number, string, EvidenceKind][] = [];
+    this.#noteSources(t, new Uint32Array(buf, at, n * PACKED_ROW_WORDS), 0, n, found);
     return found;
   }
 
-  #noteSources(t: FlowTable, u: Uint32Array, from: number, n: number): void {
+  /** The inputs of `n` rows from word `from` of `u` not sent before, into `out`. */
+  #noteSources(t: FlowTable, u: Uint32Array, from: number, n: number, out: [number, string, EvidenceKind][]): void {
     let last = -1;
     for (let k = 0, o = from + PACKED_ROW_WORDS - 2; k < n; k++, o += PACKED_ROW_WORDS) {
       const fi = u[o]!;
-      if (fi !== last) { this.#noteSource(t, fi); last = fi; }
+      if (fi !== last) { this.#noteSource(t, fi, out); last = fi; }
     }
   }
 
-  #noteSource(t: FlowTable, fi: number): void {
+  #noteSource(t: FlowTable, fi: number, out: [number, string, EvidenceKind][] = this.#sources): void {
     if (this.#sent[fi] === true) return;
     const s = t.sourceOf(fi);
-    this.#sources.push([fi, s?.name ?? '', s?.kind ?? 'pcap']);
+    out.push([fi, s?.name ?? '', s?.kind ?? 'pcap']);
     this.#sent[fi] = true;
   }
 

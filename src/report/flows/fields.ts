@@ -68,18 +68,26 @@ export function durationText(f: FlowRecord): string {
   return tsText(s, ns);
 }
 
+/**
+ * `make(s)` for low-cardinality strings (file names, kinds, verdicts), remembered in `cache` (cleared
+ * past 1024 entries, so that many distinct texts cannot make it grow).
+ */
+function remembered(cache: Map<string, string>, s: string, make: (s: string) => string): string {
+  let q = cache.get(s);
+  if (q === undefined) {
+    q = make(s);
+    if (cache.size > 1024) cache.clear();
+    cache.set(s, q);
+  }
+  return q;
+}
+
 const jsonStringCache = new Map<string, string>();
 
 function jstr(s: string): string {
   // only for low-cardinality strings (file names, kinds): addresses, conn_state, history
   // ([A-Za-z^]) and Community IDs (base64) never need escaping and are written as they are
-  let q = jsonStringCache.get(s);
-  if (q === undefined) {
-    q = JSON.stringify(s);
-    if (jsonStringCache.size > 1024) jsonStringCache.clear();
-    jsonStringCache.set(s, q);
-  }
-  return q;
+  return remembered(jsonStringCache, s, JSON.stringify);
 }
 
 /**
@@ -105,15 +113,11 @@ export const CSV_COLUMNS = [
   'conn_state', 'history', 'community_id', 'direction_inferred', 'icmp_errors', 'vlan', 'tunnel', 'if_index', 'evidence', 'source', 'verdict',
 ] as const;
 
+/** A CSV cell: quoted (quotes doubled) when it holds a quote, comma or line break, else as it is. */
 function csvCell(v: string): string {
-  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
-
-/** csvCell for any text, with a character scan instead of the regular expression (most cells need nothing). */
-function csvText(v: string): string {
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
-    if (c === 34 || c === 44 || c === 13 || c === 10) return csvCell(v);
+    if (c === 34 || c === 44 || c === 13 || c === 10) return `"${v.replace(/"/g, '""')}"`;
   }
   return v;
 }
@@ -122,26 +126,20 @@ const csvCache = new Map<string, string>();
 
 /** csvCell for low-cardinality text (protocols, evidence kinds, file names, verdicts), remembered. */
 function csvLow(v: string): string {
-  let q = csvCache.get(v);
-  if (q === undefined) {
-    q = csvCell(v);
-    if (csvCache.size > 1024) csvCache.clear();
-    csvCache.set(v, q);
-  }
-  return q;
+  return remembered(csvCache, v, csvCell);
 }
 
 /**
  * One CSV line (without the newline): the CSV_COLUMNS cells, each quoted only when it holds a
  * quote, comma or line break (quotes doubled). Built as text, as flowToJsonLine: numbers and the
- * fixed-form cells (times, booleans) need no check, the rest is scanned or remembered.
+ * fixed-form cells (times, booleans) need no check, the rest is scanned (csvCell) or remembered.
  */
 export function flowToCsv(f: FlowRecord): string {
-  const icmp = f.icmpErrors.length === 0 ? '' : csvText(f.icmpErrors.map((e) => `${e.proto}:${e.type}/${e.code}x${e.count}@${e.from}`).join(';'));
-  const tunnel = f.tunnel === null ? '' : csvText(`${f.tunnel.kind}:${f.tunnel.outerSrc}>${f.tunnel.outerDst}`);
-  return `${formatTs(f.firstSec, f.firstNsec)},${durationText(f)},${csvLow(protoName(f.proto))},${csvText(f.origH)},${f.origP},` +
-    `${csvText(f.respH)},${f.respP},${f.origPkts},${f.respPkts},${f.origIpBytes},${f.respIpBytes},` +
-    `${csvText(f.connState)},${csvText(f.history)},${csvText(f.communityId)},${f.directionInferred},${icmp},` +
+  const icmp = f.icmpErrors.length === 0 ? '' : csvCell(f.icmpErrors.map((e) => `${e.proto}:${e.type}/${e.code}x${e.count}@${e.from}`).join(';'));
+  const tunnel = f.tunnel === null ? '' : csvCell(`${f.tunnel.kind}:${f.tunnel.outerSrc}>${f.tunnel.outerDst}`);
+  return `${formatTs(f.firstSec, f.firstNsec)},${durationText(f)},${csvLow(protoName(f.proto))},${csvCell(f.origH)},${f.origP},` +
+    `${csvCell(f.respH)},${f.respP},${f.origPkts},${f.respPkts},${f.origIpBytes},${f.respIpBytes},` +
+    `${csvCell(f.connState)},${csvCell(f.history)},${csvCell(f.communityId)},${f.directionInferred},${icmp},` +
     `${f.vlan === null ? '' : f.vlan},${tunnel},${f.ifIndex === null ? '' : f.ifIndex},` +
     `${csvLow(f.evidence)},${csvLow(f.source)},${f.verdict === null ? '' : csvLow(f.verdict)}`;
 }
