@@ -175,7 +175,7 @@ function setKey(s: usize, d: usize, sport: u32, dport: u32, proto: u32, vlan: i3
 }
 
 /** Flow id of the scratch key, or -1. */
-function find(): i32 {
+@inline function find(): i32 {
   const h = kHash;
   let i = h & mask;
   const k0 = load<u32>(QKEY), k7 = load<u32>(QKEY, 28);
@@ -470,7 +470,7 @@ function setKeyV4(a: u32, b: u32, sport: u32, dport: u32, proto: u32, vlan: i32)
 }
 
 /** update() once the key is set (setKey or setKeyV4). */
-function account(proto: u32, hasPorts: bool, sport: u32, dport: u32, vlan: i32, tsSec: f64, tsNsec: f64,
+@inline function account(proto: u32, hasPorts: bool, sport: u32, dport: u32, vlan: i32, tsSec: f64, tsNsec: f64,
   fileIndex: u32, ifIndex: i32, flags: u32, flagsKnown: bool, payloadLen: u32, ipLen: f64, fragment: u32,
   icmpType: i32, icmpCode: i32): i32 {
   advance(tsSec, tsNsec);
