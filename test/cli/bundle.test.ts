@@ -73,6 +73,19 @@ test('--version is package.json\'s; --help lists every command', () => {
   assert.not.match(bad.stderr.toString(), /\n\s+at /, 'no stack trace');
 });
 
+test('start-up leaves string-width unevaluated until text is measured (its module builds an Intl.Segmenter)', () => {
+  // counts the Intl.Segmenters made, printed to stderr at exit
+  const hook = `data:text/javascript,${encodeURIComponent('let n = 0; const S = Intl.Segmenter; Intl.Segmenter = class extends S { constructor(...a) { super(...a); n++; } }; process.on("exit", () => process.stderr.write(`segmenters ${n}\\n`));')}`;
+  const made = (args: string[]) => {
+    const r = run(['--import', hook, BIN], args);
+    const m = /segmenters (\d+)/.exec(r.stderr.toString());
+    assert.ok(m !== null, `the hook ran (${r.stderr.toString()})`);
+    return Number(m![1]);
+  };
+  assert.is(made(['audit', DEMO, '--inventory', DEMO_INV, '--format', 'json', '--output', '/dev/null']), 0, 'an audit measures no text');
+  assert.ok(made(['audit', '--help']) >= 1, '--help wraps its text with string-width, loaded then');
+});
+
 test('the demo audit: the report of the sources, in text and JSON', () => {
   for (const format of ['text', 'json']) {
     same(`demo ${format}`, bundled(['audit', DEMO, '--inventory', DEMO_INV, '--format', format]), source(['audit', DEMO, '--inventory', DEMO_INV, '--format', format]));
