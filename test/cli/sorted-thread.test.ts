@@ -16,7 +16,7 @@ import { generateBench } from '../../bench/gen/index.js';
 import { gatherEvidence } from '../../src/cli/gather.js';
 import { FlowStore, blankRecord } from '../../src/report/flows/store.js';
 import { FLOW_FORMATS, writeFlows } from '../../src/report/flows/writer.js';
-import { lastSplit, SLICE, writeSortedInTwoThreads } from '../../src/cli/commands/flows/sorted-thread.js';
+import { SLICE, writeSortedInTwoThreads, type SliceSplit } from '../../src/cli/commands/flows/sorted-thread.js';
 import type { Output } from '../../src/report/output.js';
 
 const AWS = path.join(ROOT, 'fixtures/evidence/aws/default.log');
@@ -24,17 +24,18 @@ const SURICATA = path.join(ROOT, 'fixtures/evidence/suricata/eve.json');
 
 /**
  * An Output that keeps what is written; its byte writes fail with `failWith` after `okWrites`
- * writes. With `waitForThread`, the first byte write waits (at most 60 s) until the format thread
- * has handed a slice back: the thread is up and has slices to format, however slowly it started.
+ * writes. With `waitForThread` (the run's split), the first byte write waits (at most 60 s) until
+ * the format thread has handed a slice back: the thread is up and has slices to format, however
+ * slowly it started.
  */
-function memoryOutput(failWith: Error | null = null, okWrites = 0, waitForThread = false) {
+function memoryOutput(failWith: Error | null = null, okWrites = 0, waitForThread: SliceSplit | null = null) {
   const written: Buffer[] = [];
   let writes = 0;
   const out: Output = {
     path: undefined,
     write: async (t: string) => { written.push(Buffer.from(t)); },
     writeBytes: async (b: Uint8Array) => {
-      if (waitForThread && writes === 0) for (const until = Date.now() + 60_000; lastSplit.thread === 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 5));
+      if (waitForThread !== null && writes === 0) for (const until = Date.now() + 60_000; waitForThread.thread === 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 5));
       if (failWith !== null && writes >= okWrites) throw failWith;
       writes++;
       written.push(Buffer.from(b));
@@ -90,20 +91,22 @@ test('writeSortedInTwoThreads writes the bytes of one thread in every format, bo
     const one = await storeOf(inputs, false), two = await storeOf(inputs, true);
     assert.ok(one.size > 5000, `${one.size} flows`);
     for (const format of FLOW_FORMATS) {
-      const a = memoryOutput(), b = memoryOutput(null, 0, true);
+      const split: SliceSplit = { here: 0, thread: 0 };
+      const a = memoryOutput(), b = memoryOutput(null, 0, split);
       const n1 = await writeFlows(a.out, one.sorted(true, blankRecord()), format);
-      const n2 = await writeSortedInTwoThreads(b.out, two, format, 97);
+      const n2 = await writeSortedInTwoThreads(b.out, two, format, 97, split);
       assert.is(n2, n1, `${format}: flows written`);
       assert.ok(a.bytes().equals(b.bytes()), `${format}: the same bytes (${a.bytes().length} and ${b.bytes().length})`);
-      assert.ok(lastSplit.here > 0 && lastSplit.thread > 0, `${format}: slices formatted here ${lastSplit.here}, in the thread ${lastSplit.thread}`);
-      assert.is(lastSplit.here + lastSplit.thread, Math.ceil(n1 / 97), `${format}: every slice formatted once`);
+      assert.ok(split.here > 0 && split.thread > 0, `${format}: slices formatted here ${split.here}, in the thread ${split.thread}`);
+      assert.is(split.here + split.thread, Math.ceil(n1 / 97), `${format}: every slice formatted once`);
     }
     // fewer flows than two slices: this thread alone, the same bytes
+    const split: SliceSplit = { here: 0, thread: 0 };
     const a = memoryOutput(), b = memoryOutput();
     await writeFlows(a.out, one.sorted(true, blankRecord()), 'json');
-    await writeSortedInTwoThreads(b.out, two, 'json', one.size);
+    await writeSortedInTwoThreads(b.out, two, 'json', one.size, split);
     assert.ok(a.bytes().equals(b.bytes()));
-    assert.equal(lastSplit, { here: 0, thread: 0 });
+    assert.equal(split, { here: 0, thread: 0 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

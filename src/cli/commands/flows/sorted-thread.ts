@@ -45,15 +45,19 @@ export interface ToSortedThread {
   credits: number;
 }
 
-/** Slices formatted by each thread in the last writeSortedInTwoThreads (for tests and measurements). */
-export const lastSplit = { here: 0, thread: 0 };
+/** Slices formatted by each thread (counted as they are formatted: for tests and measurements). */
+export interface SliceSplit {
+  here: number;
+  thread: number;
+}
 
 /**
  * Write every flow of `store` in sorted order (as writeFlows(out, store.sorted(…), format) does),
- * formatted by this thread and a format thread. Returns the number of flows.
+ * formatted by this thread and a format thread, in slices of `slice` flows (counted into `split`).
+ * Returns the number of flows.
  */
-export async function writeSortedInTwoThreads(out: Output, store: FlowStore, format: FlowFormat, slice = SLICE): Promise<number> {
-  lastSplit.here = 0; lastSplit.thread = 0;
+export async function writeSortedInTwoThreads(out: Output, store: FlowStore, format: FlowFormat, slice = SLICE,
+  split: SliceSplit = { here: 0, thread: 0 }): Promise<number> {
   if (store.size < 2 * slice) return writeFlows(out, store.sorted(true, blankRecord()), format);
   const order = store.order(true);
   const n = order.length;
@@ -66,7 +70,7 @@ export async function writeSortedInTwoThreads(out: Output, store: FlowStore, for
   let failed: Error | null = null;
   let wake: (() => void) | null = null;
   const poke = (): void => { const w = wake; wake = null; w?.(); };
-  worker.on('message', (m: FromSortedThread) => { theirs.set(m.slice, m.blocks); lastSplit.thread++; poke(); });
+  worker.on('message', (m: FromSortedThread) => { theirs.set(m.slice, m.blocks); split.thread++; poke(); });
   worker.once('error', (e: Error) => { failed ??= new Error(`the format thread failed: ${e.message} (--threads 1 formats in this thread)`, { cause: e }); poke(); });
   worker.once('exit', (code) => { failed ??= new Error(`the format thread stopped (exit code ${code}) before the end of the output (--threads 1 formats in this thread)`); poke(); });
   const slices = Math.ceil(n / slice), rec = blankRecord();
@@ -87,7 +91,7 @@ export async function writeSortedInTwoThreads(out: Output, store: FlowStore, for
         if (Atomics.load(claim, 0) <= k || mine.size < 1) {
           const j = Atomics.add(claim, 0, 1);
           if (j < slices) {
-            lastSplit.here++;
+            split.here++;
             mine.set(j, formatSlice(store, order, j, slice, format, rec));
             continue;
           }
