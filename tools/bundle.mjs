@@ -28,8 +28,8 @@ export const ENTRIES = {
 };
 
 /**
- * string-width (the ES module copies of yargs, cliui and wrap-ansi) builds a \p{RGI_Emoji} regular expression
- * and an Intl.Segmenter when its module is evaluated: about 30 ms of every run's start-up, for
+ * string-width (the ES module copies of yargs, cliui and wrap-ansi) builds a \p{RGI_Emoji}
+ * regular expression and an Intl.Segmenter when its module is evaluated: about 30 ms of every run's start-up, for
  * text that only --help and usage errors measure. Each import of it gets a stand-in whose
  * stringWidth require()s the real module on its first call; esbuild bundles a require()d ES module
  * as one that is evaluated on that first require, not at start-up.
@@ -42,11 +42,12 @@ const lazyStringWidth = {
       if (args.pluginData === 'real' || args.kind !== 'import-statement') return undefined;
       const real = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, importer: args.importer, pluginData: 'real' });
       if (real.errors.length > 0) return { errors: real.errors };
-      return { path: real.path, namespace: 'lazy-string-width' };
+      // (named by its path from the project, so that the bundle holds no path of the build machine)
+      return { path: path.relative(ROOT, real.path), namespace: 'lazy-string-width', pluginData: real.path };
     });
     b.onLoad({ filter: /.*/, namespace: 'lazy-string-width' }, (args) => ({
-      contents: `let real;\nexport default function stringWidth(text, options) {\n  real ??= require(${JSON.stringify(args.path)}).default;\n  return real(text, options);\n}\n`,
-      resolveDir: path.dirname(args.path),
+      contents: `let real;\nexport default function stringWidth(text, options) {\n  real ??= require(${JSON.stringify(args.pluginData)}).default;\n  return real(text, options);\n}\n`,
+      resolveDir: path.dirname(args.pluginData),
       loader: 'js',
     }));
   },
