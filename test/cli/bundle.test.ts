@@ -57,6 +57,8 @@ test('the bundle builds: the package bin, one file per worker stem that spawnWor
   for (const s of stems) assert.ok(existsSync(path.join(OUT, `${s}.js`)), `worker entry ${s}.js is bundled beside the bin`);
   // the native capture module stays outside the bundle (optional, loaded by live)
   assert.not.match(readFileSync(BIN, 'utf8'), /node_modules\/cap\//);
+  // and no entry holds a path of the machine it was built on
+  for (const f of readdirSync(OUT).filter((n) => n.endsWith('.js'))) assert.not.ok(readFileSync(path.join(OUT, f), 'utf8').includes(ROOT), `${f} names no path of the build machine (${ROOT})`);
 });
 
 test('--version is package.json\'s; --help lists every command', () => {
