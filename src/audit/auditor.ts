@@ -13,7 +13,7 @@ import { PROTO_NAME, isMulticastOrBroadcast } from '../rules/policy.js';
 import { formatPorts, type Level, type Rule } from '../rules/profile.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 import { isPlausibleUnlisted, serviceText } from './services.js';
-import { PeerSet } from './peer-set.js';
+import { PeerSet, type AddressTexts } from './peer-set.js';
 import { PortSet } from './port-set.js';
 import { StateCounts } from './state-counts.js';
 import {
@@ -48,14 +48,14 @@ export interface Auditor {
    */
   addFlow(flow: FlowRecord, origKey?: number, respKey?: number): Finding[];
   /**
-   * Audit one finished flow of a flow table as its row (addresses as texts and keys, as addFlow
-   * takes them; `src`: the input it came from) without a FlowRecord, when the flow only counts
+   * Audit one finished flow of a flow table as its row (addresses as keys, as addFlow takes them,
+   * their texts asked of `texts` only when kept; `src`: the input it came from) without a FlowRecord, when the flow only counts
    * into what exists already (an allowed answered flow, a flow of an unexpected finding that has
    * an earlier one). Returns false, having changed nothing, for any other flow: then give it to
    * addFlow as the record RowRecords.fillWith makes of the same row. Either way the audit is the
    * one of addFlow.
    */
-  addRow(row: FlowRow, origKey: number, respKey: number, origH: string, respH: string, src: { name: string; kind: EvidenceKind } | undefined): boolean;
+  addRow(row: FlowRow, origKey: number, respKey: number, texts: AddressTexts, src: { name: string; kind: EvidenceKind } | undefined): boolean;
   /** Close the audit: missing/not-observed, coverage, report. */
   finish(evidence?: Pick<Evidence, 'inputs' | 'evictions'>): AuditReport;
 }
@@ -601,6 +601,15 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     }
   }
 
+  /** foldUnexpected for address keys (at least 0), their texts asked for only when a peer is new to the finding. */
+  function foldUnexpectedKeyed(a: Agg, origKey: number, respKey: number, texts: AddressTexts, respP: number): void {
+    // (lastPeer and lastResp, the texts compared for flows without keys, are left empty: such a
+    // flow then adds its address again, which the peer sets keep once)
+    if (origKey !== a.lastPeerKey) { a.peers.addKeyed(origKey, texts); a.lastPeer = ''; a.lastPeerKey = origKey; }
+    if (respKey !== a.lastRespKey) { a.respPeers.addKeyed(respKey, texts); a.lastResp = ''; a.lastRespKey = respKey; }
+    if (respP !== a.lastPort) { a.ports.add(respP); a.lastPort = respP; }
+  }
+
   /** What an unexpected finding keeps of each flow besides account() and represent(). */
   function foldUnexpected(a: Agg, origH: string, origKey: number, respH: string, respKey: number, respP: number): void {
     addPeer(a, origH, origKey);
@@ -741,11 +750,12 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       return created;
     },
 
-    addRow(r, origKey, respKey, origH, respH, src) {
+    addRow(r, origKey, respKey, texts, src) {
       const proto = r.proto;
       if (proto !== 6 && proto !== 17) return false;
       syncKeyRoles();
-      const om = rolesByKey(origKey, origH, r.orig), rm = rolesByKey(respKey, respH, r.resp);
+      // (the words give the roles: no text)
+      const om = rolesByKey(origKey, '', r.orig), rm = rolesByKey(respKey, '', r.resp);
       if (om === 0 && rm === 0) {
         loadRow(r);
         countFlow();
@@ -756,7 +766,8 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       const evidence = src?.kind ?? 'pcap';
       const outcome = plainOutcome(proto, r.connState, r.respPkts, evidence);
       const inferred = r.directionInferred;
-      const ids = matchFlow(proto, r.respP, r.origP, inferred, respH, om, rm);
+      // (the responder's text only matters with a proxy in the policy)
+      const ids = matchFlow(proto, r.respP, r.origP, inferred, policy.anyProxy() ? texts.text(respKey) : '', om, rm);
       const reversed = mReversed;
       if (mViaProxy) return false;
       let m: Matched | null = null;
@@ -782,6 +793,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
         const nl = m.nonLegacy;
         for (let j = 0; j < nl.length; j++) stats[nl[j]!]!.seen++;
         if (m.rpcDynamic) {
+          const origH = texts.text(origKey), respH = texts.text(respKey);
           if (reversed) linkDynamic(m, respH, origH, respKey, origKey);
           else linkDynamic(m, origH, respH, origKey, respKey);
         }
@@ -789,7 +801,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       }
       const a = agg!;
       accountCounts(a, r.connState, evidence, src?.name ?? '', outcome, inferred);
-      foldUnexpected(a, origH, origKey, respH, respKey, r.respP);
+      foldUnexpectedKeyed(a, origKey, respKey, texts, r.respP);
       return true;
     },
 

@@ -9,6 +9,11 @@
  */
 const BITMAP_FROM = 64;
 
+/** The text of an address key (the flow table's address ids): asked for only when it is kept. */
+export interface AddressTexts {
+  text(key: number): string;
+}
+
 export class PeerSet {
   #byKey: Map<number, string> | null = new Map<number, string>();
   #bits: Uint8Array | null = null;
@@ -18,17 +23,26 @@ export class PeerSet {
 
   add(text: string, key: number): void {
     if (key < 0) { this.#byText.add(text); return; }
+    this.#addKey(key, text, null);
+  }
+
+  /** add(texts.text(key), key) for a key (at least 0), asking for the text only when the key is new here. */
+  addKeyed(key: number, texts: AddressTexts): void {
+    this.#addKey(key, null, texts);
+  }
+
+  #addKey(key: number, text: string | null, texts: AddressTexts | null): void {
     const bits = this.#bits;
     if (bits !== null) {
       const i = key >>> 3, m = 1 << (key & 7);
       if (i < bits.length && (bits[i]! & m) !== 0) return;
       this.#set(key);
-      this.#keyed.push(text);
+      this.#keyed.push(text ?? texts!.text(key));
       return;
     }
     const map = this.#byKey!;
     if (map.has(key)) return;
-    map.set(key, text);
+    map.set(key, text ?? texts!.text(key));
     if (map.size >= BITMAP_FROM) {
       for (const k of map.keys()) this.#set(k);
       this.#keyed = [...map.values()];

@@ -68,6 +68,8 @@ export interface CompiledPolicy {
    */
   readonly rolesVersion: number;
   isProxy(addr: string): boolean;
+  /** Whether any address can be a proxy yet (false: isProxy is false for every address). */
+  anyProxy(): boolean;
   /** Bind a name seen in the capture to an address (adds role/proxy entries for matching hostnames). */
   addName(obs: NameObservation): void;
   /** Names that bound an address to a role, by address (for explanations). */
@@ -216,6 +218,7 @@ export function compilePolicy(profile: Profile, inventory: Inventory, extraFeatu
       return m;
     },
     rolesOfWords,
+    anyProxy: () => proxyAny,
     isProxy(addr) {
       if (!proxyAny) return false;
       const cached = proxyCache.get(addr);

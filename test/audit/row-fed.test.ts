@@ -9,6 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { createAuditor } from '../../src/audit/auditor.js';
+import type { AddressTexts } from '../../src/audit/peer-set.js';
 import { FlowRow } from '../../src/flow/row.js';
 import type { ConnState, FlowRecord, NameObservation } from '../../src/flow/record.js';
 import { parseAddr } from '../../src/core/ip.js';
@@ -50,6 +51,11 @@ function rowOf(f: FlowRecord): FlowRow {
 
 let taken = 0, declined = 0;
 
+/** The texts of the keys handed out (key → text is the map's order). */
+function textsOf(keys: Map<string, number>): AddressTexts {
+  return { text: (k) => { for (const [h, v] of keys) if (v === k) return h; throw new Error(`no address has key ${k}`); } };
+}
+
 test('rows through addRow (addFlow where it declines) give the report of addFlow alone, names anywhere', async () => {
   await fc.assert(fc.asyncProperty(
     fc.array(flowArb, { minLength: 1, maxLength: 120, size: 'max' }),
@@ -67,7 +73,7 @@ test('rows through addRow (addFlow where it declines) give the report of addFlow
         if (i === flows.length) break;
         const f = flows[i]!, o = key(f.origH), r = key(f.respH);
         plain.addFlow(f, o, r);
-        if (rows.addRow(rowOf(f), o, r, f.origH, f.respH, SRC)) taken++;
+        if (rows.addRow(rowOf(f), o, r, textsOf(keys), SRC)) taken++;
         else { declined++; rows.addFlow({ ...f }, o, r); }
       }
       const span = { inputs: [input(1_700_000_000, 1_700_000_700)], evictions: 0 };
@@ -87,7 +93,7 @@ test('an inferred flow taken by addRow counts the roles of its responder as init
   let took = 0;
   for (const f of flows) {
     plain.addFlow(f, 0, 1);
-    if (rows.addRow(rowOf(f), 0, 1, f.origH, f.respH, SRC)) took++;
+    if (rows.addRow(rowOf(f), 0, 1, { text: (k) => (k === 0 ? f.origH : f.respH) }, SRC)) took++;
     else rows.addFlow(f, 0, 1);
   }
   assert.is(took, 2, 'the later two flows count into the finding of the first');

@@ -41,10 +41,10 @@ export class EarlyAudit {
   auditRow(row: FlowRow, src: { name: string; kind: EvidenceKind } | undefined): void {
     if (this.#dropped !== null) return;
     const addrs = this.#addrs;
-    const o = addrs.idOfWords(row.orig), r = addrs.idOfWords(row.resp);
-    const origH = addrs.text(o), respH = addrs.text(r), auditor = this.#stage.auditor;
-    // most flows count into what is there already without a record (addRow); the rest as records
-    if (!auditor.addRow(row, o, r, origH, respH, src)) auditor.addFlow(this.#records.fillWith(row, src, this.#rec, origH, respH, false), o, r);
+    const o = addrs.idOfWords(row.orig), r = addrs.idOfWords(row.resp), auditor = this.#stage.auditor;
+    // most flows count into what is there already without a record (addRow, which asks for an
+    // address's text only to keep it); the rest as records
+    if (!auditor.addRow(row, o, r, addrs, src)) auditor.addFlow(this.#records.fillWith(row, src, this.#rec, addrs.text(o), addrs.text(r), false), o, r);
   }
 
   /** A flow that comes as a record (ICMP errors, tunnels): audit it now. */
