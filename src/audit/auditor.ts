@@ -49,9 +49,9 @@ export interface Auditor {
   addFlow(flow: FlowRecord, origKey?: number, respKey?: number): Finding[];
   /**
    * Audit one finished flow of a flow table as its row (addresses as keys, as addFlow takes them,
-   * their texts asked of `texts` only when kept; `src`: the input it came from) without a FlowRecord, when the flow only counts
-   * into what exists already (an allowed answered flow, a flow of an unexpected finding that has
-   * an earlier one). Returns false, having changed nothing, for any other flow: then give it to
+   * their texts asked of `texts` only when kept; `src`: the input it came from) without a
+   * FlowRecord, when the flow only counts into what exists already (an allowed answered flow, a
+   * flow of an unexpected finding that has an earlier one). Returns false, having changed nothing, for any other flow: then give it to
    * addFlow as the record RowRecords.fillWith makes of the same row. Either way the audit is the
    * one of addFlow.
    */
