@@ -38,6 +38,20 @@ interface GatherModule {
   gatherEvidence(inputs: string[], opts: { rowBatches: () => undefined; onFlow: () => undefined }): Promise<{ inputs: { packets: number }[] }>;
 }
 
+const USAGE = `Time two revisions of src in turn in one process (bench/ab.ts).
+
+  npm run bench:ab -- [--base REV] [--head REV] [--rounds N] -- <flowaudit command and options>
+  npm run bench:ab -- [--base REV] [--head REV] [--rounds N] --engine CAPTURE...
+
+  --base REV    the base side (default HEAD)
+  --head REV    the head side (default: the working tree)
+  --rounds N    timed rounds after one warm-up round (default 5)
+  --engine      time reading, decoding and the flow table alone over the captures given
+
+Prints each side's times and median, and the median of the per-pair head ÷ base ratios.
+Send the command's output to /dev/null (--output /dev/null): it runs 2 N + 2 times.
+`;
+
 /** A usage error or a failed step: one line, exit 2. */
 class AbError extends Error {}
 
@@ -63,6 +77,9 @@ function revision(rev: string): Side {
   return { label: `${rev} (${sha.slice(0, 7)})`, dir };
 }
 
+// (its output piped into `head` and the like: a closed pipe ends the run quietly)
+process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
+
 async function main(): Promise<void> {
   const { values: o, positionals } = parseArgs({
     options: {
@@ -70,12 +87,14 @@ async function main(): Promise<void> {
       head: { type: 'string' },
       rounds: { type: 'string', default: '5' },
       engine: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: true,
   });
+  if (o.help) { process.stdout.write(USAGE); return; }
   const rounds = Number(o.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) throw new AbError(`--rounds: a whole number from 1 (got ${o.rounds})`);
-  if (positionals.length === 0) throw new AbError('give the command after --, or the captures with --engine (see the comment at the top of bench/ab.ts)');
+  if (positionals.length === 0) throw new AbError('give the command after --, or the captures with --engine (--help for usage)');
 
   const sides: [Side, Side] = [revision(o.base), o.head !== undefined ? revision(o.head) : { label: 'the working tree', dir: ROOT }];
   const runners = await Promise.all(sides.map(async (s): Promise<() => Promise<void>> => {

@@ -27,6 +27,12 @@ test('two rounds of HEAD against the working tree: each side timed twice after a
   assert.equal(order, ['0base', '0head', '1head', '1base', '2base', '2head']);
 });
 
+test('--help: the usage, every option', () => {
+  const h = ab(['--help']);
+  assert.is(h.status, 0, h.stderr);
+  for (const opt of ['--base REV', '--head REV', '--rounds N', '--engine']) assert.ok(h.stdout.includes(opt), `${opt} in the usage`);
+});
+
 test('usage errors and a revision that does not exist: one line, exit 2', () => {
   const none = ab(['--rounds', '1']);
   assert.is(none.status, 2);
