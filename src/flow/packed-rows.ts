@@ -1,8 +1,14 @@
 /**
  * PackedRows: finished flows of the flow table packed for another thread. Each flow's table
  * record is copied into a batch buffer (FlowTable.packRow, 144 bytes, nothing else made), with the
- * inputs first seen in the batch; a full batch is taken and transferred, and the buffers that
- * come back are filled again. Shared by the audit thread and the format thread.
+ * inputs first seen in the batch; a full batch is taken and posted, and the buffers that come back
+ * are filled again. Shared by the audit thread and the format thread.
+ *
+ * The buffers are SharedArrayBuffers, posted without a transfer list: transferring an ArrayBuffer
+ * detaches it, and the first detach in a thread invalidates V8's ArrayBufferDetaching protector
+ * there, which deoptimises every function compiled without detach checks (on the bench capture
+ * about 40 hot functions at once, in both threads) and adds those checks to every typed-array
+ * access compiled after. test/cli/no-detach.test.ts checks that no threaded run detaches one.
  */
 import type { EvidenceKind } from './record.js';
 import { PACKED_ROW_WORDS, type FlowTable } from './table.js';
@@ -13,7 +19,7 @@ const BATCH_BYTES = BATCH_ROWS * PACKED_ROW_WORDS * 4;
 
 /** A batch's rows: `n` packed rows in `buf`, and the inputs first seen in it, as [fileIndex, name, kind] (FlowTable.sourceOf). */
 export interface PackedBatch {
-  buf: ArrayBuffer;
+  buf: SharedArrayBuffer;
   /** Where the rows start in buf (bytes). */
   at: number;
   n: number;
@@ -22,12 +28,12 @@ export interface PackedBatch {
 
 export class PackedRows {
   readonly #maxSpare: number;
-  #buf = new ArrayBuffer(BATCH_BYTES);
+  #buf = new SharedArrayBuffer(BATCH_BYTES);
   #u = new Uint32Array(this.#buf);
   #n = 0;
   #sources: [number, string, EvidenceKind][] = [];
   readonly #sent: boolean[] = [];
-  readonly #spare: ArrayBuffer[] = [];
+  readonly #spare: SharedArrayBuffer[] = [];
 
   /** `maxSpare`: buffers kept for reuse at most (the batches that can be out at once). */
   constructor(maxSpare: number) {
@@ -90,10 +96,10 @@ export class PackedRows {
     return { buf: this.#buf, at: 0, n: this.#n, sources: this.#sources };
   }
 
-  /** The batch so far, to be transferred; the next one starts in a buffer given back, or a new one. */
+  /** The batch so far, to be posted (not to be touched here until given back); the next one starts in a buffer given back, or a new one. */
   take(): PackedBatch {
     const b = this.peek();
-    this.#buf = this.#spare.pop() ?? new ArrayBuffer(BATCH_BYTES);
+    this.#buf = this.#spare.pop() ?? new SharedArrayBuffer(BATCH_BYTES);
     this.#u = new Uint32Array(this.#buf);
     this.#n = 0;
     this.#sources = [];
@@ -101,7 +107,7 @@ export class PackedRows {
   }
 
   /** A batch's buffer back from the other thread, to be filled again. */
-  giveBack(buf: ArrayBuffer): void {
+  giveBack(buf: SharedArrayBuffer): void {
     if (buf.byteLength === BATCH_BYTES && this.#spare.length < this.#maxSpare) this.#spare.push(buf);
   }
 }

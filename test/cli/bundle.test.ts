@@ -7,21 +7,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../helpers/same-audit.js';
+import { buildBundle } from '../helpers/bundle.js';
 import { generateBench } from '../../bench/gen/index.js';
 
 const DEMO = path.join(ROOT, 'fixtures/demo/sample.pcapng');
 const DEMO_INV = path.join(ROOT, 'fixtures/demo/inventory.json');
 const PKG = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
 
-const cacheDir = path.join(ROOT, 'node_modules/.cache');
-mkdirSync(cacheDir, { recursive: true });
-const OUT = mkdtempSync(path.join(cacheDir, 'flowaudit-bundle-test-'));
-const built = spawnSync(process.execPath, [path.join(ROOT, 'tools/bundle.mjs'), OUT], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-const BIN = path.join(OUT, path.basename(PKG.bin.flowaudit!));
+const bundle = buildBundle('flowaudit-bundle-test-');
+const { dir: OUT, bin: BIN, built } = bundle;
 
 function run(main: string[], args: string[], input?: Buffer) {
   return spawnSync(process.execPath, [...main, ...args], {
@@ -113,6 +111,6 @@ test('worker threads from the bundle: the audit thread, the format threads and r
   }
 });
 
-test.after(() => rmSync(OUT, { recursive: true, force: true }));
+test.after(() => bundle.remove());
 
 test.run();

@@ -68,7 +68,7 @@ class Lane {
     this.worker.on('message', (m: FromWorker) => onMessage(this, m));
     this.worker.on('error', onError);
   }
-  send(m: ToWorker, transfer: ArrayBuffer[] = []): void { this.worker.postMessage(m, transfer); }
+  send(m: ToWorker): void { this.worker.postMessage(m); }
 }
 
 class JobState {
@@ -209,8 +209,7 @@ class ParallelRun {
   }
 
   #recycle(b: Batch): void {
-    const bufs = [b.i32.buffer as ArrayBuffer, b.f64.buffer as ArrayBuffer, b.pay.buffer as ArrayBuffer];
-    b.lane.send({ type: 'credit', i32: bufs[0]!, f64: bufs[1]!, pay: bufs[2]! }, bufs);
+    b.lane.send({ type: 'credit', i32: b.i32.buffer as SharedArrayBuffer, f64: b.f64.buffer as SharedArrayBuffer, pay: b.pay.buffer as SharedArrayBuffer });
   }
 
   async #event(): Promise<void> {

@@ -6,7 +6,8 @@
  *
  * One batch = an Int32Array of BATCH × S words (array of structs), a Float64Array of BATCH
  * timestamps' seconds, and PAYLOAD_BYTES of copied payloads (the engine's DNS/SNI inspection reads
- * them); all three are transferred, and the main thread hands them back for reuse.
+ * them); all three are SharedArrayBuffers, posted and handed back for reuse (not transferred: a
+ * transfer detaches a buffer, which deoptimises the thread's hot code, see PackedRows).
  */
 
 /** Packets per batch. */
@@ -99,10 +100,10 @@ export interface JobResult {
 export type ToWorker =
   | { type: 'job'; job: Job }
   | { type: 'cancel'; id: number }
-  | { type: 'credit'; i32: ArrayBuffer; f64: ArrayBuffer; pay: ArrayBuffer }
+  | { type: 'credit'; i32: SharedArrayBuffer; f64: SharedArrayBuffer; pay: SharedArrayBuffer }
   | { type: 'exit' };
 
 export type FromWorker =
-  | { type: 'batch'; id: number; n: number; i32: ArrayBuffer; f64: ArrayBuffer; pay: ArrayBuffer }
+  | { type: 'batch'; id: number; n: number; i32: SharedArrayBuffer; f64: SharedArrayBuffer; pay: SharedArrayBuffer }
   | { type: 'done'; id: number; result: JobResult }
   | { type: 'error'; id: number; message: string };

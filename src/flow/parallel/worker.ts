@@ -1,6 +1,6 @@
 /**
  * Worker thread: reads byte ranges of capture files (own file handle, large reads), runs the
- * pcap/pcapng parser and the Decoder, and sends per-packet summaries (layout.ts) in transferable
+ * pcap/pcapng parser and the Decoder, and sends per-packet summaries (layout.ts) in shared
  * batches. The main thread applies them to the one FlowTable in packet order.
  *
  * The decoder's fragment table is bypassed: inserts and lookups are recorded in the summary and
@@ -33,7 +33,9 @@ const cancelled = new Set<number>();
 let wakeJobs: (() => void) | null = null;
 let exiting = false;
 
-for (let i = 0; i < CREDITS; i++) pool.push({ i32: new Int32Array(BATCH * S), f64: new Float64Array(BATCH), pay: new Uint8Array(PAYLOAD_BYTES) });
+for (let i = 0; i < CREDITS; i++) {
+  pool.push({ i32: new Int32Array(new SharedArrayBuffer(BATCH * S * 4)), f64: new Float64Array(new SharedArrayBuffer(BATCH * 8)), pay: new Uint8Array(new SharedArrayBuffer(PAYLOAD_BYTES)) });
+}
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'credit') {
@@ -50,8 +52,8 @@ port.on('message', (m: ToWorker) => {
   }
 });
 
-function post(m: FromWorker, transfer?: ArrayBuffer[]): void {
-  port.postMessage(m, transfer ?? []);
+function post(m: FromWorker): void {
+  port.postMessage(m);
 }
 
 async function takeBuffers(): Promise<Bufs> {
@@ -82,8 +84,7 @@ async function runJob(job: Job): Promise<void> {
 
   const flush = async (): Promise<void> => {
     if (n === 0) return;
-    const bufs = [i32.buffer as ArrayBuffer, f64.buffer as ArrayBuffer, pay.buffer as ArrayBuffer];
-    post({ type: 'batch', id: job.id, n, i32: bufs[0]!, f64: bufs[1]!, pay: bufs[2]! }, bufs);
+    post({ type: 'batch', id: job.id, n, i32: i32.buffer as SharedArrayBuffer, f64: f64.buffer as SharedArrayBuffer, pay: pay.buffer as SharedArrayBuffer });
     cur = await takeBuffers();
     i32 = cur.i32; f64 = cur.f64; pay = cur.pay; n = 0; o = 0; payLen = 0;
   };

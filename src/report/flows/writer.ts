@@ -121,25 +121,39 @@ export async function writeFlows(out: Output, flows: Iterable<FlowRecord>, forma
   return fmt.count;
 }
 
+/** A new output block of `bytes` bytes. */
+export type BlockAlloc = (bytes: number) => Buffer;
+
+/**
+ * Blocks in SharedArrayBuffers, for a worker thread that posts its blocks: posted, they are shared
+ * rather than transferred, since a transfer detaches the buffer and the first detach in a thread
+ * deoptimises its hot code (see PackedRows).
+ */
+export const sharedBlock: BlockAlloc = (bytes) => Buffer.from(new SharedArrayBuffer(bytes));
+
 /**
  * Formats flows one at a time into 1 MiB blocks of output bytes, handing each full block to
  * `emit` (the block is the emitter's from then on). Record i of the output is the i-th flow added,
  * counted from `start` (the json format puts a comma before every record but the first). The same
- * bytes as writeFlows; the prolog and the epilog are the caller's.
+ * bytes as writeFlows; the prolog and the epilog are the caller's. `alloc` makes the blocks
+ * (Buffer.allocUnsafe by default; sharedBlock in a thread that posts them).
  */
 export class FlowBlockFormatter {
   readonly #w: FlowWriter;
   readonly #format: FlowFormat;
   readonly #emit: (block: Uint8Array) => void;
-  #buf = Buffer.allocUnsafe(BYTE_BLOCK);
+  readonly #alloc: BlockAlloc;
+  #buf: Buffer;
   #pos = 0;
   #n: number;
 
-  constructor(format: FlowFormat, emit: (block: Uint8Array) => void, start = 0) {
+  constructor(format: FlowFormat, emit: (block: Uint8Array) => void, start = 0, alloc: BlockAlloc = Buffer.allocUnsafe) {
     this.#w = flowWriter(format);
     this.#format = format;
     this.#emit = emit;
     this.#n = start;
+    this.#alloc = alloc;
+    this.#buf = alloc(BYTE_BLOCK);
   }
 
   /** Index of the next record (flows added so far, plus start). */
@@ -168,7 +182,7 @@ export class FlowBlockFormatter {
   flush(): void {
     if (this.#pos === 0) return;
     const block = this.#buf.subarray(0, this.#pos);
-    this.#buf = Buffer.allocUnsafe(BYTE_BLOCK);
+    this.#buf = this.#alloc(BYTE_BLOCK);
     this.#pos = 0;
     this.#emit(block);
   }

@@ -8,7 +8,7 @@
  * fills another of its ROW_BATCHES batches meanwhile; the audit thread marks the batch free in
  * `#reading` once it has audited the rows. Only when every other batch is still being read (the
  * thread starting, or behind), and for a last partial batch, are the rows copied out and the copy
- * handed over (transferred).
+ * handed over (a SharedArrayBuffer, posted, not transferred: see PackedRows).
  * The audit thread audits the flows as they come (IncrementalAudit; it keeps them only when an
  * input is stdin or a pipe), so at the end of the input only the last batch and the report are
  * left to do. The thread starts with the first full batch: an input with fewer flows is audited in this thread
@@ -43,13 +43,13 @@ export const MAX_IN_FLIGHT = 32;
 export type ToAuditThread =
   /** Per core row batch, 1 while the audit thread reads it in place (it stores 0 when done). Sent first. */
   | { t: 'reading'; flags: Int32Array }
-  /** Rows in place in the core's memory (`batch`: the core's batch, to mark free), or copied (no `batch`; buf transferred). */
+  /** Rows in place in the core's memory (`batch`: the core's batch, to mark free), or copied (no `batch`; buf given back when taken). */
   | ({ t: 'flows'; batch?: number } & FlowBatch)
   | { t: 'end'; evidence: Pick<Evidence, 'names' | 'inputs' | 'evictions'> };
 
 export type FromAuditThread =
   /** A batch was taken: a copied batch's buffer comes back to be filled again. */
-  | { t: 'taken'; buf?: ArrayBuffer }
+  | { t: 'taken'; buf?: SharedArrayBuffer }
   | { t: 'report'; outcome: AuditOutcome };
 
 export class AuditThread {
@@ -204,7 +204,7 @@ export class AuditThread {
     const worker = this.#worker ?? this.#start();
     const b = this.#rows.take();
     const m: ToAuditThread = { t: 'flows', ...b, names: this.#names, records: this.#records };
-    worker.postMessage(m, [b.buf]);
+    worker.postMessage(m);
     if (b.n > 0) this.#copied++;
     this.#batches.add();
     this.#names = [];

@@ -20,9 +20,9 @@ port.on('message', (m: ToAuditThread) => {
       const taken: FromAuditThread = { t: 'taken' };
       port.postMessage(taken);
     } else {
-      const buf = m.buf as ArrayBuffer;
-      const taken: FromAuditThread = { t: 'taken', buf };
-      port.postMessage(taken, [buf]);
+      // (shared, not transferred: a transfer would detach it, see PackedRows)
+      const taken: FromAuditThread = { t: 'taken', buf: m.buf as SharedArrayBuffer };
+      port.postMessage(taken);
     }
     return;
   }

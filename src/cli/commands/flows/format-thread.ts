@@ -4,7 +4,7 @@
  *
  * This thread copies each finished flow's table record into a batch (FlowTable.packRow, 144
  * bytes: no address text, no Community ID, no line), with the flows that come as records at their
- * positions, and hands full batches over (transferred, not copied). The format thread turns them
+ * positions, and hands full batches over (shared, not copied). The format thread turns them
  * into the output's bytes (the same FlowBlockFormatter as in one thread, so the same bytes) and
  * hands the blocks back with the batch's buffer; this thread writes them in order. At most
  * MAX_IN_FLIGHT batches are out (handed over and not yet written): then `between`
@@ -31,7 +31,7 @@ export interface FromFormatThread {
   /** The batch's output bytes, in order. */
   blocks: Uint8Array[];
   /** The batch's buffer, back to be filled again. */
-  buf: ArrayBuffer;
+  buf: SharedArrayBuffer;
 }
 
 export class FormatThread {
@@ -116,7 +116,7 @@ export class FormatThread {
     if (this.#batches.error !== null) throw this.#batches.error;
     const worker = this.#worker ?? this.#start();
     const b: FlowBatch = { ...this.#rows.take(), k: this.#k, records: this.#records };
-    worker.postMessage(b, [b.buf]);
+    worker.postMessage(b);
     this.#count += this.#k;
     this.#batches.add();
     this.#k = 0;

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { blankRecord } from '../../../flow/record.js';
-import { FlowBlockFormatter, type FlowFormat } from '../../../report/flows/writer.js';
+import { FlowBlockFormatter, sharedBlock, type FlowFormat } from '../../../report/flows/writer.js';
 import { BatchReader, type FlowBatch } from './batch.js';
 import type { FromFormatThread } from './format-thread.js';
 
@@ -12,14 +12,13 @@ const port = parentPort!;
 const reader = new BatchReader(blankRecord());
 let blocks: Uint8Array[] = [];
 // one formatter for the whole output: record i is the i-th flow of all batches
-const fmt = new FlowBlockFormatter((workerData as { format: FlowFormat }).format, (b) => { blocks.push(b); });
+// (blocks in SharedArrayBuffers, posted without a transfer list: see PackedRows)
+const fmt = new FlowBlockFormatter((workerData as { format: FlowFormat }).format, (b) => { blocks.push(b); }, 0, sharedBlock);
 fmt.prolog();
 port.on('message', (b: FlowBatch) => {
   reader.read(b, (f) => fmt.add(f));
   fmt.flush();
   const out: FromFormatThread = { blocks, buf: b.buf };
-  const transfer = new Set<ArrayBuffer>([b.buf]);
-  for (const x of blocks) if (x.buffer instanceof ArrayBuffer) transfer.add(x.buffer);
-  port.postMessage(out, [...transfer]);
+  port.postMessage(out);
   blocks = [];
 });

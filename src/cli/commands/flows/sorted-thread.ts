@@ -19,7 +19,7 @@ import { spawnWorker } from '../../../core/worker.js';
 import { blankRecord, type FlowRecord } from '../../../flow/record.js';
 import type { Output } from '../../../report/output.js';
 import type { FlowStore, SharedFlowStore } from '../../../report/flows/store.js';
-import { FlowBlockFormatter, flowWriter, writeBlock, writeFlows, type FlowFormat } from '../../../report/flows/writer.js';
+import { FlowBlockFormatter, flowWriter, writeBlock, writeFlows, type BlockAlloc, type FlowFormat } from '../../../report/flows/writer.js';
 
 /** Flows per slice (about 1.8 MiB of NDJSON), and the slices the format thread may have ready before they are written. */
 export const SLICE = 4096;
@@ -109,11 +109,12 @@ export async function writeSortedInTwoThreads(out: Output, store: FlowStore, for
 
 /**
  * The output blocks of slice k of the sorted order: its records formatted from record index
- * k × slice (the prolog first for slice 0), as one FlowBlockFormatter over every record would.
+ * k × slice (the prolog first for slice 0), as one FlowBlockFormatter over every record would
+ * (`alloc`: how its blocks are made, see FlowBlockFormatter).
  */
-export function formatSlice(store: FlowStore, order: Uint32Array, k: number, slice: number, format: FlowFormat, rec: FlowRecord): Uint8Array[] {
+export function formatSlice(store: FlowStore, order: Uint32Array, k: number, slice: number, format: FlowFormat, rec: FlowRecord, alloc?: BlockAlloc): Uint8Array[] {
   const blocks: Uint8Array[] = [];
-  const fmt = new FlowBlockFormatter(format, (b) => { blocks.push(b); }, k * slice);
+  const fmt = new FlowBlockFormatter(format, (b) => { blocks.push(b); }, k * slice, alloc);
   if (k === 0) fmt.prolog();
   const to = Math.min(order.length, (k + 1) * slice);
   for (let i = k * slice; i < to; i++) fmt.add(store.getInto(order[i]!, rec));

@@ -1,11 +1,12 @@
 /**
  * The sorted output's second formatter (worker_threads; see sorted-thread.ts): reads the store the
  * reading thread filled, in place, claims the next slice of the sorted order nobody has claimed
- * yet, formats it into output blocks and hands them back (transferred); one credit per slice.
+ * yet, formats it into output blocks and hands them back (shared: see PackedRows); one credit per slice.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { blankRecord } from '../../../flow/record.js';
 import { FlowStore } from '../../../report/flows/store.js';
+import { sharedBlock } from '../../../report/flows/writer.js';
 import { formatSlice, type FromSortedThread, type SortedThreadData, type ToSortedThread } from './sorted-thread.js';
 
 const port = parentPort!;
@@ -18,11 +19,9 @@ function formatSome(): void {
   while (credits > 0) {
     const k = Atomics.add(claim, 0, 1);
     if (k >= slices) return;
-    const blocks = formatSlice(store, order, k, slice, data.format, rec);
+    const blocks = formatSlice(store, order, k, slice, data.format, rec, sharedBlock);
     const m: FromSortedThread = { slice: k, blocks };
-    const transfer = new Set<ArrayBuffer>();
-    for (const b of blocks) if (b.buffer instanceof ArrayBuffer) transfer.add(b.buffer);
-    port.postMessage(m, [...transfer]);
+    port.postMessage(m);
     credits--;
   }
 }
