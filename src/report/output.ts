@@ -20,10 +20,10 @@ export interface Output {
   write(text: string): Promise<void>;
   /**
    * Write a block of bytes after any queued text (same back-pressure as write). The caller must
-   * not reuse `bytes` afterwards (the stream keeps it until written). Optional: callers fall back
-   * to write(text) when an Output does not have it.
+   * not reuse `bytes` until `released` is called: the stream keeps it until written (or failed).
+   * Optional: callers fall back to write(text) when an Output does not have it.
    */
-  writeBytes?(bytes: Uint8Array): Promise<void>;
+  writeBytes?(bytes: Uint8Array, released?: () => void): Promise<void>;
   /** Flush, close and (for a file) rename into place. */
   end(): Promise<void>;
   /** Give up: close and remove the temporary file (FILE is left as it was). */
@@ -67,10 +67,11 @@ class StreamOutput implements Output {
     if (this.#buf.length >= BLOCK) await this.#flush();
   }
 
-  async writeBytes(bytes: Uint8Array): Promise<void> {
-    if (this.#error) throw this.#error;
+  async writeBytes(bytes: Uint8Array, released?: () => void): Promise<void> {
+    if (this.#error) { released?.(); throw this.#error; }
     await this.#flush();
-    if (bytes.length > 0) await this.#send(bytes);
+    if (bytes.length > 0) await this.#send(bytes, released);
+    else released?.();
   }
 
   async #flush(): Promise<void> {
@@ -80,9 +81,10 @@ class StreamOutput implements Output {
     await this.#send(chunk);
   }
 
-  async #send(chunk: string | Uint8Array): Promise<void> {
+  async #send(chunk: string | Uint8Array, released?: () => void): Promise<void> {
     const s = this.#stream;
-    if (!s.write(chunk)) {
+    // (the stream calls back once the chunk is written or has failed: either way it holds it no more)
+    if (!(released !== undefined ? s.write(chunk, () => released()) : s.write(chunk))) {
       await new Promise<void>((resolve, reject) => {
         const onDrain = (): void => { s.off('error', onErr); resolve(); };
         const onErr = (e: Error): void => { s.off('drain', onDrain); reject(e); };

@@ -103,6 +103,46 @@ test('FormatThread: reading waits while MAX_IN_FLIGHT batches are not written, t
   assert.ok(Buffer.concat(o.written).equals(Buffer.concat(expected.written)), 'the bytes of writeFlows over the same flows');
 });
 
+test('FormatThread: the thread\'s blocks are SharedArrayBuffers (not transferred), given back once written and reused', async () => {
+  const flows = await demoRecords();
+  const written: Buffer[] = [];
+  let blocks = 0, reused = 0;
+  const out: Output = {
+    path: undefined,
+    write: async (t: string) => { written.push(Buffer.from(t)); },
+    writeBytes: async (b: Uint8Array, released?: () => void) => {
+      blocks++; written.push(Buffer.from(b));
+      assert.instance(b.buffer, SharedArrayBuffer);
+      // a buffer comes as a new object each time it is posted: the last byte of a buffer given
+      // back (beyond these blocks of about 450 KB) tells that it was given back before
+      const whole = new Uint8Array(b.buffer), last = whole.length - 1;
+      if (whole[last] === 0xab) reused++;
+      setImmediate(() => { whole[last] = 0xab; released?.(); }); // as a stream does, once written
+    },
+    end: async () => undefined,
+    abort: async () => undefined,
+  };
+  const t = new FormatThread(out, 'ndjson');
+  const all: FlowRecord[] = [];
+  try {
+    // 60 batches of 1024 records, each formatted into its own block, handed over a few at a time
+    for (let b = 0; b < 60; b++) {
+      for (let i = 0; i < 1024; i++) { const f = flows[all.length % flows.length]!; all.push(f); t.onFlow(f); }
+      await t.between();
+      if (b % 4 === 3) await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.is(await t.end(), all.length);
+  } finally {
+    await t.close();
+  }
+  assert.ok(blocks >= 60, `blocks written: ${blocks}`);
+  assert.ok(reused >= blocks / 2, `${reused} of ${blocks} blocks in a buffer given back: written blocks are reused`);
+  const expected = gatedOutput();
+  expected.release();
+  await writeFlows(expected.out, all, 'ndjson');
+  assert.ok(Buffer.concat(written).equals(Buffer.concat(expected.written)), 'the bytes of writeFlows over the same flows');
+});
+
 test('FormatThread: a failing output stops the reading with its error, and end() says it', async () => {
   const flows = await demoRecords();
   const o = gatedOutput();

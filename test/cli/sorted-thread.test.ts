@@ -26,24 +26,33 @@ const SURICATA = path.join(ROOT, 'fixtures/evidence/suricata/eve.json');
  * An Output that keeps what is written; its byte writes fail with `failWith` after `okWrites`
  * writes. With `waitForThread` (the run's split), the first byte write waits (at most 60 s) until
  * the format thread has handed a slice back: the thread is up and has slices to format, however
- * slowly it started.
+ * slowly it started. Blocks in SharedArrayBuffers (the thread's) are released a turn after their
+ * write, as a stream does, and counted: `shared` of them, `reused` in a buffer released before.
  */
 function memoryOutput(failWith: Error | null = null, okWrites = 0, waitForThread: SliceSplit | null = null) {
   const written: Buffer[] = [];
   let writes = 0;
+  const count = { shared: 0, reused: 0 };
   const out: Output = {
     path: undefined,
     write: async (t: string) => { written.push(Buffer.from(t)); },
-    writeBytes: async (b: Uint8Array) => {
+    writeBytes: async (b: Uint8Array, released?: () => void) => {
       if (waitForThread !== null && writes === 0) for (const until = Date.now() + 60_000; waitForThread.thread === 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 5));
       if (failWith !== null && writes >= okWrites) throw failWith;
       writes++;
       written.push(Buffer.from(b));
+      if (!(b.buffer instanceof SharedArrayBuffer)) { released?.(); return; }
+      // (a buffer comes as a new object each time it is posted: its last byte, beyond these small
+      // blocks, tells that it was released before)
+      const whole = new Uint8Array(b.buffer), last = whole.length - 1;
+      count.shared++;
+      if (whole[last] === 0xab) count.reused++;
+      setImmediate(() => { whole[last] = 0xab; released?.(); });
     },
     end: async () => undefined,
     abort: async () => undefined,
   };
-  return { out, bytes: () => Buffer.concat(written) };
+  return { out, bytes: () => Buffer.concat(written), count };
 }
 
 /** A store filled as `flows` fills it (rows from the flow table, the rest as records), shared or not. */
@@ -99,6 +108,11 @@ test('writeSortedInTwoThreads writes the bytes of one thread in every format, bo
       assert.ok(a.bytes().equals(b.bytes()), `${format}: the same bytes (${a.bytes().length} and ${b.bytes().length})`);
       assert.ok(split.here > 0 && split.thread > 0, `${format}: slices formatted here ${split.here}, in the thread ${split.thread}`);
       assert.is(split.here + split.thread, Math.ceil(n1 / 97), `${format}: every slice formatted once`);
+      // the thread's blocks are shared, not transferred, and reused once written (the thread gets
+      // its credit for a slice as soon as the slice is written, and the buffers a turn later: it
+      // formats some slices into new ones meanwhile)
+      assert.is(b.count.shared, split.thread, `${format}: one shared block per slice of the thread`);
+      if (split.thread >= 16) assert.ok(b.count.reused >= split.thread / 8, `${format}: ${b.count.reused} of ${split.thread} blocks reused`);
     }
     // fewer flows than two slices: this thread alone, the same bytes
     const split: SliceSplit = { here: 0, thread: 0 };

@@ -35,6 +35,20 @@ test('openOutput(FILE): nothing at FILE until end(), then the whole content; no 
   assert.equal(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
 });
 
+test('openOutput(FILE): writeBytes releases each block once the stream holds it no more, not before', async () => {
+  const file = path.join(dir, 'released.bin');
+  const out = await openOutput(file);
+  // (small blocks, which the stream takes without asking to wait for a drain)
+  const blocks = [Buffer.alloc(3000, 1), Buffer.alloc(5, 2), Buffer.alloc(7000, 3)];
+  const released: number[] = [];
+  for (let i = 0; i < blocks.length; i++) await out.writeBytes!(blocks[i]!, () => released.push(i));
+  // (the write's callback needs a turn of the event loop: none has come yet)
+  assert.equal(released, [], 'nothing released while the writes may be pending');
+  await out.end();
+  assert.equal(released.sort(), [0, 1, 2], 'each block released once');
+  assert.ok(readFileSync(file).equals(Buffer.concat(blocks)), 'the bytes written');
+});
+
 test('openOutput(FILE): abort() leaves an existing FILE untouched and removes the temporary file', async () => {
   const file = path.join(dir, 'keep.txt');
   writeFileSync(file, 'old content\n');

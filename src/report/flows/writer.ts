@@ -94,9 +94,15 @@ function recordBytes(format: FlowFormat, f: FlowRecord, i: number, buf: Buffer, 
   return -1;
 }
 
-/** Write one block of output bytes (as text to an Output that takes no bytes). */
-export function writeBlock(out: Output, bytes: Uint8Array): Promise<void> {
-  return out.writeBytes !== undefined ? out.writeBytes(bytes) : out.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+/**
+ * Write one block of output bytes (as text to an Output that takes no bytes). `released` is called
+ * once the Output holds the block no more (written, or failed), when it may be reused.
+ */
+export async function writeBlock(out: Output, bytes: Uint8Array, released?: () => void): Promise<void> {
+  if (out.writeBytes !== undefined) return out.writeBytes(bytes, released);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  released?.();
+  return out.write(text);
 }
 
 /**
@@ -125,18 +131,11 @@ export async function writeFlows(out: Output, flows: Iterable<FlowRecord>, forma
 export type BlockAlloc = (bytes: number) => Buffer;
 
 /**
- * Blocks in SharedArrayBuffers, for a worker thread that posts its blocks: posted, they are shared
- * rather than transferred, since a transfer detaches the buffer and the first detach in a thread
- * deoptimises its hot code (see PackedRows).
- */
-export const sharedBlock: BlockAlloc = (bytes) => Buffer.from(new SharedArrayBuffer(bytes));
-
-/**
  * Formats flows one at a time into 1 MiB blocks of output bytes, handing each full block to
  * `emit` (the block is the emitter's from then on). Record i of the output is the i-th flow added,
  * counted from `start` (the json format puts a comma before every record but the first). The same
  * bytes as writeFlows; the prolog and the epilog are the caller's. `alloc` makes the blocks
- * (Buffer.allocUnsafe by default; sharedBlock in a thread that posts them).
+ * (Buffer.allocUnsafe by default; SharedBlocks in a thread that posts them).
  */
 export class FlowBlockFormatter {
   readonly #w: FlowWriter;

@@ -20,12 +20,16 @@ import type { FlowRowSink, FlowTable } from '../../../flow/table.js';
 import { PackedRows } from '../../../flow/packed-rows.js';
 import type { Output } from '../../../report/output.js';
 import { flowWriter, FlowStreamWriter, writeBlock, type FlowFormat } from '../../../report/flows/writer.js';
+import { sharedBufferOf } from '../../../report/flows/shared-blocks.js';
 import { BatchReader, type FlowBatch } from './batch.js';
 
 /** Records per batch at most (they are cloned, not transferred). */
 const BATCH_RECORDS = 1024;
 /** Batches handed over and not yet written before the reading waits (about 2.4 MiB each with NDJSON lines). */
 export const MAX_IN_FLIGHT = 16;
+
+/** A batch of flows to format, or the buffers of blocks written (SharedBlocks), to be reused. */
+export type ToFormatThread = FlowBatch | { written: SharedArrayBuffer[] };
 
 export interface FromFormatThread {
   /** The batch's output bytes, in order. */
@@ -77,7 +81,10 @@ export class FormatThread {
     return worker;
   }
 
-  /** A batch's blocks came back: write them after the earlier ones, then count the batch as done. */
+  /**
+   * A batch's blocks came back: write them after the earlier ones (each block's buffer goes back to
+   * the thread once the output holds it no more), then count the batch as done.
+   */
   #written(m: FromFormatThread): void {
     this.#rows.giveBack(m.buf);
     const out = this.#out;
@@ -85,7 +92,8 @@ export class FormatThread {
       try {
         for (const b of m.blocks) {
           if (this.#batches.error !== null) break;
-          await writeBlock(out, b);
+          const s = sharedBufferOf(b);
+          await writeBlock(out, b, s === null ? undefined : () => this.#worker?.postMessage({ written: [s] } satisfies ToFormatThread));
         }
       } catch (e) {
         this.#batches.fail(e);
@@ -115,7 +123,7 @@ export class FormatThread {
   #flush(): void {
     if (this.#batches.error !== null) throw this.#batches.error;
     const worker = this.#worker ?? this.#start();
-    const b: FlowBatch = { ...this.#rows.take(), k: this.#k, records: this.#records };
+    const b: ToFormatThread = { ...this.#rows.take(), k: this.#k, records: this.#records };
     worker.postMessage(b);
     this.#count += this.#k;
     this.#batches.add();

@@ -1,24 +1,29 @@
 /**
  * The format thread's entry (worker_threads): formats each batch of flows (batch.ts) into output
- * blocks and hands them back with the batch's buffer (format-thread.ts writes them in order).
+ * blocks and hands them back with the batch's buffer (format-thread.ts writes them in order, and
+ * gives each block's buffer back once written).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { blankRecord } from '../../../flow/record.js';
-import { FlowBlockFormatter, sharedBlock, type FlowFormat } from '../../../report/flows/writer.js';
-import { BatchReader, type FlowBatch } from './batch.js';
-import type { FromFormatThread } from './format-thread.js';
+import { FlowBlockFormatter, type FlowFormat } from '../../../report/flows/writer.js';
+import { SharedBlocks } from '../../../report/flows/shared-blocks.js';
+import { BatchReader } from './batch.js';
+import type { FromFormatThread, ToFormatThread } from './format-thread.js';
 
 const port = parentPort!;
 const reader = new BatchReader(blankRecord());
+// (blocks in SharedArrayBuffers, posted without a transfer list, and reused once written: as
+// many as the batches out at once hold, about 2.4 each with NDJSON lines)
+const shared = new SharedBlocks(64);
 let blocks: Uint8Array[] = [];
 // one formatter for the whole output: record i is the i-th flow of all batches
-// (blocks in SharedArrayBuffers, posted without a transfer list: see PackedRows)
-const fmt = new FlowBlockFormatter((workerData as { format: FlowFormat }).format, (b) => { blocks.push(b); }, 0, sharedBlock);
+const fmt = new FlowBlockFormatter((workerData as { format: FlowFormat }).format, (b) => { blocks.push(b); }, 0, shared.alloc);
 fmt.prolog();
-port.on('message', (b: FlowBatch) => {
-  reader.read(b, (f) => fmt.add(f));
+port.on('message', (m: ToFormatThread) => {
+  if ('written' in m) { shared.giveBack(m.written); return; }
+  reader.read(m, (f) => fmt.add(f));
   fmt.flush();
-  const out: FromFormatThread = { blocks, buf: b.buf };
+  const out: FromFormatThread = { blocks, buf: m.buf };
   port.postMessage(out);
   blocks = [];
 });

@@ -20,6 +20,7 @@ import { blankRecord, type FlowRecord } from '../../../flow/record.js';
 import type { Output } from '../../../report/output.js';
 import type { FlowStore, SharedFlowStore } from '../../../report/flows/store.js';
 import { FlowBlockFormatter, flowWriter, writeBlock, writeFlows, type BlockAlloc, type FlowFormat } from '../../../report/flows/writer.js';
+import { sharedBufferOf } from '../../../report/flows/shared-blocks.js';
 
 /** Flows per slice (about 1.8 MiB of NDJSON), and the slices the format thread may have ready before they are written. */
 export const SLICE = 4096;
@@ -43,6 +44,8 @@ export interface FromSortedThread {
 
 export interface ToSortedThread {
   credits: number;
+  /** Buffers of its blocks written (SharedBlocks), to be reused. */
+  written?: SharedArrayBuffer[];
 }
 
 /** Slices formatted by each thread (counted as they are formatted: for tests and measurements). */
@@ -74,7 +77,11 @@ export async function writeSortedInTwoThreads(out: Output, store: FlowStore, for
   worker.once('error', (e: Error) => { failed ??= new Error(`the format thread failed: ${e.message} (--threads 1 formats in this thread)`, { cause: e }); poke(); });
   worker.once('exit', (code) => { failed ??= new Error(`the format thread stopped (exit code ${code}) before the end of the output (--threads 1 formats in this thread)`); poke(); });
   const slices = Math.ceil(n / slice), rec = blankRecord();
-  const writeAll = async (blocks: Uint8Array[]): Promise<void> => { for (const b of blocks) await writeBlock(out, b); };
+  // (the thread's blocks go back to it once the output holds them no more)
+  const giveBack = (s: SharedArrayBuffer) => () => worker.postMessage({ credits: 0, written: [s] } satisfies ToSortedThread);
+  const writeAll = async (blocks: Uint8Array[]): Promise<void> => {
+    for (const b of blocks) { const s = sharedBufferOf(b); await writeBlock(out, b, s === null ? undefined : giveBack(s)); }
+  };
   try {
     for (let k = 0; k < slices; k++) {
       for (;;) {
