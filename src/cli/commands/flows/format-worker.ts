@@ -12,8 +12,8 @@ import type { FromFormatThread, ToFormatThread } from './format-thread.js';
 
 const port = parentPort!;
 const reader = new BatchReader(blankRecord());
-// (blocks in SharedArrayBuffers, posted without a transfer list, and reused once written: as
-// many as the batches out at once hold, about 2.4 each with NDJSON lines)
+// (blocks in SharedArrayBuffers, posted without a transfer list, and reused once written; up to
+// MAX_IN_FLIGHT = 16 batches of about two 1 MiB blocks each, with NDJSON lines, are out at once)
 const shared = new SharedBlocks(64);
 let blocks: Uint8Array[] = [];
 // one formatter for the whole output: record i is the i-th flow of all batches
