@@ -50,8 +50,11 @@ export class EarlyAudit {
   /** A flow that comes as a record (ICMP errors, tunnels): audit it now. */
   readonly onFlow = (f: FlowRecord): void => {
     if (this.#dropped !== null) return;
-    this.#recordAddrs.add(canonicalAddr(f.origH) ?? f.origH);
-    this.#recordAddrs.add(canonicalAddr(f.respH) ?? f.respH);
+    // (a text already here is canonical: parsed only when new, as these few flows are rarely
+    // optimised and parsing took about 11 µs a record)
+    const seen = this.#recordAddrs;
+    if (!seen.has(f.origH)) seen.add(canonicalAddr(f.origH) ?? f.origH);
+    if (!seen.has(f.respH)) seen.add(canonicalAddr(f.respH) ?? f.respH);
     this.#stage.auditor.addFlow(f);
   };
 
