@@ -16,6 +16,7 @@ import { FormatThread, MAX_IN_FLIGHT } from '../../src/cli/commands/flows/format
 import { FLOW_FORMATS, writeFlows } from '../../src/report/flows/writer.js';
 import type { Output } from '../../src/report/output.js';
 import type { FlowRecord } from '../../src/flow/record.js';
+import { withTmpDir } from '../helpers/tmp-dir.js';
 
 const DEMO = path.join(ROOT, 'fixtures/demo/sample.pcapng');
 
@@ -141,6 +142,34 @@ test('FormatThread: the thread\'s blocks are SharedArrayBuffers (not transferred
   expected.release();
   await writeFlows(expected.out, all, 'ndjson');
   assert.ok(Buffer.concat(written).equals(Buffer.concat(expected.written)), 'the bytes of writeFlows over the same flows');
+});
+
+test('FormatThread: this thread formats batches too while the thread is behind; the bytes are one thread\'s in every format', async () => {
+  await withTmpDir('fa-fmt-', async (dir) => {
+    const gen = path.join(dir, 'g.pcap');
+    generateBench({ out: gen, format: 'pcap', options: { seed: 53 }, limits: { packets: 150_000 } });
+    for (const format of FLOW_FORMATS) {
+      const o = gatedOutput();
+      o.release();
+      // (taking a turn whenever the thread has a batch to format: both threads format many)
+      const t = new FormatThread(o.out, format, 1);
+      let n: number;
+      try {
+        await gatherEvidence([gen], { onFlow: t.onFlow, rowSink: t.rowSink, between: t.between });
+        n = await t.end();
+      } finally {
+        await t.close();
+      }
+      assert.ok(t.batchesHere >= 1 && t.batchesThere >= 1, `${format}: batches formatted here ${t.batchesHere}, in the thread ${t.batchesThere}`);
+      const expected = gatedOutput();
+      expected.release();
+      const flows: FlowRecord[] = [];
+      await gatherEvidence([gen], { onFlow: (f) => flows.push(f), rowSink: (tb, f) => { flows.push(tb.toRecord(f)); return true; } });
+      assert.is(n, flows.length, `${format}: every flow`);
+      await writeFlows(expected.out, flows, format);
+      assert.ok(Buffer.concat(o.written).equals(Buffer.concat(expected.written)), `${format}: the bytes of one thread`);
+    }
+  });
 });
 
 test('FormatThread: a failing output stops the reading with its error, and end() says it', async () => {

@@ -160,6 +160,11 @@ export class FlowBlockFormatter {
     return this.#n;
   }
 
+  /** Make the next record record `i` of the output (for formatters that take turns over one output's batches). */
+  skipTo(i: number): void {
+    this.#n = i;
+  }
+
   /** Text to put in front of everything (written into the first block). */
   prolog(): void {
     this.#pos += this.#buf.write(this.#w.prolog(), this.#pos, 'utf8');

@@ -16,14 +16,16 @@ const reader = new BatchReader(blankRecord());
 // MAX_IN_FLIGHT = 16 batches of about two 1 MiB blocks each, with NDJSON lines, are out at once)
 const shared = new SharedBlocks(64);
 let blocks: Uint8Array[] = [];
-// one formatter for the whole output: record i is the i-th flow of all batches
+// one formatter for the batches it gets (the first batch, with the prolog, always comes here; the
+// reading thread formats some batches itself, so each starts at its own first record's index)
 const fmt = new FlowBlockFormatter((workerData as { format: FlowFormat }).format, (b) => { blocks.push(b); }, 0, shared.alloc);
 fmt.prolog();
 port.on('message', (m: ToFormatThread) => {
   if ('written' in m) { shared.giveBack(m.written); return; }
+  fmt.skipTo(m.start);
   reader.read(m, (f) => fmt.add(f));
   fmt.flush();
-  const out: FromFormatThread = { blocks, buf: m.buf };
+  const out: FromFormatThread = { seq: m.seq, blocks, buf: m.buf };
   port.postMessage(out);
   blocks = [];
 });
