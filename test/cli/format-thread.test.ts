@@ -1,7 +1,8 @@
 /**
- * `flows --unsorted --threads 2`: the flows are formatted in their own thread (format-thread.ts)
- * while this one reads. The output must be byte-identical to one thread's in every format, the
- * reading must wait while too many batches are out, and a failing output must stop the run.
+ * `flows --unsorted --threads 2`: the flows are formatted in a second thread (format-thread.ts)
+ * while this one reads, and here when that thread is behind. The output must be byte-identical to
+ * one thread's in every format, whichever thread formats a batch; the reading must wait while too
+ * many batches are out, and a failing output must stop the run.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

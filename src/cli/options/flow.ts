@@ -40,7 +40,7 @@ export function auditThreadsDefault(): number {
 /** `--threads` of the flows command: the second thread formats (with --unsorted), the third and more read and decode. */
 export const FLOWS_THREADS = {
   default: auditThreadsDefault(),
-  describe: 'Threads, this one included (default: 2 on a machine with 2 or more cores). 2: with --unsorted the flows are formatted in their own thread while this one reads; sorted, the second thread helps format them once they are read; 3 or more: worker threads also read and decode. The same output whatever the number',
+  describe: 'Threads, this one included (default: 2 on a machine with 2 or more cores). 2: with --unsorted the flows are formatted in a second thread while this one reads (and formats some itself when that thread is behind); sorted, the second thread helps format them once they are read; 3 or more: worker threads also read and decode. The same output whatever the number',
 };
 
 /** Threads that read and decode captures (this one included) when `threads` are given in all and the second one is busy elsewhere. */

@@ -1,6 +1,6 @@
 /**
  * `flows --unsorted --threads 2` (the default on a machine with 2 or more cores): the flows are
- * formatted in their own thread while this one reads the captures.
+ * formatted in a second thread while this one reads the captures (and here when it is behind).
  *
  * This thread copies each finished flow's table record into a batch (FlowTable.packRow, 144
  * bytes: no address text, no Community ID, no line), with the flows that come as records at their

@@ -83,7 +83,7 @@ export async function run(a: FlowsArgs): Promise<number> {
  */
 async function runUnsorted(a: FlowsArgs): Promise<number> {
   if (flowOptionsOf(a).threads >= 2) {
-    // the flows are formatted in their own thread while this one reads (format-thread.ts)
+    // the flows are formatted in a second thread while this one reads, and here when it is behind (format-thread.ts)
     const { ev, count } = await intoOutput(a.output, async (out) => {
       const t = new FormatThread(out, a.format);
       try {
