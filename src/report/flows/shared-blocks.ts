@@ -18,11 +18,6 @@ export class SharedBlocks {
     this.#max = max;
   }
 
-  /** Buffers waiting to be reused. */
-  get spare(): number {
-    return this.#free.length;
-  }
-
   /** For FlowBlockFormatter: a block in a buffer given back, or in a new one. */
   readonly alloc: BlockAlloc = (bytes) => {
     const s = this.#free.pop();

@@ -3,7 +3,8 @@
  * thread: the flows of the flow table as packed rows (FlowTable.packRow), the others (ICMP errors,
  * tunnels, flow-log records) as records at their positions among them.
  */
-import type { EvidenceKind, FlowRecord } from '../../../flow/record.js';
+import { blankRecord, type EvidenceKind, type FlowRecord } from '../../../flow/record.js';
+import { FlowBlockFormatter, type BlockAlloc, type FlowFormat } from '../../../report/flows/writer.js';
 import { FlowRow, RowRecords } from '../../../flow/row.js';
 import { PACKED_ROW_WORDS, unpackRow } from '../../../flow/table.js';
 import type { PackedBatch } from '../../../flow/packed-rows.js';
@@ -39,5 +40,33 @@ export class BatchReader {
       unpackRow(u, d, r++ * PACKED_ROW_WORDS, row);
       each(this.#rows.fill(row, this.#sources[row.fileIndex], this.#rec));
     }
+  }
+}
+
+/**
+ * Formats batches of one output into its blocks (FlowBlockFormatter, `alloc` making the blocks).
+ * Each batch starts at its own first record's index, so the format thread and the reading thread
+ * can each format some of the batches and the bytes are one thread's. `prolog`: this one formats
+ * the output's first batch.
+ */
+export class BatchFormatter {
+  readonly #reader = new BatchReader(blankRecord());
+  readonly #fmt: FlowBlockFormatter;
+  #blocks: Uint8Array[] = [];
+
+  constructor(format: FlowFormat, alloc: BlockAlloc, prolog: boolean) {
+    this.#fmt = new FlowBlockFormatter(format, (b) => { this.#blocks.push(b); }, 0, alloc);
+    if (prolog) this.#fmt.prolog();
+  }
+
+  /** The blocks of batch `b`, whose first flow is record `start` of the output. */
+  format(b: FlowBatch, start: number): Uint8Array[] {
+    const fmt = this.#fmt;
+    fmt.skipTo(start);
+    this.#reader.read(b, (f) => fmt.add(f));
+    fmt.flush();
+    const blocks = this.#blocks;
+    this.#blocks = [];
+    return blocks;
   }
 }

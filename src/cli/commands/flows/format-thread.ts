@@ -22,9 +22,9 @@ import { blankRecord, type EvidenceKind, type FlowRecord } from '../../../flow/r
 import type { FlowRowSink, FlowTable } from '../../../flow/table.js';
 import { PackedRows } from '../../../flow/packed-rows.js';
 import type { Output } from '../../../report/output.js';
-import { FlowBlockFormatter, flowWriter, FlowStreamWriter, writeBlock, type FlowFormat } from '../../../report/flows/writer.js';
+import { flowWriter, FlowStreamWriter, writeBlock, type FlowFormat } from '../../../report/flows/writer.js';
 import { SharedBlocks, sharedBufferOf } from '../../../report/flows/shared-blocks.js';
-import { BatchReader, type FlowBatch } from './batch.js';
+import { BatchFormatter, BatchReader, type FlowBatch } from './batch.js';
 
 /** Records per batch at most (they are cloned, not transferred). */
 const BATCH_RECORDS = 1024;
@@ -81,9 +81,7 @@ export class FormatThread {
   #formattedHere = 0;
   #formattedThere = 0;
   /** For the batches formatted here (made with the first). */
-  #reader: BatchReader | null = null;
-  #fmt: FlowBlockFormatter | null = null;
-  #blocks: Uint8Array[] = [];
+  #formatter: BatchFormatter | null = null;
   /** This thread's blocks, reused once written as the thread's are (garbage blocks would add about 30 MiB to the peak). */
   readonly #hereBlocks = new SharedBlocks(8);
 
@@ -169,16 +167,9 @@ export class FormatThread {
    * Never the first batch, which starts the thread and carries the prolog.
    */
   #formatHere(b: PlacedBatch): Uint8Array[] {
-    this.#reader ??= new BatchReader(blankRecord());
-    this.#fmt ??= new FlowBlockFormatter(this.#format, (x) => { this.#blocks.push(x); }, 0, this.#hereBlocks.alloc);
-    const fmt = this.#fmt;
-    fmt.skipTo(b.start);
-    this.#reader.read(b, (f) => fmt.add(f));
-    fmt.flush();
-    const blocks = this.#blocks;
-    this.#blocks = [];
+    this.#formatter ??= new BatchFormatter(this.#format, this.#hereBlocks.alloc, false);
     this.#formattedHere++;
-    return blocks;
+    return this.#formatter.format(b, b.start);
   }
 
   /** For gatherEvidence's between: a promise to wait on while MAX_IN_FLIGHT batches are out (rejected on a failure). */
