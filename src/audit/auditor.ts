@@ -56,8 +56,66 @@ export interface Auditor {
    * one of addFlow.
    */
   addRow(row: FlowRow, origKey: number, respKey: number, texts: AddressTexts, src: { name: string; kind: EvidenceKind } | undefined): boolean;
+  /**
+   * For a row lane (src/audit/row-lane.ts): how rules match a TCP or UDP flow of this protocol,
+   * responder port and roles (not both 0) directly; the same for every port of a port class.
+   * Bit 0 set when no rule matches. Above it a target (at least 1) when an answered flow from a
+   * packet capture only counts as seen for the rules it matched (real, non-legacy rules and no
+   * dynamic-RPC one; the lane leaves port 135 of TCP to addRow), 0 otherwise. Targets are
+   * numbered here, from 1, below `maxTarget`: the same rule list or finding, the same target.
+   */
+  laneMatch(proto: number, port: number, origRoles: number, respRoles: number, maxTarget: number): number;
+  /**
+   * For a row lane: the target of the unexpected finding that a flow no rule matches (this
+   * protocol, responder port and roles; its sides not to be swapped) folds into, when the finding
+   * exists and the policy has no proxy (through which the flow might go), provided the flow's
+   * first packet's second is after laneRep(target); 0 otherwise. Holds until addRow or addFlow
+   * is next called.
+   */
+  laneFold(proto: number, port: number, origRoles: number, respRoles: number, maxTarget: number): number;
+  /** The first second of an unexpected finding's representative flow (laneFold's targets): a flow of a later second folds. */
+  laneRep(target: number): number;
+  /** What a row lane counted without addRow: exactly what addRow adds for each of those flows. */
+  addCounted(c: CountedFlows, texts: AddressTexts, sources: readonly ({ name: string; kind: EvidenceKind } | undefined)[]): void;
   /** Close the audit: missing/not-observed, coverage, report. */
   finish(evidence?: Pick<Evidence, 'inputs' | 'evictions'>): AuditReport;
+}
+
+/** What a row lane counted without addRow (Auditor.addCounted). */
+export interface CountedFlows {
+  /** Flows counted, of them between addresses in no role, and audited (allowed and answered). */
+  total: number;
+  outOfScope: number;
+  audited: number;
+  /** The roles of their originators (and of both sides of flows whose originator was guessed), or-ed. */
+  initiators: number;
+  /** Their earliest first packet and latest last packet (seconds, nanoseconds each); null when none. */
+  window: readonly [number, number, number, number] | null;
+  /** Per rule-list target (laneMatch), how many of them it allowed. */
+  seen: readonly (readonly [target: number, flows: number])[];
+  /** Per unexpected-finding target (laneFold), what its flows add. */
+  folds: readonly FoldCounts[];
+  /**
+   * What those flows add to the findings' sets (each set keeps a value once): pairs (kind << 28 |
+   * target, value); kind 0 an originator (value: its address key), 1 a responder (its address
+   * key), 2 a responder port, 3 an input (its fileIndex in `sources`).
+   */
+  members: ArrayLike<number>;
+}
+
+/** What flows folded into one unexpected finding add (CountedFlows.folds). */
+export interface FoldCounts {
+  target: number;
+  flows: number;
+  /** Their earliest first packet and latest last packet (seconds, nanoseconds each). */
+  window: readonly [number, number, number, number];
+  /** Packets and bytes from the originators, then from the responders. */
+  origPkts: number; respPkts: number; origBytes: number; respBytes: number;
+  answered: number; noAnswer: number; refused: number;
+  /** Flows whose originator was guessed. */
+  inferred: number;
+  /** Flows per connection state, by STATE_NAMES index. */
+  states: ArrayLike<number>;
 }
 
 /** How a flow ended, from the audit's point of view. */
@@ -79,7 +137,7 @@ export function flowOutcome(f: FlowRecord): FlowOutcome {
 }
 
 /** flowOutcome of a flow with no verdict and no ICMP error, from its numbers. */
-function plainOutcome(proto: number, connState: string, respPkts: number, evidence: EvidenceKind): FlowOutcome {
+export function plainOutcome(proto: number, connState: string, respPkts: number, evidence: EvidenceKind): FlowOutcome {
   if (proto === 6) {
     if (NO_ANSWER_STATES.has(connState)) return 'no-answer';
     if (REFUSED_STATES.has(connState)) return 'refused';
@@ -189,6 +247,20 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
   const aggs = new Map<string, Agg>();
   const stats: RuleStats[] = rules.map(() => ({ seen: 0, blocked: 0, docOnly: 0, legacy: 0, viaProxy: 0 }));
   const counters = { total: 0, audited: 0, outOfScope: 0, notAudited: 0 };
+  // a row lane's targets (laneMatch, laneFold): rule lists and unexpected findings, numbered from 1
+  const laneTargets: (readonly number[] | Agg | null)[] = [null];
+  const laneTargetOf = new Map<readonly number[] | Agg, number>();
+  /** The target number of a rule list or a finding, -1 when it would be maxTarget or more. */
+  const laneTarget = (x: readonly number[] | Agg, maxTarget: number): number => {
+    let t = laneTargetOf.get(x);
+    if (t === undefined) {
+      if (laneTargets.length >= maxTarget) return -1;
+      t = laneTargets.length;
+      laneTargets.push(x);
+      laneTargetOf.set(x, t);
+    }
+    return t;
+  };
   let initiatorsSeen = 0;
   // the flows' time span (first and last packet), kept as numbers: no object per flow
   // (in a Float64Array: a double kept in a closure variable would be boxed anew on every change)
@@ -803,6 +875,70 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       accountCounts(a, r.connState, evidence, src?.name ?? '', outcome, inferred);
       foldUnexpectedKeyed(a, origKey, respKey, texts, r.respP);
       return true;
+    },
+
+    laneMatch(proto, port, om, rm, maxTarget) {
+      if ((proto !== 6 && proto !== 17) || (om === 0 && rm === 0)) return 0;
+      const ids = match(proto, port, om, rm);
+      if (ids.length === 0) return 1;
+      const m = classify(ids, proto);
+      if (m.real.length === 0 || m.nonLegacy.length === 0 || m.rpcDynamic) return 0;
+      const t = laneTarget(m.nonLegacy, maxTarget);
+      return t < 0 ? 0 : t * 2;
+    },
+
+    laneFold(proto, port, om, rm, maxTarget) {
+      if ((proto !== 6 && proto !== 17) || (om === 0 && rm === 0) || policy.anyProxy()) return 0;
+      const agg = unexpectedAgg(om, rm, (proto === 17 ? 65536 : 0) + (port >= 49152 ? 49152 : port));
+      if (agg === undefined || agg.rep === null) return 0;
+      const t = laneTarget(agg, maxTarget);
+      return t < 0 ? 0 : t;
+    },
+
+    laneRep(target) {
+      const a = laneTargets[target];
+      return a instanceof Agg && a.rep !== null ? a.rep.firstSec : Infinity;
+    },
+
+    addCounted(c, texts, sources) {
+      counters.total += c.total;
+      counters.outOfScope += c.outOfScope;
+      counters.audited += c.audited;
+      initiatorsSeen = (initiatorsSeen | c.initiators) >>> 0;
+      const w = c.window;
+      if (w !== null) {
+        if (!wAny || tsCompare(w[0], w[1], win[0]!, win[1]!) < 0) { win[0] = w[0]; win[1] = w[1]; }
+        if (!wAny || tsCompare(w[2], w[3], win[2]!, win[3]!) > 0) { win[2] = w[2]; win[3] = w[3]; }
+        wAny = true;
+      }
+      for (const [t, n] of c.seen) {
+        const nl = laneTargets[t] as readonly number[];
+        for (let j = 0; j < nl.length; j++) stats[nl[j]!]!.seen += n;
+      }
+      for (const f of c.folds) {
+        const a = laneTargets[f.target] as Agg;
+        a.flows += f.flows;
+        const w = f.window;
+        if (tsCompare(w[0], w[1], a.fSec, a.fNsec) < 0) { a.fSec = w[0]; a.fNsec = w[1]; }
+        if (tsCompare(w[2], w[3], a.lSec, a.lNsec) > 0) { a.lSec = w[2]; a.lNsec = w[3]; }
+        a.origPkts += f.origPkts; a.respPkts += f.respPkts; a.origBytes += f.origBytes; a.respBytes += f.respBytes;
+        a.outcomes.answered += f.answered; a.outcomes['no-answer'] += f.noAnswer; a.outcomes.refused += f.refused;
+        a.inferred += f.inferred;
+        a.states.addCounts(f.states);
+      }
+      const m = c.members;
+      for (let i = 0; i + 1 < m.length; i += 2) {
+        const k = m[i]!, a = laneTargets[k & 0x0fffffff] as Agg, v = m[i + 1]!;
+        switch (k >>> 28) {
+          case 0: a.peers.addKeyed(v, texts); break;
+          case 1: a.respPeers.addKeyed(v, texts); break;
+          case 2: a.ports.add(v); break;
+          default: {
+            const src = sources[v];
+            a.sources.add(src?.kind ?? 'pcap'); a.inputs.add(src?.name ?? '');
+          }
+        }
+      }
     },
 
     finish(evidence) {

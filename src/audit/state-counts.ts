@@ -7,6 +7,9 @@
 const KNOWN = ['-', 'OTH', 'REJ', 'RSTO', 'RSTOS0', 'RSTR', 'RSTRH', 'S0', 'S1', 'S2', 'S3', 'SF', 'SH', 'SHR'];
 const INDEX = new Map<string, number>(KNOWN.map((s, i) => [s, i]));
 
+/** The states counted by index ('-' for none), in the order addCounts takes them. */
+export const STATE_NAMES: readonly string[] = KNOWN;
+
 export class StateCounts {
   readonly #n = new Float64Array(KNOWN.length);
   #other: Map<string, number> | null = null;
@@ -20,6 +23,11 @@ export class StateCounts {
     if (i !== undefined) { this.#n[i] = this.#n[i]! + 1; this.#last = st; this.#lastIndex = i; return; }
     const o = this.#other ??= new Map<string, number>();
     o.set(st, (o.get(st) ?? 0) + 1);
+  }
+
+  /** `n` flows of each state, by STATE_NAMES index (counts[i] flows of STATE_NAMES[i]). */
+  addCounts(counts: ArrayLike<number>): void {
+    for (let i = 0; i < KNOWN.length && i < counts.length; i++) this.#n[i] = this.#n[i]! + counts[i]!;
   }
 
   /** State → flows, in the order of the states' texts. */

@@ -8,12 +8,16 @@ import { MAX_TABLE_FLOWS } from '../../src/flow/flow-core.js';
 import { FlowRow } from '../../src/flow/row.js';
 import { run, type SynthPacket } from './synth.js';
 
-test('src/flow/flow-core-wasm.ts is what tools/build-wasm.mjs compiles from src/flow/wasm/flow-core.ts now (no drift)', async () => {
-  const tool = (await import(new URL('../../tools/build-wasm.mjs', import.meta.url).href)) as { generate(): { text: string | null; why: string | null }; TARGET: string };
-  const { text, why } = tool.generate();
-  if (text === null) { console.log(`  (skipped: ${why})`); return; }
-  const committed = fs.readFileSync(fileURLToPath(new URL(`../../${tool.TARGET}`, import.meta.url)), 'utf8');
-  assert.ok(committed === text, `${tool.TARGET} is stale: run \`node tools/build-wasm.mjs\` (or \`npm run build\`)`);
+test('the committed WebAssembly modules (the flow core, the audit\'s row lane) are what tools/build-wasm.mjs compiles from their sources now (no drift)', async () => {
+  type Module = { source: string; target: string };
+  const tool = (await import(new URL('../../tools/build-wasm.mjs', import.meta.url).href)) as { generate(m: Module): { text: string | null; why: string | null }; MODULES: Module[] };
+  assert.equal(tool.MODULES.map((m) => m.target), ['src/flow/flow-core-wasm.ts', 'src/audit/row-lane-wasm.ts']);
+  for (const m of tool.MODULES) {
+    const { text, why } = tool.generate(m);
+    if (text === null) { console.log(`  (skipped: ${why})`); return; }
+    const committed = fs.readFileSync(fileURLToPath(new URL(`../../${m.target}`, import.meta.url)), 'utf8');
+    assert.ok(committed === text, `${m.target} is stale: run \`node tools/build-wasm.mjs\` (or \`npm run build\`)`);
+  }
 });
 
 test('maxFlows above what a wasm32 memory holds is refused; the largest table is made', () => {

@@ -13,6 +13,12 @@
  */
 import type { EvidenceKind, FlowRecord, NameObservation } from '../../../flow/record.js';
 import { RowRecords, type FlowRow } from '../../../flow/row.js';
+import { PACKED_ROW_WORDS, unpackRow } from '../../../flow/table.js';
+import { RowLane } from '../../../audit/row-lane.js';
+
+/** Rows the lane takes at once (its ROWS region), and a packed row's bytes. */
+const ROW_SLOTS = 4096;
+const PACKED_ROW_BYTES = PACKED_ROW_WORDS * 4;
 import { AddressTable } from '../../../report/flows/address-table.js';
 import { blankRecord } from '../../../report/flows/store.js';
 import { canonicalAddr } from '../../../core/ip.js';
@@ -20,17 +26,23 @@ import type { Stage } from './incremental.js';
 
 export class EarlyAudit {
   readonly #stage: Stage;
-  /** Addresses of the flows audited from the table (ids: the auditor's address keys). */
+  /** Addresses of the flows audited from the table (ids: the auditor's address keys) when there is no lane. */
   readonly #addrs = new AddressTable();
   /** Addresses (canonical text) of the flows audited as records. */
   readonly #recordAddrs = new Set<string>();
   readonly #records = new RowRecords();
   readonly #rec = blankRecord();
+  /** The flows that only count, counted in WebAssembly (auditRows); null when its memory could not be had. */
+  readonly #lane: RowLane | null;
   #dropped: string | null = null;
 
   constructor(stage: Stage) {
     this.#stage = stage;
+    this.#lane = RowLane.create(stage.policy, stage.auditor);
   }
+
+  /** Rows the lane counted itself (not handed back), for tests. */
+  laneRows = 0;
 
   /** Null while every flow has been audited with the names known; otherwise why the files must be read again. */
   get dropped(): string | null {
@@ -40,11 +52,39 @@ export class EarlyAudit {
   /** Audit one finished flow read from a table (`src`: the input it came from). */
   auditRow(row: FlowRow, src: { name: string; kind: EvidenceKind } | undefined): void {
     if (this.#dropped !== null) return;
-    const addrs = this.#addrs;
+    // (the addresses' keys: the lane's ids when there is a lane, as its flows use them)
+    const addrs = this.#lane ?? this.#addrs;
     const o = addrs.idOfWords(row.orig), r = addrs.idOfWords(row.resp), auditor = this.#stage.auditor;
     // most flows count into what is there already without a record (addRow, which asks for an
     // address's text only to keep it); the rest as records
     if (!auditor.addRow(row, o, r, addrs, src)) auditor.addFlow(this.#records.fillWith(row, src, this.#rec, addrs.text(o), addrs.text(r), false), o, r);
+  }
+
+  /**
+   * Audit `n` packed rows (FlowTable.packRow) from byte `at` of `buf`, all from packet captures
+   * (`src` by fileIndex): the lane counts the flows that only count, and the rest are audited one
+   * by one (auditRow), in their order, refilling `row`.
+   */
+  auditRows(buf: ArrayBufferLike, n: number, at: number, src: readonly ({ name: string; kind: EvidenceKind } | undefined)[], row: FlowRow): void {
+    if (this.#dropped !== null) return;
+    const u = new Uint32Array(buf, at, n * PACKED_ROW_WORDS), d = new Float64Array(buf, at, (n * PACKED_ROW_WORDS) >>> 1);
+    const lane = this.#lane;
+    if (lane === null) {
+      for (let k = 0; k < n; k++) { unpackRow(u, d, k * PACKED_ROW_WORDS, row); this.auditRow(row, src[row.fileIndex]); }
+      return;
+    }
+    const auditor = this.#stage.auditor;
+    for (let k0 = 0; k0 < n; k0 += ROW_SLOTS) {
+      const m = Math.min(ROW_SLOTS, n - k0);
+      // (the lane's address ids are the auditor's keys, and it gives their texts)
+      const slow = lane.run(buf, at + k0 * PACKED_ROW_BYTES, m, src);
+      this.laneRows += m - slow.length / 3;
+      for (let j = 0; j < slow.length; j += 3) {
+        unpackRow(u, d, (k0 + slow[j]!) * PACKED_ROW_WORDS, row);
+        const o = slow[j + 1]!, r = slow[j + 2]!, s = src[row.fileIndex];
+        if (!auditor.addRow(row, o, r, lane, s)) auditor.addFlow(this.#records.fillWith(row, s, this.#rec, lane.text(o), lane.text(r), false), o, r);
+      }
+    }
   }
 
   /** A flow that comes as a record (ICMP errors, tunnels): audit it now. */
@@ -61,7 +101,7 @@ export class EarlyAudit {
   /** A name found in the capture, before the flows that finish after it. */
   readonly onName = (obs: NameObservation): void => {
     if (this.#dropped !== null) return;
-    this.#dropped = addNameChecked(this.#stage, obs, (a) => this.#addrs.has(a), this.#recordAddrs);
+    this.#dropped = addNameChecked(this.#stage, obs, (a) => (this.#lane ?? this.#addrs).has(a), this.#recordAddrs);
   };
 }
 

@@ -71,6 +71,8 @@ export class IncrementalAudit {
   readonly #early: EarlyAudit;
   readonly #sources: { name: string; kind: EvidenceKind }[] = [];
   readonly #row = new FlowRow();
+  /** Whether every input named so far is a packet capture (both directions seen): the row lane's condition. */
+  #packetsOnly = true;
 
   private constructor(setup: AuditSetup, stage: Stage) {
     this.#setup = setup;
@@ -91,6 +93,12 @@ export class IncrementalAudit {
   /** Name the input behind a fileIndex of packed rows (FlowTable.sourceOf). */
   setSource(fileIndex: number, name: string, kind: EvidenceKind): void {
     this.#sources[fileIndex] = { name, kind };
+    if (kind !== 'pcap' && kind !== 'pcapng' && kind !== 'live') this.#packetsOnly = false;
+  }
+
+  /** Rows the early audit's lane counted itself (EarlyAudit.laneRows), for tests. */
+  get laneRows(): number {
+    return this.#early.laneRows;
   }
 
   /** One batch: its inputs, then its names, then its flows. */
@@ -108,6 +116,8 @@ export class IncrementalAudit {
 
   /** `n` packed rows (FlowTable.packRow) from byte `at` of `buf`: audited now (while the early audit holds), and kept with `keep`. */
   addRows(buf: ArrayBufferLike, n: number, at = 0): void {
+    // (flows that are not kept go through the early audit's row lane when every input is a packet capture)
+    if (this.store === null && this.#packetsOnly) { this.#early.auditRows(buf, n, at, this.#sources, this.#row); return; }
     const words = n * PACKED_ROW_WORDS;
     const u = new Uint32Array(buf, at, words), d = new Float64Array(buf, at, words >>> 1), row = this.#row, src = this.#sources, store = this.store, early = this.#early;
     for (let k = 0; k < n; k++) {
