@@ -256,6 +256,11 @@ export class RowLane implements AddressTexts {
     return w !== null && this.#x.lookup(w[0], w[1], w[2], w[3]) >= 0;
   }
 
+  /** Rows run takes at once (at most). */
+  get rowSlots(): number {
+    return this.#x.rowSlots();
+  }
+
   /** Distinct addresses of the rows given to run. */
   get addresses(): number {
     return this.#x.addresses();

@@ -16,8 +16,6 @@ import { RowRecords, type FlowRow } from '../../../flow/row.js';
 import { PACKED_ROW_WORDS, unpackRow } from '../../../flow/table.js';
 import { RowLane } from '../../../audit/row-lane.js';
 
-/** Rows the lane takes at once (its ROWS region), and a packed row's bytes. */
-const ROW_SLOTS = 4096;
 const PACKED_ROW_BYTES = PACKED_ROW_WORDS * 4;
 import { AddressTable } from '../../../report/flows/address-table.js';
 import { blankRecord } from '../../../report/flows/store.js';
@@ -74,8 +72,8 @@ export class EarlyAudit {
       return;
     }
     const auditor = this.#stage.auditor;
-    for (let k0 = 0; k0 < n; k0 += ROW_SLOTS) {
-      const m = Math.min(ROW_SLOTS, n - k0);
+    for (let k0 = 0, slots = lane.rowSlots; k0 < n; k0 += slots) {
+      const m = Math.min(slots, n - k0);
       // (the lane's address ids are the auditor's keys, and it gives their texts)
       const slow = lane.run(buf, at + k0 * PACKED_ROW_BYTES, m, src);
       this.laneRows += m - slow.length / 3;
