@@ -449,6 +449,7 @@ export function run(n: u32, epoch: u32): bool {
   }
   return true;
 }
+
 export function slowRows(): u32 { return slowCount; }
 export function counted(): u32 { return total; }
 export function countedOutOfScope(): u32 { return outOfScope; }
