@@ -162,7 +162,6 @@ export function wordsOffset(): usize { return words; }
 export function rowSlots(): u32 { return ROW_SLOTS; }
 export function maxTargets(): u32 { return MAX_TARGETS; }
 export function addresses(): u32 { return count; }
-export function memoryBytes(): usize { return top; }
 
 @inline function mix(h: u32): u32 {
   h ^= h >> 16; h *= 0x85ebca6b; h ^= h >> 13;
