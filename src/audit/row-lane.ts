@@ -21,6 +21,7 @@
  */
 import { formatAddr, parseAddr } from '../core/ip.js';
 import type { EvidenceKind } from '../flow/record.js';
+import { PACKED_ROW_WORDS } from '../flow/table.js';
 import { tcpConnState, udpConnState } from '../flow/tcp-state.js';
 import type { CompiledPolicy } from '../rules/policy.js';
 import { plainOutcome, type Auditor, type CountedFlows, type FoldCounts } from './auditor.js';
@@ -51,6 +52,7 @@ interface LaneExports {
   eventsOffset(): number;
   wordsOffset(): number;
   rowSlots(): number;
+  rowBytes(): number;
   maxTargets(): number;
   addresses(): number;
   slowRows(): number;
@@ -76,8 +78,8 @@ interface WasmApi {
 const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 let compiled: object | null = null;
 
-/** Bytes of a packed row (FlowTable.packRow: PACKED_ROW_WORDS words). */
-const ROW_BYTES = 144;
+/** Bytes of a packed row (FlowTable.packRow). */
+const ROW_BYTES = PACKED_ROW_WORDS * 4;
 const INITIAL_ADDRESSES = 1 << 14;
 /** Byte offsets in a fold record (wasm/row-lane.ts). */
 const F_FLOWS = 16, F_FSEC = 24, F_FNSEC = 32, F_LSEC = 40, F_LNSEC = 48, F_OPKT = 56, F_RPKT = 64, F_OBYT = 72, F_RBYT = 80, F_OUTC = 88, F_STATES = 104;
@@ -156,6 +158,8 @@ export class RowLane implements AddressTexts {
       },
     });
     const x = inst.exports as LaneExports;
+    // (the module reads the rows' fields at fixed offsets: a packed row of another size is a build out of step)
+    if (x.rowBytes() !== ROW_BYTES) throw new Error(`the row lane reads ${x.rowBytes()}-byte rows, but the flow table packs ${ROW_BYTES}: rebuild it (node tools/build-wasm.mjs)`);
     if (x.init(INITIAL_ADDRESSES) === 0) return null;
     lane = new RowLane(x, policy, auditor);
     return lane;

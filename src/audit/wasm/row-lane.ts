@@ -160,6 +160,7 @@ export function eventsOffset(): usize { return EVENTS; }
 export function keyOffset(): usize { return KEY; }
 export function wordsOffset(): usize { return words; }
 export function rowSlots(): u32 { return ROW_SLOTS; }
+export function rowBytes(): u32 { return ROW_BYTES; }
 export function maxTargets(): u32 { return MAX_TARGETS; }
 export function addresses(): u32 { return count; }
 
