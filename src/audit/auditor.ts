@@ -68,7 +68,8 @@ export interface Auditor {
   /**
    * For a row lane: the target of the unexpected finding that a flow no rule matches (this
    * protocol, responder port and roles; its sides not to be swapped) folds into, when the finding
-   * exists and the policy has no proxy (through which the flow might go), provided the flow's
+   * exists, the policy has no proxy (through which the flow might go) and the port is not TCP 135
+   * (an endpoint-mapper exchange, which addFlow notes for dynamic RPC), provided the flow's
    * first packet's second is after laneRep(target); 0 otherwise. Holds until addRow or addFlow
    * is next called.
    */
@@ -852,7 +853,9 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       } else {
         // unexpected, into a finding that exists (none has an address in no role: those are
         // unknown-host) and whose representative flow comes first (compareFlows orders by the
-        // first packet's second first: a later second changes nothing)
+        // first packet's second first: a later second changes nothing); not an endpoint-mapper
+        // exchange (135), which addFlow also notes for the dynamic RPC between the same hosts
+        if (proto === 6 && r.respP === 135) return false;
         agg = unexpectedAgg(om, rm, (proto === 17 ? 65536 : 0) + (r.respP >= 49152 ? 49152 : r.respP));
         if (agg === undefined || agg.rep === null || r.firstSec <= agg.rep.firstSec) return false;
       }
@@ -888,7 +891,8 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     },
 
     laneFold(proto, port, om, rm, maxTarget) {
-      if ((proto !== 6 && proto !== 17) || (om === 0 && rm === 0) || policy.anyProxy()) return 0;
+      // (not 135: addFlow notes each endpoint-mapper exchange for the dynamic RPC that follows it)
+      if ((proto !== 6 && proto !== 17) || (om === 0 && rm === 0) || policy.anyProxy() || (proto === 6 && port === 135)) return 0;
       const agg = unexpectedAgg(om, rm, (proto === 17 ? 65536 : 0) + (port >= 49152 ? 49152 : port));
       if (agg === undefined || agg.rep === null) return 0;
       const t = laneTarget(agg, maxTarget);

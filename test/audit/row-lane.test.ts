@@ -19,6 +19,7 @@ import type { NameObservation } from '../../src/flow/record.js';
 import { blankRecord } from '../../src/report/flows/store.js';
 import { EarlyAudit } from '../../src/cli/commands/audit/early-audit.js';
 import { policyFor } from './helpers.js';
+import { builtinProfile, type Profile } from '../../src/rules/profile.js';
 import { F, fill, type SynthPacket } from '../flow/synth.js';
 
 const SERVERS = ['10.0.0.20', '10.0.0.10', '10.0.0.11', '203.0.113.5', '10.1.0.40', '10.0.0.30', '2001:db8::20', '40.126.1.1', '10.9.9.9', '52.1.1.1'];
@@ -122,8 +123,8 @@ function rowsOf(flows: FlowSpec[]): { buf: ArrayBuffer; n: number } {
 }
 
 /** The report of feeding every row's record to addFlow (names first, where `namesAt` puts them). */
-async function reference(policyNames: NameObservation[], buf: ArrayBuffer, n: number, namesAt: number[], inv: typeof INV | typeof INV_WAP = INV): Promise<string> {
-  const policy = await policyFor(inv);
+async function reference(policyNames: NameObservation[], buf: ArrayBuffer, n: number, namesAt: number[], inv: typeof INV | typeof INV_WAP = INV, profile?: Profile, features: string[] = []): Promise<string> {
+  const policy = await policyFor(inv, profile, features);
   const auditor = createAuditor(policy, { newFindings: false });
   const u = new Uint32Array(buf), d = new Float64Array(buf), row = new FlowRow(), records = new RowRecords(), rec = blankRecord();
   for (let k = 0; k < n; k++) {
@@ -228,6 +229,32 @@ test('flows whose originator was guessed count both sides as initiators seen (wh
   assert.ok(report === await reference([], buf, n, [], INV_WAP), 'the report of addFlow alone');
   const wap = (JSON.parse(report) as { coverage: { rule: string; reason?: string }[] }).coverage.find((c) => c.rule === 'T4-HTTPS');
   assert.ok(wap !== undefined && !/no traffic from any wap host/.test(wap.reason ?? ''), `T4-HTTPS: ${JSON.stringify(wap)}`);
+});
+
+test('an unexpected endpoint-mapper exchange links the dynamic RPC that follows it, however its flow is audited', async () => {
+  // a profile that allows the Entra Connect server dynamic RPC to the DCs but not 135 itself: the
+  // 135 flows are unexpected (one finding), and each links the dynamic-RPC flow after it between the
+  // same hosts. The second DC's 135 flow folds into the finding the first one made.
+  const base = await builtinProfile('hybrid-identity');
+  const profile: Profile = { ...base, rules: base.rules.filter((r) => r.id !== 'T1-EPM') };
+  const flows: FlowSpec[] = [];
+  for (const [i, dc] of ['10.0.0.10', '10.0.0.11'].entries()) {
+    flows.push({ client: '10.0.0.20', server: dc, port: 135, cport: 40000 + i, udp: false, shape: 3, answered: true, dt: 1, ms: 0 });
+    flows.push({ client: '10.0.0.20', server: dc, port: 50000 + i, cport: 41000 + i, udp: false, shape: 3, answered: true, dt: 1, ms: 0 });
+  }
+  const { buf, n } = rowsOf(flows);
+  const policy = await policyFor(INV, profile, ['phs']);
+  const auditor = createAuditor(policy, { newFindings: false });
+  const early = new EarlyAudit({ policy, compare: [], auditor });
+  // one batch, and one flow per batch
+  for (const size of [n, 1]) {
+    const a = size === n ? auditor : createAuditor(await policyFor(INV, profile, ['phs']), { newFindings: false });
+    const e = size === n ? early : new EarlyAudit({ policy: await policyFor(INV, profile, ['phs']), compare: [], auditor: a });
+    for (let k = 0; k < n; k += size) e.auditRows(buf, Math.min(size, n - k), k * PACKED_ROW_WORDS * 4, SRC, new FlowRow());
+    const report = JSON.stringify(a.finish());
+    assert.ok(report === await reference([], buf, n, [], INV, profile, ['phs']), `batches of ${size}: the report of addFlow alone`);
+    assert.match(report, /2 of 2 dynamic RPC flows followed an endpoint-mapper/);
+  }
 });
 
 test.run();
