@@ -136,6 +136,12 @@ async function reference(policyNames: NameObservation[], buf: ArrayBuffer, n: nu
   return JSON.stringify(auditor.finish());
 }
 
+/** The seed without its endpoint-mapper row (T1-EPM): dynamic RPC to the DCs allowed (with `phs`), 135 not. */
+const noEpmProfile: Profile = await (async () => {
+  const base = await builtinProfile('hybrid-identity');
+  return { ...base, rules: base.rules.filter((r) => r.id !== 'T1-EPM') };
+})();
+
 test('batches through the lane (addRow/addFlow for the rest) give the report of addFlow alone, names between batches', async () => {
   let laneCounted = 0, rows = 0, compared = 0, droppedSeen = 0;
   await fc.assert(fc.asyncProperty(
@@ -143,13 +149,16 @@ test('batches through the lane (addRow/addFlow for the rest) give the report of 
     fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 8 }),
     // (a name at the start, or at a batch boundary: one after flows of its address drops the early audit)
     fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 1000 })), { minLength: NAMES.length, maxLength: NAMES.length }),
-    async (flows, cuts, namesAtRaw) => {
+    // (the seed, or a profile that allows dynamic RPC to the DCs without the endpoint mapper: 135 unexpected)
+    fc.boolean(),
+    async (flows, cuts, namesAtRaw, noEpm) => {
+      const profile = noEpm ? noEpmProfile : undefined, features = noEpm ? ['phs'] : [];
       const { buf, n } = rowsOf(flows);
       // names only between batches, as the audit thread hands them over
       const bounds: number[] = [0];
       for (let k = 0, c = 0; k < n; c++) { k = Math.min(n, k + cuts[c % cuts.length]!); bounds.push(k); }
       const namesAt = namesAtRaw.map((x) => bounds[x % bounds.length]!);
-      const policy = await policyFor(INV);
+      const policy = await policyFor(INV, profile, features);
       const auditor = createAuditor(policy, { newFindings: false });
       const early = new EarlyAudit({ policy, compare: [], auditor });
       const row = new FlowRow();
@@ -161,7 +170,7 @@ test('batches through the lane (addRow/addFlow for the rest) give the report of 
       laneCounted += early.laneRows; rows += n;
       if (early.dropped !== null) { droppedSeen++; return; }
       compared++;
-      assert.is(JSON.stringify(auditor.finish()), await reference(NAMES, buf, n, namesAt.map((x) => (x >= n ? n : x))));
+      assert.is(JSON.stringify(auditor.finish()), await reference(NAMES, buf, n, namesAt.map((x) => (x >= n ? n : x)), INV, profile, features));
     },
   ), { numRuns: 60, seed: 20261127 });
   assert.ok(compared >= 20, `reports compared (${compared}; ${droppedSeen} runs had a name come late)`);
@@ -235,8 +244,7 @@ test('an unexpected endpoint-mapper exchange links the dynamic RPC that follows 
   // a profile that allows the Entra Connect server dynamic RPC to the DCs but not 135 itself: the
   // 135 flows are unexpected (one finding), and each links the dynamic-RPC flow after it between the
   // same hosts. The second DC's 135 flow folds into the finding the first one made.
-  const base = await builtinProfile('hybrid-identity');
-  const profile: Profile = { ...base, rules: base.rules.filter((r) => r.id !== 'T1-EPM') };
+  const profile = noEpmProfile;
   const flows: FlowSpec[] = [];
   for (const [i, dc] of ['10.0.0.10', '10.0.0.11'].entries()) {
     flows.push({ client: '10.0.0.20', server: dc, port: 135, cport: 40000 + i, udp: false, shape: 3, answered: true, dt: 1, ms: 0 });
