@@ -15,6 +15,7 @@ import { TOOL_NAME, VERSION } from '../version.js';
 import { isPlausibleUnlisted, serviceText } from './services.js';
 import { PeerSet, type AddressTexts } from './peer-set.js';
 import { PortSet } from './port-set.js';
+import { RpcLinks } from './rpc-links.js';
 import { StateCounts } from './state-counts.js';
 import {
   DEFAULT_FAIL_ON, FINDING_KINDS, SEVERITIES,
@@ -68,8 +69,9 @@ export interface Auditor {
   /**
    * For a row lane: the target of the unexpected finding that a flow no rule matches (this
    * protocol, responder port and roles; its sides not to be swapped) folds into, when the finding
-   * exists, the policy has no proxy (through which the flow might go) and the port is not TCP 135
-   * (an endpoint-mapper exchange, which addFlow notes for dynamic RPC), provided the flow's
+   * exists, the policy has no proxy (through which the flow might go) and the flow is not an
+   * endpoint-mapper exchange (TCP 135) between roles that a dynamic-RPC rule joins (addFlow notes
+   * those), provided the flow's
    * first packet's second is after laneRep(target); 0 otherwise. Holds until addRow or addFlow
    * is next called.
    */
@@ -220,7 +222,6 @@ class Agg {
 }
 
 /** Dynamic-RPC linking state of one host pair (see createAuditor). */
-interface RpcPair { hasEpm: boolean; eSec: number; eNsec: number; linked: number; pending: number[] }
 
 /** What a new aggregate is made from (the rest starts empty and is filled by account()). */
 type AggInit = Pick<Agg, 'kind' | 'rule' | 'origH' | 'respH' | 'proto' | 'respP' | 'origMask' | 'respMask' | 'reason'>;
@@ -272,29 +273,28 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
   // matchFlow's answer besides the rule ids
   let mReversed = false, mViaProxy = false;
   // Dynamic RPC linking: endpoint-mapper exchanges and dynamic flows by host pair.
-  // Per host pair: the earliest answered 135 exchange so far, the dynamic-RPC flows at or after it
-  // (linked: they stay linked, since the earliest exchange can only move earlier) and the times of
-  // those before it or with none yet (pending, re-checked when an earlier exchange comes). Exact in
-  // any flow order; memory holds only the pending flows, not one entry per dynamic-RPC flow.
-  // by originator text, then responder text (address texts are reused strings: no key is built)
-  const rpcPairs = new Map<string, Map<string, RpcPair>>();
-  // the same pairs by address keys (addFlow's origKey/respKey), in front of the map by text
-  const rpcByKeys = new Map<number, Map<number, RpcPair>>();
-  const rpcPair = (oH: string, rH: string, oKey: number, rKey: number): RpcPair => {
+  const rpc = new RpcLinks();
+  // the originator and responder roles of the dynamic-RPC rules: an exchange between hosts that
+  // no such rule joins links nothing (an address's roles do not change in an audit that holds)
+  // (a cloud rule may match through a proxy, whose roles are not the rule's: then every exchange is noted)
+  const rpcInit: number[] = [], rpcResp: number[] = [];
+  let rpcViaProxy = false;
+  for (let i = 0; i < rules.length; i++) {
+    if (!rules[i]!.rpcDynamic) continue;
+    rpcInit.push(policy.ruleInit[i]!); rpcResp.push(policy.ruleResp[i]!);
+    if (policy.ruleCloud[i]) rpcViaProxy = true;
+  }
+  /** Whether a dynamic-RPC rule joins these originator and responder roles (an endpoint-mapper exchange between them is noted). */
+  const rpcJoins = (om: number, rm: number): boolean => {
+    if (rpcViaProxy) return true;
+    for (let j = 0; j < rpcInit.length; j++) if ((rpcInit[j]! & om) !== 0 && (rpcResp[j]! & rm) !== 0) return true;
+    return false;
+  };
+  /** The host pair of these texts and keys (keys below 0 or past 2^30: by the texts alone). */
+  const rpcPair = (oH: string, rH: string, oKey: number, rKey: number): number => {
     const numeric = oKey >= 0 && rKey >= 0 && oKey < 0x40000000 && rKey < 0x40000000;
-    let byResp: Map<number, RpcPair> | undefined;
-    if (numeric) {
-      byResp = rpcByKeys.get(oKey);
-      if (byResp === undefined) { byResp = new Map(); rpcByKeys.set(oKey, byResp); }
-      const hit = byResp.get(rKey);
-      if (hit !== undefined) return hit;
-    }
-    let byText = rpcPairs.get(oH);
-    if (byText === undefined) { byText = new Map(); rpcPairs.set(oH, byText); }
-    let p = byText.get(rH);
-    if (p === undefined) { p = { hasEpm: false, eSec: 0, eNsec: 0, linked: 0, pending: [] }; byText.set(rH, p); }
-    byResp?.set(rKey, p);
-    return p;
+    const p = numeric ? rpc.byKeys(oKey, rKey) : -1;
+    return p >= 0 ? p : rpc.byTexts(oH, rH, numeric ? oKey : -1, numeric ? rKey : -1);
   };
   const reportNew = opts.newFindings ?? true;
   // the findings the current addFlow created (NO_FINDINGS until one is)
@@ -663,15 +663,16 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     wAny = true;
   }
 
-  /** A flow (its times in fl) of the dynamic-RPC rules of m: one link (or pending entry) per matched dynamic-RPC rule. */
-  function linkDynamic(m: Matched, oH: string, rH: string, oKey: number, rKey: number): void {
+  /** A flow (its times in fl) of the dynamic-RPC rules of m, between the hosts of `pair`: one link (or pending entry) per matched dynamic-RPC rule. */
+  function linkDynamic(m: Matched, pair: number): void {
     const firstSec = fl[FL_FSEC]!, firstNsec = fl[FL_FNSEC]!;
-    for (let j = 0; j < m.nonLegacy.length; j++) {
-      if (!rules[m.nonLegacy[j]!]!.rpcDynamic) continue;
-      const p = rpcPair(oH, rH, oKey, rKey);
-      if (p.hasEpm && tsCompare(p.eSec, p.eNsec, firstSec, firstNsec) <= 0) p.linked++;
-      else p.pending.push(firstSec, firstNsec);
-    }
+    for (let j = 0; j < m.nonLegacy.length; j++) if (rules[m.nonLegacy[j]!]!.rpcDynamic) rpc.dynamic(pair, firstSec, firstNsec);
+  }
+
+  /** rpcPair for address keys (at least 0), their texts asked for only when the pair is new to them. */
+  function rpcPairKeyed(oKey: number, rKey: number, texts: AddressTexts): number {
+    const p = oKey < 0x40000000 && rKey < 0x40000000 ? rpc.byKeys(oKey, rKey) : -1;
+    return p >= 0 ? p : rpcPair(texts.text(oKey), texts.text(rKey), oKey, rKey);
   }
 
   /** foldUnexpected for address keys (at least 0), their texts asked for only when a peer is new to the finding. */
@@ -738,18 +739,8 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       const oM = reversed ? rm : om, rM = reversed ? om : rm, port = reversed ? f.origP : f.respP;
       const oKey = reversed ? respKey : origKey;
 
-      if (f.proto === 6 && port === 135 && outcome === 'answered') {
-        const p = rpcPair(oH, rH, oKey, reversed ? origKey : respKey);
-        if (!p.hasEpm || tsCompare(f.firstSec, f.firstNsec, p.eSec, p.eNsec) < 0) {
-          p.hasEpm = true; p.eSec = f.firstSec; p.eNsec = f.firstNsec;
-          // pending flows at or after the new earliest exchange are linked now
-          const keep: number[] = [];
-          for (let j = 0; j < p.pending.length; j += 2) {
-            if (tsCompare(p.eSec, p.eNsec, p.pending[j]!, p.pending[j + 1]!) <= 0) p.linked++;
-            else keep.push(p.pending[j]!, p.pending[j + 1]!);
-          }
-          p.pending = keep;
-        }
+      if (f.proto === 6 && port === 135 && outcome === 'answered' && rpcJoins(oM, rM)) {
+        rpc.exchange(rpcPair(oH, rH, oKey, reversed ? origKey : respKey), f.firstSec, f.firstNsec);
       }
 
       if (ids.length > 0) {
@@ -769,7 +760,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
           if (outcome === 'answered') stats[i]!.seen++; else stats[i]!.blocked++;
           if (viaProxy) stats[i]!.viaProxy++;
         }
-        if (m.rpcDynamic) { loadRecord(f); linkDynamic(m, oH, rH, oKey, reversed ? origKey : respKey); }
+        if (m.rpcDynamic) { loadRecord(f); linkDynamic(m, rpcPair(oH, rH, oKey, reversed ? origKey : respKey)); }
         if (outcome !== 'answered') fold('blocked', m.primaryNonLegacy, f, outcome, oH, rH, oM, rM, port, oKey, reversed, viaProxy);
         return created;
       }
@@ -846,16 +837,15 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       let m: Matched | null = null;
       let agg: Agg | undefined;
       if (ids.length > 0) {
-        // allowed: only answered flows of real, not legacy rules, and no endpoint-mapper exchange (135)
+        // allowed: only answered flows of real, not legacy rules
         m = classify(ids, proto);
         if (m.real.length === 0 || m.nonLegacy.length === 0 || outcome !== 'answered') return false;
-        if (proto === 6 && (reversed ? r.origP : r.respP) === 135) return false;
       } else {
         // unexpected, into a finding that exists (none has an address in no role: those are
         // unknown-host) and whose representative flow comes first (compareFlows orders by the
         // first packet's second first: a later second changes nothing); not an endpoint-mapper
-        // exchange (135), which addFlow also notes for the dynamic RPC between the same hosts
-        if (proto === 6 && r.respP === 135) return false;
+        // exchange (135) that addFlow notes for the dynamic RPC between the same hosts
+        if (proto === 6 && r.respP === 135 && rpcJoins(om, rm)) return false;
         agg = unexpectedAgg(om, rm, (proto === 17 ? 65536 : 0) + (r.respP >= 49152 ? 49152 : r.respP));
         if (agg === undefined || agg.rep === null || r.firstSec <= agg.rep.firstSec) return false;
       }
@@ -867,11 +857,9 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       if (m !== null) {
         const nl = m.nonLegacy;
         for (let j = 0; j < nl.length; j++) stats[nl[j]!]!.seen++;
-        if (m.rpcDynamic) {
-          const origH = texts.text(origKey), respH = texts.text(respKey);
-          if (reversed) linkDynamic(m, respH, origH, respKey, origKey);
-          else linkDynamic(m, origH, respH, origKey, respKey);
-        }
+        // (an endpoint-mapper exchange is noted first, as addFlow does)
+        if (proto === 6 && (reversed ? r.origP : r.respP) === 135 && (reversed ? rpcJoins(rm, om) : rpcJoins(om, rm))) rpc.exchange(reversed ? rpcPairKeyed(respKey, origKey, texts) : rpcPairKeyed(origKey, respKey, texts), r.firstSec, r.firstNsec);
+        if (m.rpcDynamic) linkDynamic(m, reversed ? rpcPairKeyed(respKey, origKey, texts) : rpcPairKeyed(origKey, respKey, texts));
         return true;
       }
       const a = agg!;
@@ -891,8 +879,8 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     },
 
     laneFold(proto, port, om, rm, maxTarget) {
-      // (not 135: addFlow notes each endpoint-mapper exchange for the dynamic RPC that follows it)
-      if ((proto !== 6 && proto !== 17) || (om === 0 && rm === 0) || policy.anyProxy() || (proto === 6 && port === 135)) return 0;
+      // (not 135 between roles a dynamic-RPC rule joins: addFlow notes such an endpoint-mapper exchange)
+      if ((proto !== 6 && proto !== 17) || (om === 0 && rm === 0) || policy.anyProxy() || (proto === 6 && port === 135 && rpcJoins(om, rm))) return 0;
       const agg = unexpectedAgg(om, rm, (proto === 17 ? 65536 : 0) + (port >= 49152 ? 49152 : port));
       if (agg === undefined || agg.rep === null) return 0;
       const t = laneTarget(agg, maxTarget);
@@ -959,8 +947,7 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
 
       // RPC endpoint-mapper links.
       const rpcNotes = new Map<number, string>();
-      let linked = 0, unlinked = 0;
-      for (const byText of rpcPairs.values()) for (const p of byText.values()) { linked += p.linked; unlinked += p.pending.length / 2; }
+      const { linked, unlinked } = rpc.totals();
       rules.forEach((r, i) => {
         if (r.rpcDynamic && linked + unlinked > 0) {
           rpcNotes.set(i, `${linked} of ${linked + unlinked} dynamic RPC flows followed an endpoint-mapper (135) exchange between the same hosts${unlinked ? `; ${unlinked} had none in the capture (it may predate it)` : ''}`);
