@@ -126,6 +126,8 @@ export class FlowEngine implements PcapRecordSink {
   corePackets = 0;
   /** Of those, the packets taken in the core's record batches (takeRecords), not one by one. */
   batchedPackets = 0;
+  /** Payload packets looked at here for names (the core's name caches and its split-ClientHello work keep most from coming here). */
+  namePackets = 0;
   #decoders: Decoder[] = [];
   readonly #pkt = new DecodedPacket();
   readonly #parsers: NameParsers;
@@ -364,6 +366,7 @@ export class FlowEngine implements PcapRecordSink {
   }
 
   #inspect(f: number, data: Buffer, p: DecodedPacket): void {
+    this.namePackets++;
     const t = this.table, n = t.inspected(f), proto = p.proto;
     const off = p.payloadOffset, len = p.payloadCaptured;
     if (p.srcPort === 53 && (proto === 17 || proto === 6)) {

@@ -193,7 +193,38 @@ test('core path: a ClientHello split across two segments is put together, as in 
   });
   assert.is(a.engine.corePackets, frames.length);
   assert.equal(a.engine.names.list.map((o) => o.name), ['split.corp.example']);
+  // (a first segment too short to name a server is kept by the core: only the last comes to the engine)
+  assert.is(a.engine.namePackets, 1);
+  assert.is(b.engine.namePackets, 2);
   assert.is(a.result(), b.result());
+});
+
+test('core path: a ClientHello\'s first segment is put together by the core when it is too short to name a server, by the engine when it is not', () => {
+  // cut at 58 bytes (the most that names no server) and 59 (the fewest that can: a one-byte name
+  // right after empty lists), for a ClientHello whose name ends at byte 59 and one with a longer name
+  const tiny = Buffer.concat([
+    Buffer.from([0x16, 3, 1, 0, 54, 1, 0, 0, 50, 3, 3]), Buffer.alloc(32), // record and handshake headers, version, random
+    Buffer.from([0, 0, 0, 0, 0, 10, 0, 0, 0, 6, 0, 4, 0, 0, 1]), Buffer.from('z'), // no session id, suites or compression; server_name "z"
+  ]);
+  assert.is(tiny.length, 59);
+  for (const [hello, name] of [[tiny, 'z'], [clientHello('long.corp.example'), 'long.corp.example']] as const) {
+    for (const cut of [6, 40, 58, 59, 60]) {
+      const a = new Run(true), b = new Run(false);
+      const abuf = a.engine.table.arenaChunk(4096)!, bbuf = Buffer.alloc(4096);
+      const ra = newPacketRecord(0), rb = newPacketRecord(0);
+      const seg = (seq: number, m: Buffer, flags = 0x18) => eth(0x0800, ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }, tcp({ sport: 50001, dport: 443, flags, seq }, m)));
+      const frames = [seg(999, Buffer.alloc(0), 0x02), seg(1000, hello.subarray(0, cut))];
+      if (cut < hello.length) frames.push(seg(1000 + cut, hello.subarray(cut)));
+      frames.forEach((fr, i) => {
+        place(ra, abuf, fr, fr.length, 0, 1, i); place(rb, bbuf, fr, fr.length, 0, 1, i);
+        a.engine.packet(ra); b.engine.packet(rb);
+      });
+      assert.is(a.engine.corePackets, frames.length);
+      assert.equal(a.engine.names.list.map((o) => o.name), [name], `${name}, cut at ${cut}`);
+      assert.is(a.engine.namePackets, cut < 59 ? frames.length - 2 : frames.length - 1, `${name}, cut at ${cut}: packets looked at by the engine`);
+      assert.is(a.result(), b.result());
+    }
+  }
 });
 
 test('core path: a split ClientHello left unfinished is dropped when its flow id is taken by a new flow, whose own split ClientHello is put together', () => {

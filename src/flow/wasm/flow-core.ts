@@ -620,7 +620,8 @@ export function plain(off: usize, cap: u32, link: u32, tsSec: f64, tsNsec: f64, 
         const s = <u32>load<u16>(TLSS + (<usize>f << 1));
         if (s != 0) inspect = tlsAppend(s - 1, f, n, be32(q + 4), at, len);
         else if (len >= 6 && load<u8>(at) == 0x16 && load<u8>(at + 1) == 0x03) {
-          if (sniOn && sniRepeat(at, len, f)) { store<u8>(INSP + <usize>f, 255); sniHits++; }
+          if (sniOn && len < SNI_MIN_BYTES) tlsFirst(f, n, be32(q + 4), at, len);
+          else if (sniOn && sniRepeat(at, len, f)) { store<u8>(INSP + <usize>f, 255); sniHits++; }
           else inspect = true;
         } else store<u8>(INSP + <usize>f, <u8>(n + 1));
       }
@@ -663,6 +664,30 @@ export function tlsEnd(f: i32): void {
   store<i32>(TLSM + (<usize>s << 4), tlsFree, 12);
   tlsFree = s;
   tlsUsed--;
+}
+
+/**
+ * The fewest bytes from a TLS record's start to the end of a server name in a ClientHello
+ * (src/decode/app/tls.ts locateTlsSni: record and handshake headers 9, version and random 34,
+ * empty session id, cipher suites and compression lists 4, extensions length 2, extension header
+ * 4, name list length 2, name header 3, one byte of name): a shorter segment names no server.
+ */
+const SNI_MIN_BYTES: u32 = 59;
+
+/**
+ * A client's TLS handshake record start of `len` bytes (fewer than SNI_MIN_BYTES) at `at`, the
+ * flow's `n`th inspection, its TCP sequence number `seq`, with the default parser: what
+ * engine.ts #inspect does with it (it finds no name in it), here. When the record continues
+ * past the segment (and fits a slot, and a slot is free) its ClientHello is put together from
+ * here on (tlsStart, this segment copied); either way the segment counts as looked at.
+ */
+function tlsFirst(f: i32, n: u32, seq: u32, at: usize, len: u32): void {
+  const need: u32 = 5 + be16(at + 3);
+  if (need > len && need <= TLS_SLOT_BYTES) {
+    const s = tlsStart(f, need, seq + len);
+    if (s >= 0) { memory.copy(TLSB + <usize>s * TLS_SLOT_BYTES, at, len); store<u32>(TLSM + (<usize>s << 4), len, 4); }
+  }
+  store<u8>(INSP + <usize>f, <u8>(n + 1));
 }
 
 /**
