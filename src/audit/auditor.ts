@@ -221,8 +221,6 @@ class Agg {
   }
 }
 
-/** Dynamic-RPC linking state of one host pair (see createAuditor). */
-
 /** What a new aggregate is made from (the rest starts empty and is filled by account()). */
 type AggInit = Pick<Agg, 'kind' | 'rule' | 'origH' | 'respH' | 'proto' | 'respP' | 'origMask' | 'respMask' | 'reason'>;
 
@@ -857,9 +855,13 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       if (m !== null) {
         const nl = m.nonLegacy;
         for (let j = 0; j < nl.length; j++) stats[nl[j]!]!.seen++;
-        // (an endpoint-mapper exchange is noted first, as addFlow does)
-        if (proto === 6 && (reversed ? r.origP : r.respP) === 135 && (reversed ? rpcJoins(rm, om) : rpcJoins(om, rm))) rpc.exchange(reversed ? rpcPairKeyed(respKey, origKey, texts) : rpcPairKeyed(origKey, respKey, texts), r.firstSec, r.firstNsec);
-        if (m.rpcDynamic) linkDynamic(m, reversed ? rpcPairKeyed(respKey, origKey, texts) : rpcPairKeyed(origKey, respKey, texts));
+        // (an endpoint-mapper exchange is noted before the flow is linked, as addFlow does)
+        const epm = proto === 6 && (reversed ? r.origP : r.respP) === 135 && (reversed ? rpcJoins(rm, om) : rpcJoins(om, rm));
+        if (epm || m.rpcDynamic) {
+          const pair = reversed ? rpcPairKeyed(respKey, origKey, texts) : rpcPairKeyed(origKey, respKey, texts);
+          if (epm) rpc.exchange(pair, r.firstSec, r.firstNsec);
+          if (m.rpcDynamic) linkDynamic(m, pair);
+        }
         return true;
       }
       const a = agg!;
