@@ -251,6 +251,39 @@ test('core path: a split ClientHello left unfinished is dropped when its flow id
   assert.is(x, b.result());
 });
 
+test('a split ClientHello left unfinished gives its slot back when its flow ends: a burst of cut handshakes does not stop later names', () => {
+  // 4200 clients send the first segment of a ClientHello and are reset (more than the 4096 slots);
+  // then UDP flows, released after them by the same sweep (their ids are taken first after it);
+  // then a client whose ClientHello comes in two segments must still be named
+  const a = new Run(true), b = new Run(false);
+  const abuf = a.engine.table.arenaChunk(4096)!, bbuf = Buffer.alloc(4096);
+  const ra = newPacketRecord(0), rb = newPacketRecord(0);
+  const hello = clientHello('late.corp.example'), cut = 40;
+  const host = (k: number) => `10.1.${k >> 8}.${k & 255}`;
+  let i = 0, sec = 1_700_000_000;
+  const send = (fr: Buffer) => {
+    place(ra, abuf, fr, fr.length, 0, 1, i); place(rb, bbuf, fr, fr.length, 0, 1, i);
+    ra.tsSec = rb.tsSec = sec; ra.tsNsec = rb.tsNsec = (i % 1000) * 1000; i++;
+    a.engine.packet(ra); b.engine.packet(rb);
+  };
+  const c2s = (src: string, sport: number, seq: number, m: Buffer, flags = 0x18) => eth(0x0800, ipv4({ src, dst: '10.0.0.2' }, tcp({ sport, dport: 443, flags, seq }, m)));
+  for (let k = 0; k < 4200; k++) {
+    send(c2s(host(k), 40000, 999, Buffer.alloc(0), 0x02));
+    send(c2s(host(k), 40000, 1000, hello.subarray(0, cut)));
+    send(eth(0x0800, ipv4({ src: '10.0.0.2', dst: host(k) }, tcp({ sport: 443, dport: 40000, flags: 0x14, seq: 5000, ack: 1000 + cut }))));
+  }
+  sec += 10;
+  for (let k = 0; k < 100; k++) send(eth(0x0800, ipv4({ src: host(k), dst: '10.0.0.3', proto: 17 }, udp(50000 + k, 5353, Buffer.alloc(20, 1)))));
+  sec += 3600;
+  for (const r of [a, b]) r.engine.expire(sec, 0);
+  assert.is(a.engine.table.size, 0, 'every flow ended');
+  send(c2s('10.9.0.1', 41000, 999, Buffer.alloc(0), 0x02));
+  send(c2s('10.9.0.1', 41000, 1000, hello.subarray(0, cut)));
+  send(c2s('10.9.0.1', 41000, 1000 + cut, hello.subarray(cut)));
+  assert.equal(a.engine.names.list.map((o) => o.name), ['late.corp.example']);
+  assert.is(a.result(), b.result());
+});
+
 /**
  * A classic pcap (µs, Ethernet) of these frames, one per 10 ms; `rec` may change a record's header
  * words (seconds, fraction, captured and wire lengths) and `snaplen` the file's.

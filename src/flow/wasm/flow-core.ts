@@ -291,6 +291,8 @@ export function release(f: u32): void {
     store<i32>(ei, 0); store<u32>(ei, 0, 4);
   }
   store<u32>(o, 0, U_STATE);
+  // (a ClientHello still being put together will not be finished: its slot is free for others)
+  if (load<u16>(TLSS + (<usize>f << 1)) != 0) tlsEnd(<i32>f);
   store<u32>(FREE + (<usize>freeTop << 2), f);
   freeTop++;
   live--;
