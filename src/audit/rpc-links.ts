@@ -15,6 +15,8 @@
  * capture's flows).
  */
 
+import { tsCompare } from '../core/time.js';
+
 const NONE = -1;
 
 export class RpcLinks {
@@ -61,14 +63,14 @@ export class RpcLinks {
 
   /** An answered endpoint-mapper exchange of pair p whose first packet came at (sec, nsec). */
   exchange(p: number, sec: number, nsec: number): void {
-    if (this.#has[p] === 1 && tsBefore(this.#eSec[p]!, this.#eNsec[p]!, sec, nsec, true)) return;
+    if (this.#has[p] === 1 && tsCompare(this.#eSec[p]!, this.#eNsec[p]!, sec, nsec) <= 0) return;
     this.#has[p] = 1; this.#eSec[p] = sec; this.#eNsec[p] = nsec;
     // pending flows at or after the new earliest exchange are linked now
     const pending = this.#pending.get(p);
     if (pending === undefined) return;
     const keep: number[] = [];
     for (let j = 0; j < pending.length; j += 2) {
-      if (tsBefore(sec, nsec, pending[j]!, pending[j + 1]!, true)) this.#linked[p]!++;
+      if (tsCompare(sec, nsec, pending[j]!, pending[j + 1]!) <= 0) this.#linked[p]!++;
       else keep.push(pending[j]!, pending[j + 1]!);
     }
     if (keep.length === 0) this.#pending.delete(p);
@@ -77,7 +79,7 @@ export class RpcLinks {
 
   /** A dynamic-RPC flow of pair p whose first packet came at (sec, nsec). */
   dynamic(p: number, sec: number, nsec: number): void {
-    if (this.#has[p] === 1 && tsBefore(this.#eSec[p]!, this.#eNsec[p]!, sec, nsec, true)) { this.#linked[p]!++; return; }
+    if (this.#has[p] === 1 && tsCompare(this.#eSec[p]!, this.#eNsec[p]!, sec, nsec) <= 0) { this.#linked[p]!++; return; }
     const pending = this.#pending.get(p);
     if (pending === undefined) this.#pending.set(p, [sec, nsec]);
     else pending.push(sec, nsec);
@@ -126,11 +128,6 @@ export class RpcLinks {
 
 function slotOf(o: number, r: number, mask: number): number {
   return (Math.imul(Math.imul(o, 0x9e3779b1) ^ r, 0x85ebca77) >>> 7) & mask;
-}
-
-/** (aSec, aNsec) before (bSec, bNsec), or at it when orEqual. */
-function tsBefore(aSec: number, aNsec: number, bSec: number, bNsec: number, orEqual: boolean): boolean {
-  return aSec < bSec || (aSec === bSec && (aNsec < bNsec || (orEqual && aNsec === bNsec)));
 }
 
 function grow<T extends Uint8Array | Float64Array>(from: T, to: T): T {
