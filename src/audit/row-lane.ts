@@ -21,7 +21,7 @@
  */
 import { formatAddr, parseAddr } from '../core/ip.js';
 import type { EvidenceKind } from '../flow/record.js';
-import { PACKED_ROW_WORDS } from '../flow/table.js';
+import { PACKED_ROW_BYTES } from '../flow/table.js';
 import { tcpConnState, udpConnState } from '../flow/tcp-state.js';
 import type { CompiledPolicy } from '../rules/policy.js';
 import { plainOutcome, type Auditor, type CountedFlows, type FoldCounts } from './auditor.js';
@@ -78,8 +78,6 @@ interface WasmApi {
 const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 let compiled: object | null = null;
 
-/** Bytes of a packed row (FlowTable.packRow). */
-const ROW_BYTES = PACKED_ROW_WORDS * 4;
 const INITIAL_ADDRESSES = 1 << 14;
 /** Byte offsets in a fold record (wasm/row-lane.ts). */
 const F_FLOWS = 16, F_FSEC = 24, F_FNSEC = 32, F_LSEC = 40, F_LNSEC = 48, F_OPKT = 56, F_RPKT = 64, F_OBYT = 72, F_RBYT = 80, F_OUTC = 88, F_STATES = 104;
@@ -159,7 +157,7 @@ export class RowLane implements AddressTexts {
     });
     const x = inst.exports as LaneExports;
     // (the module reads the rows' fields at fixed offsets: a packed row of another size is a build out of step)
-    if (x.rowBytes() !== ROW_BYTES) throw new Error(`the row lane reads ${x.rowBytes()}-byte rows, but the flow table packs ${ROW_BYTES}: rebuild it (node tools/build-wasm.mjs)`);
+    if (x.rowBytes() !== PACKED_ROW_BYTES) throw new Error(`the row lane reads ${x.rowBytes()}-byte rows, but the flow table packs ${PACKED_ROW_BYTES}: rebuild it (node tools/build-wasm.mjs)`);
     if (x.init(INITIAL_ADDRESSES) === 0) return null;
     lane = new RowLane(x, policy, auditor);
     return lane;
@@ -207,7 +205,7 @@ export class RowLane implements AddressTexts {
   run(buf: ArrayBufferLike, at: number, n: number, sources: readonly ({ name: string; kind: EvidenceKind } | undefined)[]): Uint32Array {
     const x = this.#x;
     if (n > x.rowSlots()) throw new RangeError(`RowLane.run: ${n} rows, at most ${x.rowSlots()} at once`);
-    new Uint8Array(x.memory.buffer, x.rowsOffset(), n * ROW_BYTES).set(new Uint8Array(buf, at, n * ROW_BYTES));
+    new Uint8Array(x.memory.buffer, x.rowsOffset(), n * PACKED_ROW_BYTES).set(new Uint8Array(buf, at, n * PACKED_ROW_BYTES));
     // (slow flows of the last batch may have brought a finding an earlier representative)
     for (const t of this.#folds) x.foldRep(t, this.#auditor.laneRep(t));
     if (x.run(n, this.#policy.rolesVersion + 1) === 0) throw new Error(fullMessage(x.addresses()));

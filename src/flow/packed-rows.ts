@@ -11,11 +11,11 @@
  * access compiled after. test/cli/no-detach.test.ts checks that no threaded run detaches one.
  */
 import type { EvidenceKind } from './record.js';
-import { PACKED_ROW_WORDS, type FlowTable } from './table.js';
+import { PACKED_ROW_BYTES, PACKED_ROW_WORDS, type FlowTable } from './table.js';
 
 /** Rows per batch (4096 × 144 B = 576 KiB). */
 export const BATCH_ROWS = 4096;
-const BATCH_BYTES = BATCH_ROWS * PACKED_ROW_WORDS * 4;
+const BATCH_BYTES = BATCH_ROWS * PACKED_ROW_BYTES;
 
 /** A batch's rows: `n` packed rows in `buf`, and the inputs first seen in it, as [fileIndex, name, kind] (FlowTable.sourceOf). */
 export interface PackedBatch {

@@ -104,6 +104,8 @@ const ICMP_REPLY_TYPES_6 = [129, 140, 145];
 
 /** Words of one packed row (FlowTable.packRow): the 32-word record, VLAN, interface, input, padding (8-byte aligned). */
 export const PACKED_ROW_WORDS = U + 4;
+/** Bytes of a packed row (PACKED_ROW_WORDS words). */
+export const PACKED_ROW_BYTES = PACKED_ROW_WORDS * 4;
 
 /** Read a packed row (FlowTable.packRow) at word `at` of `u` (and `d`, a Float64 view of the same buffer) into `r`. */
 export function unpackRow(u: Uint32Array, d: Float64Array, at: number, r: FlowRow): void {

@@ -13,10 +13,8 @@
  */
 import type { EvidenceKind, FlowRecord, NameObservation } from '../../../flow/record.js';
 import { RowRecords, type FlowRow } from '../../../flow/row.js';
-import { PACKED_ROW_WORDS, unpackRow } from '../../../flow/table.js';
+import { PACKED_ROW_BYTES, PACKED_ROW_WORDS, unpackRow } from '../../../flow/table.js';
 import { RowLane } from '../../../audit/row-lane.js';
-
-const PACKED_ROW_BYTES = PACKED_ROW_WORDS * 4;
 import { AddressTable } from '../../../report/flows/address-table.js';
 import { blankRecord } from '../../../report/flows/store.js';
 import { canonicalAddr } from '../../../core/ip.js';
@@ -52,9 +50,16 @@ export class EarlyAudit {
     if (this.#dropped !== null) return;
     // (the addresses' keys: the lane's ids when there is a lane, as its flows use them)
     const addrs = this.#lane ?? this.#addrs;
-    const o = addrs.idOfWords(row.orig), r = addrs.idOfWords(row.resp), auditor = this.#stage.auditor;
-    // most flows count into what is there already without a record (addRow, which asks for an
-    // address's text only to keep it); the rest as records
+    this.#auditKeyed(row, addrs.idOfWords(row.orig), addrs.idOfWords(row.resp), addrs, src);
+  }
+
+  /**
+   * Audit one row whose addresses have keys `o` and `r` (of `addrs`): most flows count into what is
+   * there already without a record (addRow, which asks for an address's text only to keep it); the
+   * rest as records.
+   */
+  #auditKeyed(row: FlowRow, o: number, r: number, addrs: RowLane | AddressTable, src: { name: string; kind: EvidenceKind } | undefined): void {
+    const auditor = this.#stage.auditor;
     if (!auditor.addRow(row, o, r, addrs, src)) auditor.addFlow(this.#records.fillWith(row, src, this.#rec, addrs.text(o), addrs.text(r), false), o, r);
   }
 
@@ -71,7 +76,6 @@ export class EarlyAudit {
       for (let k = 0; k < n; k++) { unpackRow(u, d, k * PACKED_ROW_WORDS, row); this.auditRow(row, src[row.fileIndex]); }
       return;
     }
-    const auditor = this.#stage.auditor;
     for (let k0 = 0, slots = lane.rowSlots; k0 < n; k0 += slots) {
       const m = Math.min(slots, n - k0);
       // (the lane's address ids are the auditor's keys, and it gives their texts)
@@ -79,8 +83,7 @@ export class EarlyAudit {
       this.laneRows += m - slow.length / 3;
       for (let j = 0; j < slow.length; j += 3) {
         unpackRow(u, d, (k0 + slow[j]!) * PACKED_ROW_WORDS, row);
-        const o = slow[j + 1]!, r = slow[j + 2]!, s = src[row.fileIndex];
-        if (!auditor.addRow(row, o, r, lane, s)) auditor.addFlow(this.#records.fillWith(row, s, this.#rec, lane.text(o), lane.text(r), false), o, r);
+        this.#auditKeyed(row, slow[j + 1]!, slow[j + 2]!, lane, src[row.fileIndex]);
       }
     }
   }
