@@ -19,6 +19,7 @@
  * Rows must come from packet captures (pcap, pcapng, live: both directions seen), as flow tables'
  * rows do.
  */
+import { FlowauditError } from '../core/errors.js';
 import { formatAddr, parseAddr } from '../core/ip.js';
 import type { EvidenceKind } from '../flow/record.js';
 import { PACKED_ROW_BYTES } from '../flow/table.js';
@@ -113,8 +114,9 @@ function stateTables(): StateTables {
 }
 let tables: StateTables | null = null;
 
-function fullMessage(addresses: number): string {
-  return `the audit's address table is full (${addresses} addresses): the capture has more distinct addresses than this process can hold`;
+/** The lane's memory cannot hold another address (a limit of the process, not a bug: one line, no stack). */
+function fullError(addresses: number): FlowauditError {
+  return new FlowauditError('audit.addresses.full', `the audit's address table is full (${addresses} addresses): the capture has more distinct addresses than this process can hold`);
 }
 
 export class RowLane implements AddressTexts {
@@ -208,7 +210,7 @@ export class RowLane implements AddressTexts {
     new Uint8Array(x.memory.buffer, x.rowsOffset(), n * PACKED_ROW_BYTES).set(new Uint8Array(buf, at, n * PACKED_ROW_BYTES));
     // (slow flows of the last batch may have brought a finding an earlier representative)
     for (const t of this.#folds) x.foldRep(t, this.#auditor.laneRep(t));
-    if (x.run(n, this.#policy.rolesVersion + 1) === 0) throw new Error(fullMessage(x.addresses()));
+    if (x.run(n, this.#policy.rolesVersion + 1) === 0) throw fullError(x.addresses());
     this.#fold(sources);
     return new Uint32Array(x.memory.buffer, x.slowOffset(), x.slowRows() * 3);
   }
@@ -248,7 +250,7 @@ export class RowLane implements AddressTexts {
     const u = this.#words(), k = this.#x.keyOffset() >>> 2;
     u[k] = w[0]!; u[k + 1] = w[1]!; u[k + 2] = w[2]!; u[k + 3] = w[3]!;
     const id = this.#x.internKey();
-    if (id < 0) throw new Error(fullMessage(this.#x.addresses()));
+    if (id < 0) throw fullError(this.#x.addresses());
     return id;
   }
 

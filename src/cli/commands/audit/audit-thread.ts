@@ -21,6 +21,7 @@
  * the returned buffers are reused instead of allocating a new one per batch.
  */
 import type { Worker } from 'node:worker_threads';
+import { FlowauditError } from '../../../core/errors.js';
 import { spawnWorker } from '../../../core/worker.js';
 import { InFlight } from '../../../core/in-flight.js';
 import type { Evidence, FlowRecord, NameObservation } from '../../../flow/record.js';
@@ -102,7 +103,10 @@ export class AuditThread {
         this.#batches.fail(e);
         reject(e);
       };
-      worker.once('error', (e: Error) => fail(new Error(`the audit thread failed: ${e.message} (--threads 1 audits in this thread)`, { cause: e })));
+      // (a FlowauditError keeps its name, code and message across the thread's edge: one line for the user again)
+      worker.once('error', (e: Error & { code?: unknown }) => fail(e.name === 'FlowauditError' && typeof e.code === 'string'
+        ? new FlowauditError(e.code, e.message)
+        : new Error(`the audit thread failed: ${e.message} (--threads 1 audits in this thread)`, { cause: e })));
       worker.once('exit', (code) => fail(new Error(`the audit thread stopped (exit code ${code}) before its report (--threads 1 audits in this thread)`)));
     });
     this.#result.catch(() => undefined); // awaited in report(); a failure meanwhile must not be unhandled
