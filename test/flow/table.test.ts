@@ -1,7 +1,9 @@
 /** Flow table: originator rules, ICMP error attribution, timeouts, eviction counting, keys. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { run, tcp, F, type SynthPacket } from './synth.js';
+import { run, tcp, fill, F, type SynthPacket } from './synth.js';
+import { DecodedPacket } from '../../src/decode/packet.js';
+import { Anomalies } from '../../src/core/anomalies.js';
 import { receiverIsOriginator, isServicePort } from '../../src/flow/originator.js';
 
 const C = '10.0.0.5', S = '10.0.0.10';
@@ -141,6 +143,40 @@ test('timeouts: expire() sweeps by packet time and leaves live flows alone', () 
   assert.is(r.flows[0]!.proto, 17);
   r.table.flush();
   assert.is(r.flows.length, 2);
+});
+
+test('timeouts: a sweep finishing many flows (several of the core\'s groups) gives each once, in flow-id order, and keeps the index whole', () => {
+  const base = 1_700_000_000;
+  // 83 UDP flows (idle past 60 s at the sweep) between 41 established TCP sessions (not idle past
+  // 3600 s): ids alternate in runs, so the expired ones are not one block of ids
+  const pk: SynthPacket[] = [];
+  let udp = 0, tcpN = 0;
+  for (let i = 0; udp < 83 || tcpN < 41; i++) {
+    if (udp < 83 && (i % 3 !== 2 || tcpN >= 41)) { pk.push({ proto: 17, src: C, dst: S, sport: 20000 + udp, dport: 53, len: 10, t: base + i * 0.001 }); udp++; }
+    else {
+      pk.push(...tcp(C, 30000 + tcpN, S, 389, [[true, F.SYN], [false, SA], [true, F.ACK]]).map((p, k) => ({ ...p, t: base + i * 0.001 + k * 0.0001 })));
+      tcpN++;
+    }
+  }
+  const r = run(pk, {}, false);
+  r.table.expire(base + 100, 0);
+  assert.is(r.flows.length, 83);
+  assert.ok(r.flows.every((f) => f.proto === 17));
+  assert.equal(r.flows.map((f) => f.origP), Array.from({ length: 83 }, (_, i) => 20000 + i), 'in the order they were created (flow ids)');
+  assert.is(r.table.size, 41);
+  // the index still finds every live session, and no longer the expired flows
+  const p = new DecodedPacket(), an = new Anomalies();
+  for (let k = 0; k < 41; k++) {
+    fill(p, { src: C, dst: S, sport: 30000 + k, dport: 389, flags: F.ACK, len: 5 });
+    r.table.update(p, base + 101, 0, 0, 0, an, -1);
+  }
+  assert.is(r.table.size, 41, 'each packet found its session');
+  fill(p, { proto: 17, src: C, dst: S, sport: 20000, dport: 53, len: 10 });
+  r.table.update(p, base + 102, 0, 0, 0, an, -1);
+  assert.is(r.table.size, 42, 'an expired flow\'s key starts a new flow');
+  r.table.flush();
+  assert.is(r.flows.length, 83 + 42);
+  assert.ok(r.flows.slice(83).filter((f) => f.proto === 6).every((f) => f.origPkts === 3), 'the sessions kept their packets');
 });
 
 test('TCP port reuse after close: a new SYN starts a new record', () => {
