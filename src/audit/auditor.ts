@@ -288,11 +288,10 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
     for (let j = 0; j < rpcInit.length; j++) if ((rpcInit[j]! & om) !== 0 && (rpcResp[j]! & rm) !== 0) return true;
     return false;
   };
-  /** The host pair of these texts and keys (keys below 0 or past 2^30: by the texts alone). */
+  /** The host pair of these texts and keys (keys that are none, -1: by the texts alone). */
   const rpcPair = (oH: string, rH: string, oKey: number, rKey: number): number => {
-    const numeric = oKey >= 0 && rKey >= 0 && oKey < 0x40000000 && rKey < 0x40000000;
-    const p = numeric ? rpc.byKeys(oKey, rKey) : -1;
-    return p >= 0 ? p : rpc.byTexts(oH, rH, numeric ? oKey : -1, numeric ? rKey : -1);
+    const p = rpc.byKeys(oKey, rKey);
+    return p >= 0 ? p : rpc.byTexts(oH, rH, oKey, rKey);
   };
   const reportNew = opts.newFindings ?? true;
   // the findings the current addFlow created (NO_FINDINGS until one is)
@@ -669,8 +668,8 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
 
   /** rpcPair for address keys (at least 0), their texts asked for only when the pair is new to them. */
   function rpcPairKeyed(oKey: number, rKey: number, texts: AddressTexts): number {
-    const p = oKey < 0x40000000 && rKey < 0x40000000 ? rpc.byKeys(oKey, rKey) : -1;
-    return p >= 0 ? p : rpcPair(texts.text(oKey), texts.text(rKey), oKey, rKey);
+    const p = rpc.byKeys(oKey, rKey);
+    return p >= 0 ? p : rpc.byTexts(texts.text(oKey), texts.text(rKey), oKey, rKey);
   }
 
   /** foldUnexpected for address keys (at least 0), their texts asked for only when a peer is new to the finding. */

@@ -36,13 +36,9 @@ export class RpcLinks {
   #kp = new Int32Array(1024).fill(NONE);
   #keyed = 0;
 
-  /** Host pairs seen. */
-  get pairs(): number {
-    return this.#pairs;
-  }
-
-  /** The pair of these address keys (both at least 0), or -1 when not known by them yet (then byTexts). */
+  /** The pair of these address keys, or -1 when not known by them (then byTexts); keys outside 0–2^30 are never known. */
   byKeys(oKey: number, rKey: number): number {
+    if (!isKey(oKey) || !isKey(rKey)) return NONE;
     const mask = this.#kp.length - 1;
     for (let s = slotOf(oKey, rKey, mask); ; s = (s + 1) & mask) {
       const p = this.#kp[s]!;
@@ -51,13 +47,13 @@ export class RpcLinks {
     }
   }
 
-  /** The pair of these address texts (made when new); also found by the keys after, when both are at least 0. */
+  /** The pair of these address texts (made when new); also found by the keys after, when both are keys (isKey). */
   byTexts(oH: string, rH: string, oKey: number, rKey: number): number {
     let byResp = this.#byText.get(oH);
     if (byResp === undefined) { byResp = new Map(); this.#byText.set(oH, byResp); }
     let p = byResp.get(rH);
     if (p === undefined) { p = this.#newPair(); byResp.set(rH, p); }
-    if (oKey >= 0 && rKey >= 0) this.#keep(oKey, rKey, p);
+    if (isKey(oKey) && isKey(rKey)) this.#keep(oKey, rKey, p);
     return p;
   }
 
@@ -124,6 +120,11 @@ export class RpcLinks {
       this.#ko[s] = ko[i]!; this.#kr[s] = kr[i]!; this.#kp[s] = kp[i]!;
     }
   }
+}
+
+/** Whether k is an address key the typed arrays hold (the audit's keys are below 2^30; -1: none). */
+function isKey(k: number): boolean {
+  return k >= 0 && k < 0x40000000;
 }
 
 function slotOf(o: number, r: number, mask: number): number {
