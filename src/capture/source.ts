@@ -5,6 +5,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { createInflateRaw, crc32, inflateRawSync, constants as zc } from 'node:zlib';
 import { FlowauditError } from '../core/errors.js';
+import { pageBuffers } from './page-buffers.js';
 
 /** Buffers of a FileSource: the chunk being parsed, the one before it (still valid), and two read ahead. */
 export const FILE_BUFFERS = 4;
@@ -49,8 +50,10 @@ export class FileSource implements ChunkSource {
     this.#fh = fh;
     this.#seekable = seekable;
     this.#depth = seekable ? FILE_BUFFERS - 2 : 1;
-    const buf = (): Buffer => alloc?.(chunkSize) ?? Buffer.allocUnsafe(chunkSize);
-    this.#bufs = Array.from({ length: FILE_BUFFERS }, buf);
+    // the caller's buffers (the flow table's memory) first; page-aligned ones of our own for the rest
+    const lent = Array.from({ length: FILE_BUFFERS }, () => alloc?.(chunkSize) ?? null);
+    const own = lent.includes(null) ? pageBuffers(chunkSize, lent.filter((b) => b === null).length) : [];
+    this.#bufs = lent.map((b) => b ?? own.pop()!);
   }
 
   /** Fill b from file position `at` as far as the file allows (short reads are rare on regular files). */

@@ -16,6 +16,7 @@ import { Outcome } from '../../core/outcome.js';
 import { PcapParser } from '../../capture/pcap-reader.js';
 import { PcapngParser } from '../../capture/pcapng-reader.js';
 import type { ChunkedParser } from '../../capture/chunked.js';
+import { pageBuffers } from '../../capture/page-buffers.js';
 import { Decoder } from '../../decode/decoder.js';
 import { DecodedPacket } from '../../decode/packet.js';
 import { BATCH, F, PAYLOAD_BYTES, S, W, type FromWorker, type Job, type JobResult, type ToWorker } from './layout.js';
@@ -99,7 +100,8 @@ async function runJob(job: Job): Promise<void> {
     parser.continueAt(job.start);
   }
   const fh = await open(job.file, 'r');
-  const bufs = [Buffer.allocUnsafe(job.chunkSize), Buffer.allocUnsafe(job.chunkSize)];
+  // the range starts anywhere: each read lands as far past a 64-byte boundary as its file position (see page-buffers.ts)
+  const bufs = pageBuffers(job.chunkSize, 2, job.start % 64);
   let which = 0, at = job.start, done = false;
   try {
     while (!done) {
