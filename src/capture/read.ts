@@ -18,7 +18,7 @@ import { ChunkedParser } from './chunked.js';
 import { PcapParser } from './pcap-reader.js';
 import { PcapngParser } from './pcapng-reader.js';
 import { ETL_ADVICE, SNIFF_BYTES, sniffCapture } from './sniff.js';
-import { GunzipSource, StreamSource, openFile, type ChunkSource } from './source.js';
+import { FILE_BUFFERS, GunzipSource, StreamSource, openFile, type ChunkSource } from './source.js';
 
 class Progress {
   readonly #cb: ReadOptions['onProgress'];
@@ -183,12 +183,30 @@ function opts0(opts: ReadOptions): number {
   return opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
 }
 
+/** Read-buffer bytes that the inputs of one merged read hold at most between them (unless each is at its minimum). */
+export const MERGE_BUFFER_BUDGET = 64 * 1024 * 1024;
+/** The smallest chunk an input of a merged read is read in (reads this size still copy at full speed). */
+export const MIN_MERGE_CHUNK = 128 * 1024;
+
+/**
+ * The chunk size for each of `inputs` files merged by time. Every input keeps FILE_BUFFERS chunks
+ * (the current one, the one before, two read ahead) from its first read to its last, since the
+ * merge may need any input next; at 4 MiB each, 40 inputs held 750 MB. So the inputs share
+ * MERGE_BUFFER_BUDGET: 4 MiB chunks up to 4 inputs, then smaller (whole pages), down to
+ * MIN_MERGE_CHUNK from 128 inputs on. A chunk size set smaller than that is kept.
+ */
+export function mergeChunkSize(chunkSize: number, inputs: number): number {
+  if (inputs <= 1) return chunkSize;
+  const share = Math.floor(MERGE_BUFFER_BUDGET / (inputs * FILE_BUFFERS) / 4096) * 4096;
+  return Math.min(chunkSize, Math.max(MIN_MERGE_CHUNK, share));
+}
+
 /**
  * Read capture files (path or `-` for stdin) as one time-ordered stream. Throws FlowauditError
  * only when an input cannot be opened; content problems end up in each CaptureInfo.end.
  */
 export async function readCaptures(inputs: string[], opts: ReadOptions, onPacket: (rec: PacketRecord) => void): Promise<CaptureInfo[]> {
-  const chunkSize = opts0(opts);
+  const chunkSize = mergeChunkSize(opts0(opts), inputs.length);
   const srcs: ChunkSource[] = [];
   let total: number | null = 0;
   try {

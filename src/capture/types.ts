@@ -107,7 +107,7 @@ export interface CaptureInfo {
 }
 
 export interface ReadOptions {
-  /** Bytes per read (default 4 MiB). */
+  /** Bytes per read (default 4 MiB; less for each of more than 4 inputs merged, see mergeChunkSize). */
   chunkSize?: number;
   /** Largest pcapng block accepted (default 16 MiB). */
   maxBlockSize?: number;
@@ -121,7 +121,7 @@ export interface ReadOptions {
    */
   between?: () => Promise<void> | undefined;
   /**
-   * Where a file's read buffers come from (three per file, `chunkSize` bytes each): a buffer, or
+   * Where a file's read buffers come from (FILE_BUFFERS per file, `chunkSize` bytes each): a buffer, or
    * null for an ordinary one. The flow table lends buffers in its own memory (FlowTable.arenaChunk),
    * so that its WebAssembly core decodes packets where they were read.
    */

@@ -12,7 +12,10 @@ import { gzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { readCaptures, readCaptureStream } from '../../src/capture/read.js';
+import { MERGE_BUFFER_BUDGET, MIN_MERGE_CHUNK, mergeChunkSize, readCaptures, readCaptureStream } from '../../src/capture/read.js';
+import { isPageBuffer } from '../../src/capture/page-buffers.js';
+import { FILE_BUFFERS } from '../../src/capture/source.js';
+import { DEFAULT_CHUNK_SIZE } from '../../src/capture/info.js';
 import { sniffCapture } from '../../src/capture/sniff.js';
 import { PcapParser } from '../../src/capture/pcap-reader.js';
 import { FlowauditError } from '../../src/core/errors.js';
@@ -152,6 +155,39 @@ test('merge of 3 and of 12 inputs (linear scan and heap) equals a stable sort by
     assert.equal(recs.map((r) => `${r.tsSec - 2000}/${r.fileIndex}/${r.hex}`), want.map((w) => `${w.t}/${w.i}/${filler(8, w.i * 100 + w.j).toString('hex')}`));
     assert.equal(recs.map((r) => r.index), recs.map((_, n) => n));
   }
+});
+
+test('merge of many inputs: they share MERGE_BUFFER_BUDGET of read buffers, and still merge in order', async () => {
+  const MiB = 1 << 20;
+  assert.is(mergeChunkSize(DEFAULT_CHUNK_SIZE, 1), DEFAULT_CHUNK_SIZE);
+  assert.is(mergeChunkSize(DEFAULT_CHUNK_SIZE, 4), DEFAULT_CHUNK_SIZE, 'up to 4 inputs: 4 MiB each');
+  for (const k of [5, 17, 40, 127]) {
+    const c = mergeChunkSize(DEFAULT_CHUNK_SIZE, k);
+    assert.ok(c < DEFAULT_CHUNK_SIZE && c % 4096 === 0 && c * k * FILE_BUFFERS <= MERGE_BUFFER_BUDGET, `${k} inputs: ${c}`);
+  }
+  assert.is(mergeChunkSize(DEFAULT_CHUNK_SIZE, 128), MIN_MERGE_CHUNK);
+  assert.is(mergeChunkSize(DEFAULT_CHUNK_SIZE, 5000), MIN_MERGE_CHUNK, 'never below the minimum');
+  assert.is(mergeChunkSize(50, 40), 50, 'a smaller chunk asked for is kept');
+
+  // what the readers hold: the records' chunks are views into each input's buffers
+  const held = async (k: number): Promise<number> => {
+    const files: string[] = [];
+    for (let i = 0; i < k; i++) files.push(f(`share-${k}-${i}.pcap`, buildPcap({ packets: [0, 1, 2].map((t) => ({ tsSec: 3000 + t, tsNsec: i, data: filler(8, i) })) })));
+    let most = 0, n = 0, last = -1;
+    await readCaptures(files, {}, (r) => {
+      assert.ok(isPageBuffer(r.data), 'a page buffer');
+      most = Math.max(most, r.data.buffer.byteLength);
+      const key = (r.tsSec - 3000) * 1000 + r.fileIndex;
+      assert.ok(key > last, 'in (time, input) order');
+      last = key; n++;
+    });
+    assert.is(n, 3 * k);
+    return most;
+  };
+  assert.ok(await held(2) >= FILE_BUFFERS * 4 * MiB, '2 inputs: 4 MiB chunks');
+  const per40 = await held(40);
+  assert.ok(per40 <= FILE_BUFFERS * mergeChunkSize(DEFAULT_CHUNK_SIZE, 40) + 65536, `40 inputs: ${per40} bytes each`);
+  assert.ok(per40 * 40 <= MERGE_BUFFER_BUDGET + 40 * 65536, '40 inputs: within the budget between them');
 });
 
 test('merge with a slow synchronous callback and 1-byte chunks still delivers intact records', async () => {
