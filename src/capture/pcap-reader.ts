@@ -8,7 +8,7 @@
  * Layout: file header 24 bytes {magic, major u16, minor u16, thiszone i32, sigfigs u32, snaplen u32,
  * linktype u32}; each record 16 bytes {ts_sec, ts_frac, incl_len, orig_len} + incl_len bytes.
  */
-import type { PcapHeader, PcapRecordSink, ReadOptions, TakenRecords } from './types.js';
+import type { PcapHeader, PcapRecordSink, ReadOptions, TakenRecords, TimeBound } from './types.js';
 import { ChunkedParser } from './chunked.js';
 import { addCaptureAnomaly, newInterface, notePacket, notePackets } from './info.js';
 
@@ -92,18 +92,21 @@ export class PcapParser extends ChunkedParser {
   /**
    * Offer the records from the current position to `sink` (when the chunk lies in its memory),
    * and count those it took as read, as next() would have one by one. Call between next() calls.
+   * Several inputs merged: `index0` is the first one's packet index in the merged stream, and none
+   * past `bound` is taken. Returns how many were taken.
    */
-  offer(sink: PcapRecordSink): void {
+  offer(sink: PcapRecordSink, index0 = this.count, bound: TimeBound | null = null): number {
     const h = this.#header, b = this.buf;
-    if (h === null || this.stopped || b.buffer !== sink.arena) return;
+    if (h === null || this.stopped || b.buffer !== sink.arena) return 0;
     const t = this.#taken;
-    const n = sink.takeRecords(b, this.pos, this.lim, h, this.rec.fileIndex, this.count, t);
-    if (n === 0) return;
+    const n = sink.takeRecords(b, this.pos, this.lim, h, this.rec.fileIndex, index0, t, bound);
+    if (n === 0) return 0;
     const info = this.info;
     notePackets(info, n, t.bytes, t.firstSec, t.firstNsec, t.lastSec, t.lastNsec);
     info.interfaces[0]!.packets += n;
     this.count += n;
     this.pos = t.end;
+    return n;
   }
 
   #anomaly(name: string, p: number): void {

@@ -15,7 +15,7 @@
  * section gets the id after the last IDB of the first.
  */
 import { tsInRange } from '../core/time.js';
-import type { InterfaceInfo, PcapngInterfaceHeader, PcapRecordSink, ReadOptions, TakenRecords } from './types.js';
+import type { InterfaceInfo, PcapngInterfaceHeader, PcapRecordSink, ReadOptions, TakenRecords, TimeBound } from './types.js';
 import { ChunkedParser } from './chunked.js';
 import { addCaptureAnomaly, countSkipped, newInterface, notePacket, notePackets } from './info.js';
 import * as T from './timestamp.js';
@@ -216,20 +216,23 @@ export class PcapngParser extends ChunkedParser {
    * Offer the Enhanced Packet Blocks from the current position to `sink` (when the chunk lies in
    * its memory, a packet has made an interface current, and its resolution is 10^-6 or 10^-9 s),
    * and count those it took as read, as next() would have one by one. Call between next() calls.
+   * Several inputs merged: `index0` is the first one's packet index in the merged stream, and none
+   * past `bound` is taken. Returns how many were taken.
    */
-  offer(sink: PcapRecordSink): void {
+  offer(sink: PcapRecordSink, index0 = this.count, bound: TimeBound | null = null): number {
     const id = this.#cur, local = id - this.#sectionBase;
-    if (this.stopped || local < 0 || this.buf.buffer !== sink.arena || this.#curPow2 || (this.#curExp !== 6 && this.#curExp !== 9)) return;
+    if (this.stopped || local < 0 || this.buf.buffer !== sink.arena || this.#curPow2 || (this.#curExp !== 6 && this.#curExp !== 9)) return 0;
     const h = this.#offered, t = this.#taken;
     h.littleEndian = this.#le; h.local = local; h.ifIndex = id; h.linkType = this.#curLink; h.snaplen = this.#curSnap;
     h.nanoseconds = this.#curExp === 9; h.tsOffset = this.#curOff; h.maxRecordLength = this.maxRecordLength; h.maxBlockSize = this.maxBlockSize;
-    const n = sink.takeBlocks(this.buf, this.pos, this.lim, h, this.rec.fileIndex, this.count, t);
-    if (n === 0) return;
+    const n = sink.takeBlocks(this.buf, this.pos, this.lim, h, this.rec.fileIndex, index0, t, bound);
+    if (n === 0) return 0;
     notePackets(this.info, n, t.bytes, t.firstSec, t.firstNsec, t.lastSec, t.lastNsec);
     this.#curIface!.packets += n;
     this.count += n;
     this.pos = t.end;
     this.#lastSec = t.tailSec; this.#lastNsec = t.tailNsec;
+    return n;
   }
 
   /** Make interface `id` (known) the current one. */

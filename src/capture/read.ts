@@ -9,10 +9,12 @@
  * to the input listed first. Each input is a pull cursor over its own chunks: its head record stays
  * valid (its chunk is kept) until it has been delivered, and only then is the cursor advanced,
  * reading the next chunk asynchronously when the current one is used up. A single input takes a
- * fast path (push loop, no comparisons).
+ * fast path (push loop, no comparisons). A record sink (ReadOptions.recordSink) is offered records
+ * straight from the chunks either way: all of a single input's, and of merged inputs each run of
+ * one input's records that no other input's packet comes between.
  */
 import { extname } from 'node:path';
-import type { CaptureInfo, PacketRecord, ReadOptions } from './types.js';
+import type { CaptureInfo, PacketRecord, PcapRecordSink, ReadOptions, TimeBound } from './types.js';
 import { DEFAULT_CHUNK_SIZE, newCaptureInfo, setDamage } from './info.js';
 import { ChunkedParser } from './chunked.js';
 import { PcapParser } from './pcap-reader.js';
@@ -55,6 +57,8 @@ class Cursor {
   info: CaptureInfo;
   readonly #progress: Progress;
   #first: Buffer | null = null;
+  #skipOffers = 0;
+  #missed = 0;
 
   constructor(name: string, fileIndex: number, src: ChunkSource, opts: ReadOptions, progress: Progress) {
     this.name = name;
@@ -156,6 +160,22 @@ class Cursor {
   }
 
   /**
+   * Offer this input's next records to `sink` (see PcapParser.offer): the first is packet `index0`
+   * of the merged stream, none past `bound`. Returns how many it took.
+   */
+  offer(sink: PcapRecordSink, index0: number, bound: TimeBound | null): number {
+    // Inputs whose packets alternate (captures taken at the same time) leave nothing to take
+    // between the others' packets, and each offer costs a few calls into the core: after an offer
+    // that took nothing, the next 1, 3, 7 … up to 255 are skipped (back to every packet once one takes some).
+    if (this.#skipOffers > 0) { this.#skipOffers--; return 0; }
+    const p = this.parser!;
+    const n = p instanceof PcapParser || p instanceof PcapngParser ? p.offer(sink, index0, bound) : 0;
+    if (n === 0) this.#skipOffers = this.#missed = Math.min(this.#missed * 2 + 1, 255);
+    else this.#missed = 0;
+    return n;
+  }
+
+  /**
    * Single-input fast path: push every chunk through the parser. With a record sink, the records
    * (classic pcap) or Enhanced Packet Blocks (pcapng) it takes straight from the chunk are offered
    * to it first, then the next is parsed and handed over, and so on.
@@ -233,7 +253,7 @@ export async function readCaptures(inputs: string[], opts: ReadOptions, onPacket
     if (live.length === 1) {
       await live[0]!.runAll(onPacket);
     } else if (live.length > 1) {
-      await merge(live, onPacket);
+      await merge(live, onPacket, opts.recordSink);
     }
   } catch (e) {
     // onPacket threw (content problems never do): release every file before passing it on
@@ -252,33 +272,52 @@ function before(a: PacketRecord, ai: number, b: PacketRecord, bi: number): boole
 /** Inputs at which the merge switches from a linear scan to a binary heap. */
 const HEAP_FROM = 8;
 
-async function merge(cursors: Cursor[], onPacket: (rec: PacketRecord) => void): Promise<void> {
+/**
+ * Merge by time. With a record sink, after each packet delivered the same input's next records are
+ * offered to it (Cursor.offer) up to the head of the others: the time of the earliest, taken at
+ * that very time only when this input is listed first. So the sink takes what the merge would
+ * have delivered next anyway, in the same order, and long runs of one input (files one after
+ * another in time, or one input far ahead) go to it in batches.
+ */
+async function merge(cursors: Cursor[], onPacket: (rec: PacketRecord) => void, sink: PcapRecordSink | undefined): Promise<void> {
   const k = cursors.length;
   const heads: (PacketRecord | null)[] = new Array<PacketRecord | null>(k).fill(null);
   for (let i = 0; i < k; i++) if (await cursors[i]!.advance()) heads[i] = cursors[i]!.parser!.rec;
-  if (k >= HEAP_FROM) return mergeHeap(cursors, heads, onPacket);
+  if (k >= HEAP_FROM) return mergeHeap(cursors, heads, onPacket, sink);
+  const bound: TimeBound = { sec: 0, nsec: 0, tie: false };
   let index = 0;
   for (;;) {
-    let best = -1, bs = 0, bn = 0;
+    // the earliest head, and the earliest of the others (by time, then input)
+    let best = -1, bs = 0, bn = 0, second = -1, ss = 0, sn = 0;
     for (let i = 0; i < k; i++) {
       const h = heads[i];
       if (h === null || h === undefined) continue;
       // strictly earlier wins, so ties keep the lower input index (input order, as specified;
       // note mergecap 4.0 puts the later input first on exact ties)
-      if (best < 0 || h.tsSec < bs || (h.tsSec === bs && h.tsNsec < bn)) { best = i; bs = h.tsSec; bn = h.tsNsec; }
+      if (best < 0 || h.tsSec < bs || (h.tsSec === bs && h.tsNsec < bn)) {
+        second = best; ss = bs; sn = bn;
+        best = i; bs = h.tsSec; bn = h.tsNsec;
+      } else if (second < 0 || h.tsSec < ss || (h.tsSec === ss && h.tsNsec < sn)) {
+        second = i; ss = h.tsSec; sn = h.tsNsec;
+      }
     }
     if (best < 0) return;
     const c = cursors[best]!;
     const rec = heads[best]!;
     rec.index = index++;
     onPacket(rec);
+    if (sink !== undefined) {
+      bound.sec = ss; bound.nsec = sn; bound.tie = best < second;
+      index += c.offer(sink, index, second < 0 ? null : bound);
+    }
     // the next record of the same chunk needs no await; only a refill does
     if (!c.parser!.next() && !(await c.advance())) heads[best] = null;
   }
 }
 
 /** Many inputs: a binary min-heap of input indices ordered by (head timestamp, input index). */
-async function mergeHeap(cursors: Cursor[], heads: (PacketRecord | null)[], onPacket: (rec: PacketRecord) => void): Promise<void> {
+async function mergeHeap(cursors: Cursor[], heads: (PacketRecord | null)[], onPacket: (rec: PacketRecord) => void, sink: PcapRecordSink | undefined): Promise<void> {
+  const bound: TimeBound = { sec: 0, nsec: 0, tie: false };
   const heap: number[] = [];
   for (let i = 0; i < heads.length; i++) if (heads[i] !== null) heap.push(i);
   const less = (x: number, y: number) => before(heads[x]!, x, heads[y]!, y);
@@ -302,6 +341,13 @@ async function mergeHeap(cursors: Cursor[], heads: (PacketRecord | null)[], onPa
     rec.index = index++;
     onPacket(rec);
     const c = cursors[top]!;
+    if (sink !== undefined) {
+      // the earliest of the others is one of the root's children
+      const n = heap.length;
+      const second = n < 2 ? -1 : n > 2 && less(heap[2]!, heap[1]!) ? heap[2]! : heap[1]!;
+      if (second >= 0) { const h = heads[second]!; bound.sec = h.tsSec; bound.nsec = h.tsNsec; bound.tie = top < second; }
+      index += c.offer(sink, index, second < 0 ? null : bound);
+    }
     if (c.parser!.next() || (await c.advance())) { down(0); continue; }
     heads[top] = null;
     const last = heap.pop()!;

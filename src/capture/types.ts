@@ -127,8 +127,9 @@ export interface ReadOptions {
    */
   chunkAlloc?: (size: number) => Buffer | null;
   /**
-   * One input read alone: classic pcap records, and pcapng Enhanced Packet Blocks, are offered to
-   * this consumer straight from the chunk before they are parsed one by one (see PcapRecordSink).
+   * Classic pcap records, and pcapng Enhanced Packet Blocks, are offered to this consumer straight
+   * from the chunk before they are parsed one by one (see PcapRecordSink): all of one input read
+   * alone; of several merged by time, the runs of one input that no other's packet comes between.
    */
   recordSink?: PcapRecordSink;
 }
@@ -180,8 +181,22 @@ export interface TakenRecords {
 export interface PcapRecordSink {
   /** The memory chunks must lie in for takeRecords to be asked (null: never). */
   readonly arena: SharedArrayBuffer | null;
-  /** Take records from chunk[pos, lim), the first of packet index `index0`; returns how many, `out` the rest. */
-  takeRecords(chunk: Buffer, pos: number, lim: number, h: PcapHeader, fileIndex: number, index0: number, out: TakenRecords): number;
+  /**
+   * Take records from chunk[pos, lim), the first of packet index `index0`, none past `bound`
+   * (null: no bound); returns how many, `out` the rest.
+   */
+  takeRecords(chunk: Buffer, pos: number, lim: number, h: PcapHeader, fileIndex: number, index0: number, out: TakenRecords, bound: TimeBound | null): number;
   /** The same for pcapng: Enhanced Packet Blocks of interface `h` (each one the reader would hand over as it is, with no anomaly). */
-  takeBlocks(chunk: Buffer, pos: number, lim: number, h: PcapngInterfaceHeader, fileIndex: number, index0: number, out: TakenRecords): number;
+  takeBlocks(chunk: Buffer, pos: number, lim: number, h: PcapngInterfaceHeader, fileIndex: number, index0: number, out: TakenRecords, bound: TimeBound | null): number;
+}
+
+/**
+ * How far in time a record sink may take records of one input while several are merged: up to the
+ * next packet of the other inputs, at (sec, nsec); `tie`: a record at that very time goes first too
+ * (its input is listed before that packet's).
+ */
+export interface TimeBound {
+  sec: number;
+  nsec: number;
+  tie: boolean;
 }

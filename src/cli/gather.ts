@@ -18,7 +18,7 @@ export { compareFlows };
 import { FlowEngine, DEFAULT_NAME_PARSERS } from '../flow/engine.js';
 import type { Timeouts } from '../flow/timeouts.js';
 import type { FlowRowSink, RowBatchSink } from '../flow/table.js';
-import { readCaptures } from '../capture/read.js';
+import { MERGE_BUFFER_BUDGET, mergeChunkSize, readCaptures } from '../capture/read.js';
 import { DEFAULT_CHUNK_SIZE } from '../capture/info.js';
 import { sniffCapture } from '../capture/sniff.js';
 import type { CaptureInfo } from '../capture/types.js';
@@ -196,6 +196,17 @@ export function unreadableInputs(ev: Evidence): InputSummary[] {
   return ev.inputs.filter((i) => !i.end.clean && i.packets === 0 && i.records === 0);
 }
 
+/**
+ * Bytes of the flow table's memory to lend capture files as read buffers (FlowTable.arenaChunk):
+ * each of `inputs` files keeps FILE_BUFFERS chunks (mergeChunkSize: smaller when many are merged),
+ * up to the merge's budget; files beyond it read into buffers of their own, and their packets are
+ * decoded one by one in JavaScript instead of in the core.
+ */
+export function chunkArena(inputs: number, chunkSize: number): number {
+  const all = Math.max(1, inputs) * FILE_BUFFERS * mergeChunkSize(chunkSize, inputs);
+  return Math.min(all, Math.max(FILE_BUFFERS * chunkSize, MERGE_BUFFER_BUDGET));
+}
+
 export async function gatherEvidence(inputs: string[], opts: GatherOptions = {}): Promise<Evidence> {
   const plans: Plan[] = [];
   for (const f of inputs) plans.push(await planInput(f, opts.inputFormat));
@@ -210,8 +221,8 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
     ...(opts.vlanInKey !== undefined ? { vlanInKey: opts.vlanInKey } : {}),
     ...(opts.timeouts !== undefined ? { timeouts: opts.timeouts } : {}),
     ...(opts.rowBatchCount !== undefined ? { rowBatches: opts.rowBatchCount } : {}),
-    // one capture file read in this thread reads into the flow table's memory (see FlowTable.arenaChunk)
-    chunkArena: FILE_BUFFERS * (opts.chunkSize ?? DEFAULT_CHUNK_SIZE),
+    // capture files read in this thread read into the flow table's memory (see FlowTable.arenaChunk)
+    chunkArena: chunkArena(plans.filter((p) => p.kind === 'capture').length, opts.chunkSize ?? DEFAULT_CHUNK_SIZE),
   });
   if (opts.rowSink !== undefined) engine.table.setRowSink(opts.rowSink);
   if (opts.rowBatches !== undefined) engine.table.setRowBatches(opts.rowBatches);
@@ -232,7 +243,7 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
       }) : null;
       infos = par ?? await readCaptures(names, {
         ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
-        ...(names.length === 1 ? { chunkAlloc: (n: number) => engine.table.arenaChunk(n), recordSink: engine } : {}),
+        chunkAlloc: (n: number) => engine.table.arenaChunk(n), recordSink: engine,
         ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
         ...(opts.between !== undefined ? { between: opts.between } : {}),
       }, (rec) => engine.packet(rec));

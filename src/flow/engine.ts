@@ -15,7 +15,7 @@
  */
 import { Anomalies } from '../core/anomalies.js';
 import { Outcome } from '../core/outcome.js';
-import type { PacketRecord, PcapHeader, PcapngInterfaceHeader, PcapRecordSink, TakenRecords } from '../capture/types.js';
+import type { PacketRecord, PcapHeader, PcapngInterfaceHeader, PcapRecordSink, TakenRecords, TimeBound } from '../capture/types.js';
 import { newPacketRecord } from '../capture/info.js';
 import { Decoder } from '../decode/decoder.js';
 import { DecodedPacket } from '../decode/packet.js';
@@ -291,18 +291,20 @@ export class FlowEngine implements PcapRecordSink {
    * ClientHello is being put together is appended by the core, which hands the packet that
    * completes it to #inspect).
    */
-  takeRecords(chunk: Buffer, pos: number, lim: number, h: PcapHeader, fileIndex: number, index0: number, out: TakenRecords): number {
-    return this.#take(chunk, pos, lim, fileIndex, index0, out, h, null);
+  takeRecords(chunk: Buffer, pos: number, lim: number, h: PcapHeader, fileIndex: number, index0: number, out: TakenRecords, bound: TimeBound | null): number {
+    return this.#take(chunk, pos, lim, fileIndex, index0, out, h, null, bound);
   }
 
   /** The same for a pcapng reader's Enhanced Packet Blocks of its current interface `h`. */
-  takeBlocks(chunk: Buffer, pos: number, lim: number, h: PcapngInterfaceHeader, fileIndex: number, index0: number, out: TakenRecords): number {
-    return this.#take(chunk, pos, lim, fileIndex, index0, out, null, h);
+  takeBlocks(chunk: Buffer, pos: number, lim: number, h: PcapngInterfaceHeader, fileIndex: number, index0: number, out: TakenRecords, bound: TimeBound | null): number {
+    return this.#take(chunk, pos, lim, fileIndex, index0, out, null, h, bound);
   }
 
-  #take(chunk: Buffer, pos: number, lim: number, fileIndex: number, index0: number, out: TakenRecords, h: PcapHeader | null, ng: PcapngInterfaceHeader | null): number {
+  #take(chunk: Buffer, pos: number, lim: number, fileIndex: number, index0: number, out: TakenRecords, h: PcapHeader | null, ng: PcapngInterfaceHeader | null,
+    bound: TimeBound | null): number {
     let dec = this.#decoders[fileIndex];
     if (dec === undefined) { this.#source(fileIndex); dec = this.#decoders[fileIndex]!; }
+    this.table.batchBound(bound);
     const t = this.table, an = this.anomalies[fileIndex]!, bo = chunk.byteOffset, r = t.batchOut;
     // where a record's packet starts (after its 16-byte header, or the EPB's 28 bytes), its interface and link
     const dataOff = ng === null ? 16 : 28, ifIndex = ng === null ? 0 : ng.ifIndex, link = ng === null ? h!.linkType : ng.linkType;

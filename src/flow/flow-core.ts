@@ -103,6 +103,7 @@ export interface FlowCore {
   batchNg(pos: number, lim: number, le: boolean, ifLocal: number, ns: boolean, tsOffset: number, snaplen: number, maxRecord: number,
     maxBlock: number, link: number, fileIndex: number, ifIndex: number, index0: number, budget: number): number;
   batchStart(): void;
+  batchBound(sec: number, nsec: number, tie: boolean): void;
   batchEnd(): number;
   batchLastPos(): number;
   batchLastCap(): number;

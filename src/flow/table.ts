@@ -27,6 +27,7 @@ import type { Anomalies } from '../core/anomalies.js';
 import { formatAddr } from '../core/ip.js';
 import type { DecodedPacket } from '../decode/packet.js';
 import { TUNNEL_NAMES } from '../decode/packet.js';
+import type { TimeBound } from '../capture/types.js';
 import { blankRecord, NO_ICMP_ERRORS, type ConnState, type EvidenceKind, type FlowRecord, type IcmpErrorEvidence } from './record.js';
 import { icmpCounterpart } from './community-id.js';
 import { CORE, MAX_TABLE_FLOWS, newFlowCore, type FlowCore } from './flow-core.js';
@@ -316,6 +317,16 @@ export class FlowTable {
     const n = this.#batched(c.batchNg(pos, lim, le, ifLocal, ns, tsOffset, snaplen, maxRecord, maxBlock, link, fileIndex, ifIndex, index0, budget));
     if (n > 0) { this.batchOut.lastTsSec = c.batchLastTsSec(); this.batchOut.lastTsNsec = c.batchLastTsNsec(); }
     return n;
+  }
+
+  /**
+   * Bound what batch() and batchNg() take by time until set again: no record later than
+   * (sec, nsec), nor one at it unless `tie` (null: no bound). Inputs merged by time: the next
+   * packet of another input goes before any later one of this.
+   */
+  batchBound(b: TimeBound | null): void {
+    if (b === null) this.#core.batchBound(Infinity, 0, true);
+    else this.#core.batchBound(b.sec, b.nsec, b.tie);
   }
 
   #batched(n: number): number {

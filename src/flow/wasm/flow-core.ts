@@ -839,8 +839,17 @@ function sniRepeat(p: usize, len: u32, f: i32): bool {
 // calls since batchStart()
 let bEnd: usize = 0, bLastPos: usize = 0, bInspect = false, bFlow: i32 = 0, bLastCap: u32 = 0, bLastTsSec: f64 = 0, bLastTsNsec: f64 = 0;
 let bCount: u32 = 0, bBytes: f64 = 0, bFirstSec: f64 = 0, bFirstNsec: f64 = 0, bLastSec: f64 = 0, bLastNsec: f64 = 0;
+// the time bound of batch() and batchNg(): a record later than (bndSec, bndNsec), or at it when not
+// bndTie, is not taken (several inputs merged by time: another input's packet goes first)
+let bndSec: f64 = Infinity, bndNsec: f64 = 0, bndTie = true;
 /** Start adding up batch() calls (their count, bytes and time span). */
 export function batchStart(): void { bCount = 0; bBytes = 0; }
+/** Bound the records batch() and batchNg() take by time (sec = Infinity: no bound); `tie`: one at the bound itself is taken. */
+export function batchBound(sec: f64, nsec: f64, tie: bool): void { bndSec = sec; bndNsec = nsec; bndTie = tie; }
+/** Whether a record at (sec, nsec) is past the time bound. */
+@inline function pastBound(sec: f64, nsec: f64): bool {
+  return sec >= bndSec && (sec > bndSec || nsec > bndNsec || (nsec == bndNsec && !bndTie));
+}
 export function batchEnd(): usize { return bEnd; }
 /** Where the last record batch() took starts (its 16-byte header), its captured length and time. */
 export function batchLastPos(): usize { return bLastPos; }
@@ -865,7 +874,8 @@ export function batchLastNsec(): f64 { return bLastNsec; }
  * taken; batchEnd() is where the next record starts, batchInspect() whether the last one is to be
  * inspected, and the other getters what the reader notes (bytes, first and last time) of every
  * record taken since batchStart().
- * `index0` is the first record's packet index.
+ * `index0` is the first record's packet index. A record past the time bound (batchBound) ends the
+ * batch too.
  */
 export function batch(pos: usize, lim: usize, isLe: bool, ns: bool, snaplen: u32, maxRecord: u32, link: u32,
   fileIndex: u32, ifIndex: i32, index0: f64, budget: u32): u32 {
@@ -877,8 +887,10 @@ export function batch(pos: usize, lim: usize, isLe: bool, ns: bool, snaplen: u32
     const sec = isLe ? w0 : bswap<u32>(w0), frac = isLe ? w1 : bswap<u32>(w1);
     const incl = isLe ? w2 : bswap<u32>(w2), orig = isLe ? w3 : bswap<u32>(w3);
     if (incl > maxRecord || <usize>incl > lim - pos - 16 || frac >= fracMax || incl > snaplen || orig != incl) break;
+    const tsSec = <f64>sec, tsNsec = <f64>frac * fracMul;
+    if (pastBound(tsSec, tsNsec)) break;
     curIndex = index0 + <f64>n;
-    if (!take(pos, 16, incl, link, <f64>sec, <f64>frac * fracMul, fileIndex, ifIndex)) break;
+    if (!take(pos, 16, incl, link, tsSec, tsNsec, fileIndex, ifIndex)) break;
     n++;
     pos += 16 + <usize>incl;
     if (bInspect) break;
@@ -950,8 +962,10 @@ export function batchNg(pos: usize, lim: usize, isLe: bool, ifLocal: u32, ns: bo
     const secs = units / unit;
     const tsSec = <f64>secs + tsOff;
     if (!(tsSec >= 0 && tsSec <= MAX_TS_SEC)) break;
+    const tsNsec = <f64>((units - secs * unit) * mul);
+    if (pastBound(tsSec, tsNsec)) break;
     curIndex = index0 + <f64>n;
-    if (!take(pos, 28, caplen, link, tsSec, <f64>((units - secs * unit) * mul), fileIndex, ifIndex)) break;
+    if (!take(pos, 28, caplen, link, tsSec, tsNsec, fileIndex, ifIndex)) break;
     n++;
     pos += <usize>len;
     if (bInspect) break;
