@@ -1,6 +1,9 @@
 // wasm-floor.mjs — drives the benchmark's WebAssembly floor (wasm/floor.ts, compiled by bench/run.ts):
 // 16 MiB fs.readSync chunks straight into the module's memory, then run() over whole records; the
-// unfinished tail is moved to the front for the next read. Prints "packets N flows N".
+// unfinished tail is moved to the front for the next read, as far past a 64-byte boundary as the
+// file position of the next read is (the memory starts on a page): on the bench machine the
+// kernel's copy into a place out of step with the file's pages ran 4-5x slower (see
+// src/capture/page-buffers.ts). Prints "packets N flows N".
 // usage: node bench/native/wasm-floor.mjs FLOOR.wasm FILE
 import fs from 'node:fs';
 
@@ -20,16 +23,18 @@ else {
   x.init(0, le, mm === 0xa1b23c4d);
 }
 const size = x.inputSize();
-let pos = m === 0x0a0d0d0a ? 0 : 24, have = 0;
+let pos = m === 0x0a0d0d0a ? 0 : 24, have = 0, at = pos % 64;
 for (;;) {
   // the memory may have grown (and its old ArrayBuffer been detached) during run()
-  const view = Buffer.from(x.memory.buffer, 0, size);
-  const n = fs.readSync(fd, view, have, size - have, pos);
+  const view = Buffer.from(x.memory.buffer, 0, size + 64);
+  const n = fs.readSync(fd, view, at + have, size - have, pos);
   pos += n; have += n;
-  const used = x.run(have);
+  const end = x.run(at, at + have), used = end - at;
   if (n === 0) break;
   if (used === 0 && have === size) { process.stderr.write(`wasm-floor: a record larger than ${size} bytes\n`); process.exit(1); }
-  Buffer.from(x.memory.buffer, 0, size).copyWithin(0, used, have);
   have -= used;
+  const next = (((pos - have) % 64) + 64) % 64;
+  Buffer.from(x.memory.buffer, 0, size + 64).copyWithin(next, end, end + have);
+  at = next;
 }
 process.stdout.write(`packets ${x.packetCount()} flows ${x.flowCount()}\n`);

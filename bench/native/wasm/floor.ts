@@ -7,7 +7,7 @@
 // Not part of flowaudit: it measures what the runtime reaches for a tight loop. Excluded from
 // the TypeScript project (tsconfig.json): AssemblyScript types (u8, usize …) are not TypeScript's.
 
-/** Capture bytes go at [0, IN_SIZE) of linear memory; the table lives after them. */
+/** Capture bytes go at [0, IN_SIZE + 64) of linear memory; the table lives after them. */
 const IN_SIZE: usize = 16 << 20;
 /** One table slot: a[4] b[4] (0..31), ports (32), proto (36), used (37), flags per side (38, 39),
  *  packets per side (40, 48), bytes per side (56, 64), first ts (72), last ts (80); 96 bytes. */
@@ -138,9 +138,9 @@ function decode(d: usize, n: u32, origLen: u32, ts: f64): void {
   account(s0, s1, s2, s3, t0, t1, t2, t3, sp, dp, proto, flags, origLen, ts);
 }
 
-/** Take the whole records or blocks in [0, len); returns the bytes taken (the rest starts the next call). */
-export function run(len: u32): u32 {
-  let pos: u32 = 0;
+/** Take the whole records or blocks in [start, len); returns where the first one not taken starts (the next call starts there). */
+export function run(start: u32, len: u32): u32 {
+  let pos: u32 = start;
   if (!pcapng) {
     while (pos + 16 <= len) {
       const h = <usize>pos, incl = rd32(h + 8);
