@@ -20,7 +20,7 @@ import { ChunkedParser } from './chunked.js';
 import { PcapParser } from './pcap-reader.js';
 import { PcapngParser } from './pcapng-reader.js';
 import { ETL_ADVICE, SNIFF_BYTES, sniffCapture } from './sniff.js';
-import { FILE_BUFFERS, GunzipSource, StreamSource, openFile, type ChunkSource } from './source.js';
+import { FILE_BUFFERS, GatheredSource, GunzipSource, StreamSource, openFile, openStdin, type ChunkSource } from './source.js';
 
 class Progress {
   readonly #cb: ReadOptions['onProgress'];
@@ -232,7 +232,9 @@ export async function readCaptures(inputs: string[], opts: ReadOptions, onPacket
   try {
     for (const name of inputs) {
       if (name === '-') {
-        srcs.push(new StreamSource(process.stdin));
+        // a file redirected to stdin is read as a file; a pipe as a stream, gathered into chunks where the flow table lends them
+        srcs.push(await openStdin(chunkSize, opts.chunkAlloc) ??
+          (opts.chunkAlloc !== undefined ? new GatheredSource(new StreamSource(process.stdin), chunkSize, opts.chunkAlloc) : new StreamSource(process.stdin)));
         total = null;
       } else {
         const { src, size } = await openFile(name, chunkSize, opts.chunkAlloc);

@@ -98,6 +98,60 @@ export class FileSource implements ChunkSource {
   }
 }
 
+/**
+ * A stream's pieces (64 KiB each from a pipe) gathered into chunks of `chunkSize` bytes, in
+ * FILE_BUFFERS buffers used in turn: the flow table's when it lends them (so that its core takes
+ * the records where they lie, as from a file), else page-aligned ones. A chunk is handed over once
+ * full (or at the end of the stream), and stays valid until the read after next, as ChunkSource
+ * says. The copy costs about 0.1 s per GB; a pipe's pieces parsed one by one cost far more.
+ */
+export class GatheredSource implements ChunkSource {
+  readonly #inner: ChunkSource;
+  readonly #bufs: Buffer[];
+  #which = 0;
+  /** The part of the inner source's last piece not copied yet. */
+  #rest: Buffer | null = null;
+  #done = false;
+
+  constructor(inner: ChunkSource, chunkSize: number, alloc?: (size: number) => Buffer | null) {
+    this.#inner = inner;
+    const lent = Array.from({ length: FILE_BUFFERS }, () => alloc?.(chunkSize) ?? null);
+    const own = lent.includes(null) ? pageBuffers(chunkSize, lent.filter((b) => b === null).length) : [];
+    this.#bufs = lent.map((b) => b ?? own.pop()!);
+  }
+
+  get rawBytes(): number { return this.#inner.rawBytes; }
+  get error(): string | null { return this.#inner.error; }
+  get errorCode(): string | null { return this.#inner.errorCode; }
+
+  async read(): Promise<Buffer | null> {
+    if (this.#done) return null;
+    const b = this.#bufs[this.#which]!;
+    let n = 0;
+    while (n < b.length) {
+      let piece = this.#rest;
+      this.#rest = null;
+      if (piece === null) {
+        piece = await this.#inner.read();
+        if (piece === null) { this.#done = true; break; }
+      }
+      const k = Math.min(piece.length, b.length - n);
+      piece.copy(b, n, 0, k);
+      n += k;
+      if (k < piece.length) this.#rest = piece.subarray(k);
+    }
+    if (n === 0) return null;
+    this.#which = (this.#which + 1) % FILE_BUFFERS;
+    return b.subarray(0, n);
+  }
+
+  async close(): Promise<void> {
+    this.#done = true;
+    this.#rest = null;
+    await this.#inner.close();
+  }
+}
+
 /** Any Node readable stream (stdin, a child's stdout, a gunzip stream). */
 export class StreamSource implements ChunkSource {
   readonly #it: AsyncIterator<unknown>;
@@ -279,6 +333,27 @@ export async function openFile(path: string, chunkSize: number, alloc?: (size: n
   }
   // FIFOs, /dev/stdin and other non-regular files have no meaningful size
   return { src: new FileSource(fh, chunkSize, alloc, st.isFile()), size: st.isFile() ? st.size : null };
+}
+
+/**
+ * Standard input as a FileSource when it is a file (`flowaudit audit - < x.pcap`) that
+ * `/dev/stdin` opens again (Linux, macOS): then it is read in large chunks into buffers like any
+ * file's (the flow table's, or page-aligned ones), from its start. Null otherwise (a pipe, a
+ * socket, a terminal, no /dev/stdin): read process.stdin as a stream then (GatheredSource).
+ */
+export async function openStdin(chunkSize: number, alloc?: (size: number) => Buffer | null): Promise<FileSource | null> {
+  let fh: FileHandle;
+  try {
+    fh = await open('/dev/stdin', 'r');
+  } catch {
+    return null;
+  }
+  const st = await fh.stat().catch(() => null);
+  if (st === null || !st.isFile()) {
+    await fh.close().catch(() => undefined);
+    return null;
+  }
+  return new FileSource(fh, chunkSize, alloc, false);
 }
 
 function openError(path: string, e: unknown): FlowauditError {
