@@ -1,19 +1,21 @@
 /**
  * A bounded table from (src, dst, id, protocol) to the ports of a fragmented datagram's first
  * fragment, so later fragments can be put in the same flow. Typed arrays only: a FIFO ring of
- * `capacity` slots (the oldest entry is evicted when full) with hash chains for lookup.
- * Nothing is allocated after construction.
+ * `capacity` slots (the oldest entry is evicted when full) with hash chains for lookup. The arrays
+ * (about 210 KB at the default 4096 slots) are made at the first insert and nothing after: every
+ * capture file has its own decoder and table, and most captures hold no fragment (a rotated set of
+ * 1020 files held 214 MB of empty tables).
  */
 
 const KEY_WORDS = 10; // src[4], dst[4], id, proto
 
 export class FragmentTable {
   readonly capacity: number;
-  readonly #keys: Uint32Array;
-  readonly #ports: Uint32Array;
-  readonly #next: Int32Array;
-  readonly #bucket: Uint32Array;
-  readonly #heads: Int32Array;
+  #keys = new Uint32Array(0);
+  #ports = new Uint32Array(0);
+  #next = new Int32Array(0);
+  #bucket = new Uint32Array(0);
+  #heads = new Int32Array(0);
   readonly #mask: number;
   #size = 0;
   #ring = 0;
@@ -23,7 +25,11 @@ export class FragmentTable {
     let nb = 16;
     while (nb < this.capacity * 2) nb <<= 1;
     this.#mask = nb - 1;
-    this.#heads = new Int32Array(nb).fill(-1);
+  }
+
+  /** Make the arrays (at the first insert). */
+  #alloc(): void {
+    this.#heads = new Int32Array(this.#mask + 1).fill(-1);
     this.#keys = new Uint32Array(this.capacity * KEY_WORDS);
     this.#ports = new Uint32Array(this.capacity);
     this.#next = new Int32Array(this.capacity).fill(-1);
@@ -56,12 +62,14 @@ export class FragmentTable {
 
   /** The stored ports ((src << 16) | dst) for the key, or -1 when unknown. */
   lookup(src: Uint32Array, dst: Uint32Array, id: number, proto: number): number {
+    if (this.#size === 0) return -1;
     const s = this.#find(this.#hash(src, dst, id, proto) & this.#mask, src, dst, id, proto);
     return s < 0 ? -1 : this.#ports[s]!;
   }
 
   /** Remember the ports of a first fragment. Returns true when the oldest entry had to be evicted. */
   insert(src: Uint32Array, dst: Uint32Array, id: number, proto: number, srcPort: number, dstPort: number): boolean {
+    if (this.#keys.length === 0) this.#alloc();
     const b = this.#hash(src, dst, id, proto) & this.#mask;
     const found = this.#find(b, src, dst, id, proto);
     if (found >= 0) { this.#ports[found] = ((srcPort << 16) | dstPort) >>> 0; return false; }
