@@ -13,9 +13,11 @@
  * straight from the chunks either way: all of a single input's, and of merged inputs each run of
  * one input's records that no other input's packet comes between.
  */
+import { stat } from 'node:fs/promises';
+import { mapLimit } from '../core/map-limit.js';
 import { extname } from 'node:path';
 import type { CaptureInfo, PacketRecord, PcapRecordSink, ReadOptions, TimeBound } from './types.js';
-import { DEFAULT_CHUNK_SIZE, newCaptureInfo, setDamage } from './info.js';
+import { DEFAULT_CHUNK_SIZE, newCaptureInfo, newPacketRecord, setDamage } from './info.js';
 import { ChunkedParser } from './chunked.js';
 import { PcapParser } from './pcap-reader.js';
 import { PcapngParser } from './pcapng-reader.js';
@@ -24,16 +26,23 @@ import { FILE_BUFFERS, GatheredSource, GunzipSource, StreamSource, openFile, ope
 
 class Progress {
   readonly #cb: ReadOptions['onProgress'];
-  readonly #total: number | null;
+  /** Bytes in all (null when unknown: stdin, a pipe). */
+  total: number | null;
   readonly #sources: ChunkSource[] = [];
   #lastReport = 0;
 
   constructor(cb: ReadOptions['onProgress'], total: number | null) {
     this.#cb = cb;
-    this.#total = total;
+    this.total = total;
   }
 
   add(s: ChunkSource): void { this.#sources.push(s); }
+
+  /** A file opened again: its first reads are not counted twice. */
+  replace(old: ChunkSource, s: ChunkSource): void {
+    const i = this.#sources.indexOf(old);
+    if (i >= 0) this.#sources[i] = s; else this.#sources.push(s);
+  }
 
   tick(force = false): void {
     const cb = this.#cb;
@@ -43,9 +52,12 @@ class Progress {
     this.#lastReport = now;
     let n = 0;
     for (const s of this.#sources) n += s.rawBytes;
-    cb(n, this.#total);
+    cb(n, this.total);
   }
 }
+
+/** Bytes of read buffers that the open inputs of one read hold (a file opened again sizes its chunks by it). */
+interface Held { bytes: number }
 
 /** One input: a chunk source and the parser its bytes go to. */
 class Cursor {
@@ -60,14 +72,92 @@ class Cursor {
   #skipOffers = 0;
   #missed = 0;
 
-  constructor(name: string, fileIndex: number, src: ChunkSource, opts: ReadOptions, progress: Progress) {
+  /** Closed after its first packet until the merge comes to it (see suspend). */
+  suspended = false;
+  /** The time of its first packet, while suspended. */
+  firstSec = 0;
+  firstNsec = 0;
+  readonly #chunkSize: number;
+  readonly #held: Held;
+  #holds = 0;
+
+  constructor(name: string, fileIndex: number, src: ChunkSource, opts: ReadOptions, progress: Progress, chunkSize: number, held: Held = { bytes: 0 }, holds = 0) {
     this.name = name;
     this.fileIndex = fileIndex;
     this.src = src;
     this.opts = opts;
     this.info = newCaptureInfo(name);
     this.#progress = progress;
+    this.#chunkSize = chunkSize;
+    this.#held = held;
+    this.#hold(holds);
   }
+
+  /** This input now holds `bytes` of read buffers. */
+  #hold(bytes: number): void {
+    this.#held.bytes += bytes - this.#holds;
+    this.#holds = bytes;
+  }
+
+  /**
+   * Several files: read this one up to its first packet, note its time and close it (giving its
+   * buffers back) until the merge comes to that time, so that files one after another in time (a
+   * rotated set) are open one or two at a time, not all at once. False: it holds no packet (it is
+   * done, its info says why).
+   */
+  async suspend(): Promise<boolean> {
+    if (!(await this.advance())) return false;
+    const r = this.parser!.rec;
+    this.firstSec = r.tsSec; this.firstNsec = r.tsNsec;
+    await this.src.close();
+    this.#hold(0);
+    this.suspended = true;
+    return true;
+  }
+
+  /** Its reopening started ahead of its turn (prefetch), or null. */
+  #reopening: Promise<boolean> | null = null;
+
+  /**
+   * Start opening this suspended file again ahead of its turn, so that its first read is under way
+   * while the file before it is being read (the merge still places it by its first packet's time).
+   */
+  prefetch(): void {
+    if (!this.suspended || this.#reopening !== null) return;
+    this.#reopening = this.#reopen(true);
+    this.#reopening.catch(() => undefined);
+  }
+
+  /** Whether a prefetch of this file is under way. */
+  get reopening(): boolean { return this.#reopening !== null; }
+
+  /**
+   * Open a suspended file again and read it up to its first packet (parser.rec; with `advance`
+   * false, only as far as init() reads). False when it cannot be (its info then says why).
+   */
+  async resume(advance = true): Promise<boolean> {
+    const p = this.#reopening ?? this.#reopen(advance);
+    this.#reopening = null;
+    this.suspended = false;
+    return p;
+  }
+
+  async #reopen(advance: boolean): Promise<boolean> {
+    const old = this.src;
+    try {
+      const chunk = resumeChunkSize(this.#chunkSize, this.#held.bytes);
+      this.src = (await openFile(this.name, chunk, this.opts.chunkAlloc, this.opts.chunkFree)).src;
+      this.#hold(FILE_BUFFERS * chunk);
+    } catch (e) {
+      setDamage(this.info, 'capture.read_error', 0, `${(e as Error).message ?? String(e)} (it was opened at the start, and closed until its packets' time came)`);
+      return false;
+    }
+    this.#progress.replace(old, this.src);
+    this.parser = null;
+    this.#first = null;
+    return (await this.init()) && (!advance || this.advance());
+  }
+
 
   async #readFirst(): Promise<Buffer> {
     const parts: Buffer[] = [];
@@ -138,6 +228,7 @@ class Cursor {
   }
 
   async #finish(): Promise<void> {
+    this.#hold(0);
     const p = this.parser!;
     const err = this.src.error;
     if (err !== null && !p.stopped) {
@@ -205,15 +296,29 @@ function opts0(opts: ReadOptions): number {
 
 /** Read-buffer bytes that the inputs of one merged read hold at most between them (unless each is at its minimum). */
 export const MERGE_BUFFER_BUDGET = 64 * 1024 * 1024;
+/** Inputs of a merged read opened and read to their first packet at once, at the start. */
+export const PREPARE_AT_ONCE = 16;
 /** The smallest chunk an input of a merged read is read in (reads this size still copy at full speed). */
 export const MIN_MERGE_CHUNK = 128 * 1024;
 
 /**
- * The chunk size for each of `inputs` files merged by time. Every input keeps FILE_BUFFERS chunks
- * (the current one, the one before, two read ahead) from its first read to its last, since the
- * merge may need any input next; at 4 MiB each, 40 inputs held 750 MB. So the inputs share
- * MERGE_BUFFER_BUDGET: 4 MiB chunks up to 4 inputs, then smaller (whole pages), down to
- * MIN_MERGE_CHUNK from 128 inputs on. A chunk size set smaller than that is kept.
+ * The chunk size of a file opened again when the merge comes to it, while the open inputs hold
+ * `held` bytes of read buffers: half of what is left of MERGE_BUFFER_BUDGET, shared by its
+ * FILE_BUFFERS chunks, at most `chunkSize` and at least MIN_MERGE_CHUNK. So the files of a rotated
+ * set, open one or two at a time, read in 4 MiB chunks, and files captured at the same time, all
+ * open at once, hold about the budget between them (plus the minimum each).
+ */
+export function resumeChunkSize(chunkSize: number, held: number): number {
+  const half = Math.floor((MERGE_BUFFER_BUDGET - held) / (2 * FILE_BUFFERS) / 4096) * 4096;
+  return Math.min(chunkSize, Math.max(MIN_MERGE_CHUNK, half));
+}
+
+/**
+ * The chunk size of an input that is read through from the start while `inputs` are merged by
+ * time (stdin, a FIFO: neither can be read again, so neither waits closed for its turn). It keeps
+ * FILE_BUFFERS chunks (the current one, the one before, two read ahead) from its first read to its
+ * last: its share of MERGE_BUFFER_BUDGET, 4 MiB chunks up to 4 inputs, then smaller (whole pages),
+ * down to MIN_MERGE_CHUNK from 128 inputs on. A chunk size set smaller than that is kept.
  */
 export function mergeChunkSize(chunkSize: number, inputs: number): number {
   if (inputs <= 1) return chunkSize;
@@ -226,40 +331,51 @@ export function mergeChunkSize(chunkSize: number, inputs: number): number {
  * only when an input cannot be opened; content problems end up in each CaptureInfo.end.
  */
 export async function readCaptures(inputs: string[], opts: ReadOptions, onPacket: (rec: PacketRecord) => void): Promise<CaptureInfo[]> {
-  const chunkSize = mergeChunkSize(opts0(opts), inputs.length);
-  const srcs: ChunkSource[] = [];
-  let total: number | null = 0;
-  try {
-    for (const name of inputs) {
-      if (name === '-') {
-        // a file redirected to stdin is read as a file; a pipe as a stream, gathered into chunks where the flow table lends them
-        srcs.push(await openStdin(chunkSize, opts.chunkAlloc) ??
-          (opts.chunkAlloc !== undefined ? new GatheredSource(new StreamSource(process.stdin), chunkSize, opts.chunkAlloc) : new StreamSource(process.stdin)));
-        total = null;
-      } else {
-        const { src, size } = await openFile(name, chunkSize, opts.chunkAlloc);
-        srcs.push(src);
-        total = total === null || size === null ? null : total + size;
-      }
+  // several inputs: a file that can be opened again is first read in small chunks, to its first
+  // packet only; the others (stdin, FIFOs) are read through in chunks of their share
+  const chunkSize = opts0(opts), many = inputs.length > 1;
+  const probe = Math.min(chunkSize, MIN_MERGE_CHUNK), share = mergeChunkSize(chunkSize, inputs.length);
+  const progress = new Progress(opts.onProgress, 0);
+  const cursors: Cursor[] = new Array<Cursor>(inputs.length);
+  const held: Held = { bytes: 0 };
+  // every input is opened (an input that cannot be is an error before any packet) and read to its
+  // first packet; of several, each regular file is then closed until the merge comes to it (16
+  // files at a time: each waits on the file system)
+  const prepare = async (name: string, i: number): Promise<boolean> => {
+    let src: ChunkSource, reopenable = false, chunk = share;
+    if (name === '-') {
+      // a file redirected to stdin is read as a file; a pipe as a stream, gathered into chunks where the flow table lends them
+      src = await openStdin(share, opts.chunkAlloc, opts.chunkFree) ??
+        (opts.chunkAlloc !== undefined ? new GatheredSource(new StreamSource(process.stdin), share, opts.chunkAlloc) : new StreamSource(process.stdin));
+      progress.total = null;
+    } else {
+      const st = many ? await stat(name).catch(() => null) : null;
+      // a FIFO or /dev/fd/N cannot be read again
+      reopenable = st?.isFile() ?? false;
+      chunk = !many ? chunkSize : reopenable ? probe : share;
+      const { src: f, size } = await openFile(name, chunk, opts.chunkAlloc, opts.chunkFree);
+      src = f;
+      progress.total = progress.total === null || size === null ? null : progress.total + size;
     }
-  } catch (e) {
-    for (const s of srcs) await s.close();
-    throw e;
-  }
-  const progress = new Progress(opts.onProgress, total);
-  for (const s of srcs) progress.add(s);
-  const cursors = srcs.map((s, i) => new Cursor(inputs[i]!, i, s, opts, progress));
-  const live: Cursor[] = [];
+    progress.add(src);
+    const c = new Cursor(name, i, src, opts, progress, chunkSize, held, FILE_BUFFERS * chunk);
+    cursors[i] = c;
+    if (!(await c.init())) return false;
+    return !many || !reopenable || c.suspend();
+  };
+  let live: Cursor[] = [];
   try {
-    for (const c of cursors) if (await c.init()) live.push(c);
+    const ok = await mapLimit(inputs, many ? PREPARE_AT_ONCE : 1, prepare);
+    live = cursors.filter((_, i) => ok[i]);
     if (live.length === 1) {
-      await live[0]!.runAll(onPacket);
+      const c = live[0]!;
+      if (!c.suspended || await c.resume(false)) await c.runAll(onPacket);
     } else if (live.length > 1) {
       await merge(live, onPacket, opts.recordSink);
     }
   } catch (e) {
-    // onPacket threw (content problems never do): release every file before passing it on
-    for (const c of cursors) await c.src.close().catch(() => undefined);
+    // an input could not be opened, or onPacket threw (content problems never do): release every file before passing it on
+    for (const c of cursors) if (c !== undefined) await c.src.close().catch(() => undefined);
     throw e;
   }
   progress.tick(true);
@@ -269,6 +385,28 @@ export async function readCaptures(inputs: string[], opts: ReadOptions, onPacket
 /** a's head strictly before b's: earlier timestamp, or the same timestamp and a lower input index. */
 function before(a: PacketRecord, ai: number, b: PacketRecord, bi: number): boolean {
   return a.tsSec < b.tsSec || (a.tsSec === b.tsSec && (a.tsNsec < b.tsNsec || (a.tsNsec === b.tsNsec && ai < bi)));
+}
+
+/**
+ * For the merge: after it opens a suspended file again, start opening the next one (the earliest
+ * by first packet still closed), unless that is under way already: a rotated set's next file is
+ * then ready when its turn comes.
+ */
+function prefetcher(cursors: Cursor[]): () => void {
+  const order = cursors.filter((c) => c.suspended)
+    .sort((a, b) => a.firstSec - b.firstSec || a.firstNsec - b.firstNsec || a.fileIndex - b.fileIndex);
+  let k = 0;
+  return () => {
+    while (k < order.length && !order[k]!.suspended) k++;
+    if (k < order.length && !order[k]!.reopening) order[k]!.prefetch();
+  };
+}
+
+/** A stand-in head for a suspended input: its first packet's time, all the merge compares. */
+function firstOf(c: Cursor): PacketRecord {
+  const r = newPacketRecord(c.fileIndex);
+  r.tsSec = c.firstSec; r.tsNsec = c.firstNsec;
+  return r;
 }
 
 /** Inputs at which the merge switches from a linear scan to a binary heap. */
@@ -284,8 +422,13 @@ const HEAP_FROM = 8;
 async function merge(cursors: Cursor[], onPacket: (rec: PacketRecord) => void, sink: PcapRecordSink | undefined): Promise<void> {
   const k = cursors.length;
   const heads: (PacketRecord | null)[] = new Array<PacketRecord | null>(k).fill(null);
-  for (let i = 0; i < k; i++) if (await cursors[i]!.advance()) heads[i] = cursors[i]!.parser!.rec;
+  for (let i = 0; i < k; i++) {
+    const c = cursors[i]!;
+    if (c.suspended) heads[i] = firstOf(c);
+    else if (await c.advance()) heads[i] = c.parser!.rec;
+  }
   if (k >= HEAP_FROM) return mergeHeap(cursors, heads, onPacket, sink);
+  const ahead = prefetcher(cursors);
   const bound: TimeBound = { sec: 0, nsec: 0, tie: false };
   let index = 0;
   for (;;) {
@@ -305,6 +448,8 @@ async function merge(cursors: Cursor[], onPacket: (rec: PacketRecord) => void, s
     }
     if (best < 0) return;
     const c = cursors[best]!;
+    // a file closed until now: open it again; its first packet is the earliest head still
+    if (c.suspended) { heads[best] = (await c.resume()) ? c.parser!.rec : null; ahead(); continue; }
     const rec = heads[best]!;
     rec.index = index++;
     onPacket(rec);
@@ -336,13 +481,24 @@ async function mergeHeap(cursors: Cursor[], heads: (PacketRecord | null)[], onPa
     }
   };
   for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
+  const ahead = prefetcher(cursors);
   let index = 0;
   while (heap.length > 0) {
     const top = heap[0]!;
+    const c = cursors[top]!;
+    if (c.suspended) {
+      // a file closed until now: open it again; its first packet is the earliest head still
+      const ok = await c.resume();
+      ahead();
+      if (ok) { heads[top] = c.parser!.rec; down(0); continue; }
+      heads[top] = null;
+      const last = heap.pop()!;
+      if (heap.length > 0) { heap[0] = last; down(0); }
+      continue;
+    }
     const rec = heads[top]!;
     rec.index = index++;
     onPacket(rec);
-    const c = cursors[top]!;
     if (sink !== undefined) {
       // the earliest of the others is one of the root's children
       const n = heap.length;
@@ -365,7 +521,7 @@ export async function readCaptureStream(stream: NodeJS.ReadableStream, name: str
   const src = new StreamSource(stream);
   const progress = new Progress(opts.onProgress, null);
   progress.add(src);
-  const c = new Cursor(name, fileIndex, src, opts, progress);
+  const c = new Cursor(name, fileIndex, src, opts, progress, opts0(opts));
   try {
     if (await c.init()) await c.runAll(onPacket);
   } catch (e) {

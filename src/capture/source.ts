@@ -46,7 +46,11 @@ export class FileSource implements ChunkSource {
   readonly #depth: number;
   readonly #seekable: boolean;
 
-  constructor(fh: FileHandle, chunkSize: number, alloc?: (size: number) => Buffer | null, seekable = true) {
+  /** The buffers the caller lent, given back (to `free`) when the source is closed. */
+  readonly #lent: Buffer[];
+  readonly #free: ((b: Buffer) => void) | undefined;
+
+  constructor(fh: FileHandle, chunkSize: number, alloc?: (size: number) => Buffer | null, seekable = true, free?: (b: Buffer) => void) {
     this.#fh = fh;
     this.#seekable = seekable;
     this.#depth = seekable ? FILE_BUFFERS - 2 : 1;
@@ -54,6 +58,8 @@ export class FileSource implements ChunkSource {
     const lent = Array.from({ length: FILE_BUFFERS }, () => alloc?.(chunkSize) ?? null);
     const own = lent.includes(null) ? pageBuffers(chunkSize, lent.filter((b) => b === null).length) : [];
     this.#bufs = lent.map((b) => b ?? own.pop()!);
+    this.#lent = lent.filter((b): b is Buffer => b !== null);
+    this.#free = free;
   }
 
   /** Fill b from file position `at` as far as the file allows (short reads are rare on regular files). */
@@ -92,9 +98,12 @@ export class FileSource implements ChunkSource {
     return n === 0 ? null : b.subarray(0, n);
   }
 
+  /** Settle the reads under way, close the file and give the lent buffers back (their chunks are not to be used after). */
   async close(): Promise<void> {
+    this.#eof = true;
     for (const p of this.#ahead.splice(0)) await p.catch(() => undefined);
     await this.#fh.close().catch(() => undefined);
+    if (this.#free !== undefined) for (const b of this.#lent.splice(0)) this.#free(b);
   }
 }
 
@@ -319,7 +328,7 @@ function gzipHeaderLength(b: Buffer): number {
 }
 
 /** Open a path for reading. Throws FlowauditError (exit 2) naming the file when it cannot be opened. */
-export async function openFile(path: string, chunkSize: number, alloc?: (size: number) => Buffer | null): Promise<{ src: FileSource; size: number | null }> {
+export async function openFile(path: string, chunkSize: number, alloc?: (size: number) => Buffer | null, free?: (b: Buffer) => void): Promise<{ src: FileSource; size: number | null }> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -332,7 +341,7 @@ export async function openFile(path: string, chunkSize: number, alloc?: (size: n
     throw new FlowauditError('capture.open.EISDIR', `${path}: cannot read: it is a directory`);
   }
   // FIFOs, /dev/stdin and other non-regular files have no meaningful size
-  return { src: new FileSource(fh, chunkSize, alloc, st.isFile()), size: st.isFile() ? st.size : null };
+  return { src: new FileSource(fh, chunkSize, alloc, st.isFile(), free), size: st.isFile() ? st.size : null };
 }
 
 /**
@@ -341,7 +350,7 @@ export async function openFile(path: string, chunkSize: number, alloc?: (size: n
  * file's (the flow table's, or page-aligned ones), from its start. Null otherwise (a pipe, a
  * socket, a terminal, no /dev/stdin): read process.stdin as a stream then (GatheredSource).
  */
-export async function openStdin(chunkSize: number, alloc?: (size: number) => Buffer | null): Promise<FileSource | null> {
+export async function openStdin(chunkSize: number, alloc?: (size: number) => Buffer | null, free?: (b: Buffer) => void): Promise<FileSource | null> {
   let fh: FileHandle;
   try {
     fh = await open('/dev/stdin', 'r');
@@ -353,7 +362,7 @@ export async function openStdin(chunkSize: number, alloc?: (size: number) => Buf
     await fh.close().catch(() => undefined);
     return null;
   }
-  return new FileSource(fh, chunkSize, alloc, false);
+  return new FileSource(fh, chunkSize, alloc, false, free);
 }
 
 function openError(path: string, e: unknown): FlowauditError {

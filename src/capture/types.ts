@@ -126,6 +126,8 @@ export interface ReadOptions {
    * so that its WebAssembly core decodes packets where they were read.
    */
   chunkAlloc?: (size: number) => Buffer | null;
+  /** Where buffers from chunkAlloc go back when their file is closed (several files: a file is closed when read through). */
+  chunkFree?: (b: Buffer) => void;
   /**
    * Classic pcap records, and pcapng Enhanced Packet Blocks, are offered to this consumer straight
    * from the chunk before they are parsed one by one (see PcapRecordSink): all of one input read

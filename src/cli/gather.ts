@@ -11,6 +11,7 @@
 import { open, stat } from 'node:fs/promises';
 import { FILE_BUFFERS, gunzipHead } from '../capture/source.js';
 import { FlowauditError } from '../core/errors.js';
+import { mapLimit } from '../core/map-limit.js';
 import type { Evidence, EvidenceKind, FlowRecord, InputSummary, NameObservation } from '../flow/record.js';
 import { compareFlows } from '../flow/order.js';
 
@@ -18,7 +19,7 @@ export { compareFlows };
 import { FlowEngine, DEFAULT_NAME_PARSERS } from '../flow/engine.js';
 import type { Timeouts } from '../flow/timeouts.js';
 import type { FlowRowSink, RowBatchSink } from '../flow/table.js';
-import { MERGE_BUFFER_BUDGET, mergeChunkSize, readCaptures } from '../capture/read.js';
+import { MERGE_BUFFER_BUDGET, MIN_MERGE_CHUNK, PREPARE_AT_ONCE, readCaptures } from '../capture/read.js';
 import { DEFAULT_CHUNK_SIZE } from '../capture/info.js';
 import { sniffCapture } from '../capture/sniff.js';
 import type { CaptureInfo } from '../capture/types.js';
@@ -198,18 +199,20 @@ export function unreadableInputs(ev: Evidence): InputSummary[] {
 
 /**
  * Bytes of the flow table's memory to lend capture files as read buffers (FlowTable.arenaChunk):
- * each of `inputs` files keeps FILE_BUFFERS chunks (mergeChunkSize: smaller when many are merged),
- * up to the merge's budget; files beyond it read into buffers of their own, and their packets are
- * decoded one by one in JavaScript instead of in the core.
+ * one file's FILE_BUFFERS chunks; for several, the merge's budget (their chunks shrink as more are
+ * open at once, see resumeChunkSize) and the small chunks they are first read in, PREPARE_AT_ONCE
+ * at a time. A file that finds
+ * no room left reads into buffers of its own, and its packets are decoded one by one in JavaScript
+ * instead of in the core.
  */
 export function chunkArena(inputs: number, chunkSize: number): number {
-  const all = Math.max(1, inputs) * FILE_BUFFERS * mergeChunkSize(chunkSize, inputs);
-  return Math.min(all, Math.max(FILE_BUFFERS * chunkSize, MERGE_BUFFER_BUDGET));
+  return inputs <= 1 ? FILE_BUFFERS * chunkSize : MERGE_BUFFER_BUDGET + PREPARE_AT_ONCE * FILE_BUFFERS * MIN_MERGE_CHUNK;
 }
 
 export async function gatherEvidence(inputs: string[], opts: GatherOptions = {}): Promise<Evidence> {
   const plans: Plan[] = [];
-  for (const f of inputs) plans.push(await planInput(f, opts.inputFormat));
+  // (a thousand files of a rotated set are planned 16 at a time: each waits on the file system)
+  plans.push(...await mapLimit(inputs, 16, (f) => planInput(f, opts.inputFormat)));
   const flows: FlowRecord[] = [];
   const sink: (f: FlowRecord) => void = opts.onFlow ?? ((f) => { flows.push(f); });
   const summaries: (InputSummary | undefined)[] = new Array<InputSummary | undefined>(inputs.length);
@@ -243,7 +246,7 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
       }) : null;
       infos = par ?? await readCaptures(names, {
         ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
-        chunkAlloc: (n: number) => engine.table.arenaChunk(n), recordSink: engine,
+        chunkAlloc: (n: number) => engine.table.arenaChunk(n), chunkFree: (b: Buffer) => engine.table.arenaReturn(b), recordSink: engine,
         ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
         ...(opts.between !== undefined ? { between: opts.between } : {}),
       }, (rec) => engine.packet(rec));

@@ -262,14 +262,23 @@ export class FlowTable {
 
   /**
    * A capture-chunk buffer of `size` bytes in the table's memory, or null when the arena has no
-   * room left (the reader then uses its own). Chunks are handed out once, for one reader.
+   * room left (the reader then uses its own). A chunk is lent to one reader at a time: one given
+   * back (arenaReturn) is lent again.
    */
   arenaChunk(size: number): Buffer | null {
+    const i = this.#arenaFree.findIndex((b) => b.length === size);
+    if (i >= 0) return this.#arenaFree.splice(i, 1)[0]!;
     if (this.arena === null || this.#arenaNext + size > this.#arenaEnd) return null;
     const b = Buffer.from(this.arena, this.#arenaNext, size);
     this.#arenaNext += size;
     return b;
   }
+
+  /** Take back a buffer arenaChunk lent (its reader is done with it), for the next reader. */
+  arenaReturn(b: Buffer): void {
+    if (b.buffer === this.arena) this.#arenaFree.push(b);
+  }
+  readonly #arenaFree: Buffer[] = [];
 
   /**
    * Decode and account a packet whose bytes lie in the arena (`off`: its offset in the table's

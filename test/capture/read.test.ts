@@ -5,14 +5,14 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { MERGE_BUFFER_BUDGET, MIN_MERGE_CHUNK, mergeChunkSize, readCaptures, readCaptureStream } from '../../src/capture/read.js';
+import { MERGE_BUFFER_BUDGET, MIN_MERGE_CHUNK, mergeChunkSize, readCaptures, readCaptureStream, resumeChunkSize } from '../../src/capture/read.js';
 import { isPageBuffer } from '../../src/capture/page-buffers.js';
 import { FILE_BUFFERS } from '../../src/capture/source.js';
 import { DEFAULT_CHUNK_SIZE } from '../../src/capture/info.js';
@@ -157,7 +157,7 @@ test('merge of 3 and of 12 inputs (linear scan and heap) equals a stable sort by
   }
 });
 
-test('merge of many inputs: they share MERGE_BUFFER_BUDGET of read buffers, and still merge in order', async () => {
+test('merge of many inputs: the chunk sizes, and what files open at once hold between them', async () => {
   const MiB = 1 << 20;
   assert.is(mergeChunkSize(DEFAULT_CHUNK_SIZE, 1), DEFAULT_CHUNK_SIZE);
   assert.is(mergeChunkSize(DEFAULT_CHUNK_SIZE, 4), DEFAULT_CHUNK_SIZE, 'up to 4 inputs: 4 MiB each');
@@ -168,26 +168,94 @@ test('merge of many inputs: they share MERGE_BUFFER_BUDGET of read buffers, and 
   assert.is(mergeChunkSize(DEFAULT_CHUNK_SIZE, 128), MIN_MERGE_CHUNK);
   assert.is(mergeChunkSize(DEFAULT_CHUNK_SIZE, 5000), MIN_MERGE_CHUNK, 'never below the minimum');
   assert.is(mergeChunkSize(50, 40), 50, 'a smaller chunk asked for is kept');
+  assert.is(resumeChunkSize(DEFAULT_CHUNK_SIZE, 0), DEFAULT_CHUNK_SIZE, 'the first file open: 4 MiB');
+  assert.is(resumeChunkSize(DEFAULT_CHUNK_SIZE, 2 * FILE_BUFFERS * MiB), DEFAULT_CHUNK_SIZE, 'a rotated set (one other file open): 4 MiB');
+  assert.is(resumeChunkSize(DEFAULT_CHUNK_SIZE, MERGE_BUFFER_BUDGET), MIN_MERGE_CHUNK, 'the budget held: the minimum');
+  assert.is(resumeChunkSize(50, 0), 50);
 
   // what the readers hold: the records' chunks are views into each input's buffers
-  const held = async (k: number): Promise<number> => {
+  const held = async (k: number): Promise<number[]> => {
     const files: string[] = [];
     for (let i = 0; i < k; i++) files.push(f(`share-${k}-${i}.pcap`, buildPcap({ packets: [0, 1, 2].map((t) => ({ tsSec: 3000 + t, tsNsec: i, data: filler(8, i) })) })));
-    let most = 0, n = 0, last = -1;
+    const each = new Map<number, number>();
+    let n = 0, last = -1;
     await readCaptures(files, {}, (r) => {
       assert.ok(isPageBuffer(r.data), 'a page buffer');
-      most = Math.max(most, r.data.buffer.byteLength);
+      each.set(r.fileIndex, r.data.buffer.byteLength);
       const key = (r.tsSec - 3000) * 1000 + r.fileIndex;
       assert.ok(key > last, 'in (time, input) order');
       last = key; n++;
     });
     assert.is(n, 3 * k);
-    return most;
+    return [...each.values()];
   };
-  assert.ok(await held(2) >= FILE_BUFFERS * 4 * MiB, '2 inputs: 4 MiB chunks');
-  const per40 = await held(40);
-  assert.ok(per40 <= FILE_BUFFERS * mergeChunkSize(DEFAULT_CHUNK_SIZE, 40) + 65536, `40 inputs: ${per40} bytes each`);
-  assert.ok(per40 * 40 <= MERGE_BUFFER_BUDGET + 40 * 65536, '40 inputs: within the budget between them');
+  const two = await held(2);
+  assert.ok(two.every((b) => b >= FILE_BUFFERS * 4 * MiB), '2 inputs open at once: 4 MiB chunks');
+  // forty files open at once (their packets interleave): about the budget between them, not 40 × 16 MiB
+  const forty = await held(40);
+  const total = forty.reduce((a, b) => a + b, 0);
+  assert.ok(total <= MERGE_BUFFER_BUDGET + 40 * (FILE_BUFFERS * MIN_MERGE_CHUNK + 65536), `40 inputs: ${total} bytes in all`);
+});
+
+test('several files: each is open only from its first packet\'s time (or just before) to its last (a rotated set two or three at a time), and the merge is unchanged', async () => {
+  const open = (): number => {
+    // capture files of this test open in this process
+    let n = 0;
+    for (const fd of readdirSync('/proc/self/fd')) {
+      try { if (readlinkSync(`/proc/self/fd/${fd}`).includes('/rot-')) n++; } catch { /* closed meanwhile */ }
+    }
+    return n;
+  };
+  if (!existsSync('/proc/self/fd')) { console.log('  (skipped: no /proc/self/fd)'); return; }
+  // ten files one after another in time, and three that overlap
+  const files: string[] = [], over: string[] = [];
+  for (let i = 0; i < 10; i++) files.push(f(`rot-${i}.pcap`, buildPcap({ packets: Array.from({ length: 40 }, (_, j) => ({ tsSec: 5000 + i * 100 + j, data: filler(200, i) })) })));
+  for (let i = 0; i < 3; i++) over.push(f(`rot-o${i}.pcap`, buildPcap({ packets: Array.from({ length: 40 }, (_, j) => ({ tsSec: 5000 + j * 3 + i, data: filler(200, 50 + i) })) })));
+  // (the next file to come is opened ahead of its turn: one more)
+  for (const [set, most] of [[files, 3], [over, 3], [[...files.slice(0, 5), ...over], 5]] as const) {
+    let peak = 0, n = 0, last = -1;
+    const calls: [number, number | null][] = [];
+    await readCaptures([...set], { chunkSize: 4096, onProgress: (b, t) => calls.push([b, t]) }, (r) => {
+      if (n++ % 7 === 0) peak = Math.max(peak, open());
+      assert.ok(r.tsSec * 100 + r.fileIndex > last, 'in (time, input) order');
+      last = r.tsSec * 100 + r.fileIndex;
+    });
+    assert.is(n, set.length * 40);
+    assert.ok(peak >= 1 && peak <= most, `${set.length} inputs: at most ${most} open at once (${peak})`);
+    assert.is(open(), 0, 'all closed at the end');
+    let bytes = 0;
+    for (const x of set) bytes += statSync(x).size;
+    assert.equal(calls[calls.length - 1], [bytes, bytes], 'progress: every byte once, of the total');
+  }
+});
+
+test('several files: one removed before the merge came to it is named as unreadable, and the others are read whole', async () => {
+  const files: string[] = [];
+  for (let i = 0; i < 3; i++) files.push(f(`gone-${i}.pcap`, buildPcap({ packets: Array.from({ length: 30 }, (_, j) => ({ tsSec: 7000 + i * 100 + j, data: filler(100, i) })) })));
+  let n = 0;
+  const infos = await readCaptures(files, { chunkSize: 4096 }, () => { if (n++ === 0) rmSync(files[2]!); });
+  assert.is(n, 60, 'the first two files whole');
+  assert.is(infos[0]!.end.clean, true);
+  assert.is(infos[2]!.end.code, 'capture.read_error');
+  assert.match(infos[2]!.end.reason ?? '', /gone-2\.pcap/);
+});
+
+test('several inputs with a FIFO among them: the FIFO is read once, in the merge', async () => {
+  if (spawnSync('mkfifo', ['--version']).status !== 0) { console.log('  (skipped: no mkfifo)'); return; }
+  const a = f('ff-a.pcap', buildPcap({ packets: [1, 4, 6].map((t) => ({ tsSec: 9000 + t, data: filler(60, t) })) }));
+  const bBytes = buildPcap({ packets: [2, 3, 5, 7].map((t) => ({ tsSec: 9000 + t, data: filler(60, 10 + t) })) });
+  const b = f('ff-b.pcap', bBytes), fifo = join(dir, 'ff-fifo');
+  const want = (await read([a, b])).recs.map((r) => `${r.tsSec}/${r.fileIndex}/${r.hex}`);
+  assert.is(spawnSync('mkfifo', [fifo]).status, 0);
+  const writer = spawn('sh', ['-c', `cat "${b}" > "${fifo}"`], { stdio: 'ignore' });
+  const timer = setTimeout(() => writer.kill('SIGKILL'), 20_000);
+  try {
+    const got = (await read([a, fifo])).recs.map((r) => `${r.tsSec}/${r.fileIndex}/${r.hex}`);
+    assert.equal(got, want);
+  } finally {
+    clearTimeout(timer);
+    writer.kill();
+  }
 });
 
 test('merge with a slow synchronous callback and 1-byte chunks still delivers intact records', async () => {

@@ -56,7 +56,7 @@ class Run {
 /** Read `files` merged both ways (the core taking runs; the JavaScript reader and decoder) and compare. */
 async function compareMerged(files: string[], chunk: number, what: string): Promise<{ batched: number; packets: number }> {
   const a = new Run(files.length, true, chunk), b = new Run(files.length, false, chunk);
-  const ia = await readCaptures(files, { chunkSize: chunk, chunkAlloc: (n) => a.engine.table.arenaChunk(n), recordSink: a.engine }, (r) => a.engine.packet(r));
+  const ia = await readCaptures(files, { chunkSize: chunk, chunkAlloc: (n) => a.engine.table.arenaChunk(n), chunkFree: (b) => a.engine.table.arenaReturn(b), recordSink: a.engine }, (r) => a.engine.packet(r));
   const ib = await readCaptures(files, { chunkSize: chunk }, (r) => b.engine.packet(r));
   assert.equal(JSON.stringify(ia), JSON.stringify(ib), `${what}: capture info`);
   const ra = a.result(), rb = b.result();
