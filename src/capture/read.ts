@@ -346,7 +346,7 @@ export async function readCaptures(inputs: string[], opts: ReadOptions, onPacket
     if (name === '-') {
       // a file redirected to stdin is read as a file; a pipe as a stream, gathered into chunks where the flow table lends them
       src = await openStdin(share, opts.chunkAlloc, opts.chunkFree) ??
-        (opts.chunkAlloc !== undefined ? new GatheredSource(new StreamSource(process.stdin), share, opts.chunkAlloc) : new StreamSource(process.stdin));
+        (opts.chunkAlloc !== undefined ? new GatheredSource(new StreamSource(process.stdin), share, opts.chunkAlloc, opts.chunkFree) : new StreamSource(process.stdin));
       progress.total = null;
     } else {
       const st = many ? await stat(name).catch(() => null) : null;

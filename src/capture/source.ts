@@ -22,6 +22,16 @@ export interface ChunkSource {
 }
 
 /**
+ * FILE_BUFFERS chunk buffers of `chunkSize` bytes: the caller's (`alloc`: the flow table's memory)
+ * first, page-aligned ones of our own for the rest. `lent`: those the caller gave.
+ */
+function chunkBuffers(chunkSize: number, alloc?: (size: number) => Buffer | null): { bufs: Buffer[]; lent: Buffer[] } {
+  const lent = Array.from({ length: FILE_BUFFERS }, () => alloc?.(chunkSize) ?? null);
+  const own = lent.includes(null) ? pageBuffers(chunkSize, lent.filter((b) => b === null).length) : [];
+  return { bufs: lent.map((b) => b ?? own.pop()!), lent: lent.filter((b): b is Buffer => b !== null) };
+}
+
+/**
  * A file read with fd reads into FILE_BUFFERS buffers used in turn (no allocation per chunk). The
  * next chunks are read ahead while the caller parses the current one, so the file system's copy
  * overlaps the parsing: two at once from a regular file (each read at its position), so that a
@@ -54,11 +64,7 @@ export class FileSource implements ChunkSource {
     this.#fh = fh;
     this.#seekable = seekable;
     this.#depth = seekable ? FILE_BUFFERS - 2 : 1;
-    // the caller's buffers (the flow table's memory) first; page-aligned ones of our own for the rest
-    const lent = Array.from({ length: FILE_BUFFERS }, () => alloc?.(chunkSize) ?? null);
-    const own = lent.includes(null) ? pageBuffers(chunkSize, lent.filter((b) => b === null).length) : [];
-    this.#bufs = lent.map((b) => b ?? own.pop()!);
-    this.#lent = lent.filter((b): b is Buffer => b !== null);
+    ({ bufs: this.#bufs, lent: this.#lent } = chunkBuffers(chunkSize, alloc));
     this.#free = free;
   }
 
@@ -122,11 +128,13 @@ export class GatheredSource implements ChunkSource {
   #rest: Buffer | null = null;
   #done = false;
 
-  constructor(inner: ChunkSource, chunkSize: number, alloc?: (size: number) => Buffer | null) {
+  readonly #lent: Buffer[];
+  readonly #free: ((b: Buffer) => void) | undefined;
+
+  constructor(inner: ChunkSource, chunkSize: number, alloc?: (size: number) => Buffer | null, free?: (b: Buffer) => void) {
     this.#inner = inner;
-    const lent = Array.from({ length: FILE_BUFFERS }, () => alloc?.(chunkSize) ?? null);
-    const own = lent.includes(null) ? pageBuffers(chunkSize, lent.filter((b) => b === null).length) : [];
-    this.#bufs = lent.map((b) => b ?? own.pop()!);
+    ({ bufs: this.#bufs, lent: this.#lent } = chunkBuffers(chunkSize, alloc));
+    this.#free = free;
   }
 
   get rawBytes(): number { return this.#inner.rawBytes; }
@@ -158,6 +166,7 @@ export class GatheredSource implements ChunkSource {
     this.#done = true;
     this.#rest = null;
     await this.#inner.close();
+    if (this.#free !== undefined) for (const b of this.#lent.splice(0)) this.#free(b);
   }
 }
 
