@@ -107,7 +107,7 @@ export interface CaptureInfo {
 }
 
 export interface ReadOptions {
-  /** Bytes per read (default 4 MiB; less for each of more than 4 inputs merged, see mergeChunkSize). */
+  /** Bytes per read (default 4 MiB; several inputs merged read in smaller chunks: see mergeChunkSize and resumeChunkSize). */
   chunkSize?: number;
   /** Largest pcapng block accepted (default 16 MiB). */
   maxBlockSize?: number;
