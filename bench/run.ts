@@ -20,6 +20,7 @@ import { BENCH_SIZE, buildTopology, generateBench, inventoryFor, parseSize, pars
 import type { GenStats } from './gen/generator.js';
 import { findNodePcap, NODE_PCAP_VERSION, PEERS, WASM_FLOOR_FLAGS } from './peers.js';
 import { goalRows, goalTable, median } from './goals.js';
+import { rotatedSet } from './rotate.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = path.join(ROOT, 'bench/data');
@@ -158,6 +159,18 @@ function installPeers(): void {
   if (r.status !== 0 || findNodePcap() === null) log(`npm pcap could not be installed: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
 }
 
+/** Files the flowaudit-rotated row cuts the capture into. */
+const ROTATED_PARTS = 64;
+/** Where the rotated set of a capture is kept (next to the capture, or in bench/data for one given by --file). */
+function rotatedDir(cap: Capture): string {
+  return path.join(DATA, `${path.basename(cap.file).replace(/\.[^.]*$/, '')}.rotated`);
+}
+function isClassicPcap(file: string): boolean {
+  const b = Buffer.alloc(4), fd = fs.openSync(file, 'r');
+  try { fs.readSync(fd, b, 0, 4, 0); } finally { fs.closeSync(fd); }
+  return [0xa1b2c3d4, 0xa1b23c4d].includes(b.readUInt32LE(0)) || [0xa1b2c3d4, 0xa1b23c4d].includes(b.readUInt32BE(0));
+}
+
 function programs(cap: Capture, tmp: string): Program[] {
   const F = cap.file;
   const node = process.execPath;
@@ -180,6 +193,13 @@ function programs(cap: Capture, tmp: string): Program[] {
     { name: 'flowaudit-audit', what: 'flowaudit audit with the generated inventory, one thread → json to /dev/null', cmd: [node, cli, 'audit', F, '--inventory', cap.inventory, '--format', 'json', '--threads', '1', '--output', '/dev/null'], unavailable: flowauditReason('audit'), okCodes: [0, 1] /* 1 = findings */ },
     { name: 'flowaudit-audit-t2', what: 'flowaudit audit --threads 2 (the audit in its own thread while this one reads) → json to /dev/null', cmd: [node, cli, 'audit', F, '--inventory', cap.inventory, '--format', 'json', '--threads', '2', '--output', '/dev/null'], unavailable: flowauditReason('audit'), okCodes: [0, 1] /* 1 = findings */ },
     { name: 'flowaudit-two-pass', what: 'flowaudit audit --two-pass (names first, then each flow audited as it finishes) → json to /dev/null', cmd: [node, cli, 'audit', F, '--inventory', cap.inventory, '--format', 'json', '--two-pass', '--output', '/dev/null'], unavailable: flowauditReason('audit'), okCodes: [0, 1] /* 1 = findings */ },
+    {
+      // the same capture as a rotated set (tcpdump -C): 64 files merged by time, each open only around its own time
+      name: 'flowaudit-rotated', what: `flowaudit audit of the same capture cut into ${ROTATED_PARTS} files (bench/rotate.ts), default threads → json to /dev/null`,
+      cmd: ['sh', '-c', 'exec "$0" "$1" audit "$2"/part-*.pcap --inventory "$3" --format json --output /dev/null', node, cli, rotatedDir(cap), cap.inventory],
+      unavailable: flowauditReason('audit') ?? (isClassicPcap(F) ? null : 'the capture is not classic pcap (bench/rotate.ts cuts classic pcap only)'),
+      before: () => { rotatedSet(F, rotatedDir(cap), ROTATED_PARTS); }, okCodes: [0, 1] /* 1 = findings */,
+    },
     { name: 'cat', what: 'page-cache read floor', cmd: ['sh', '-c', 'exec cat "$0" > /dev/null', F], unavailable: null },
     { name: 'floor-c', what: 'bench/native/floor.c: libpcap + decode + typed 5-tuple table', cmd: [path.join(RESULTS, 'floor'), F], unavailable: floorReason },
     { name: 'wasm-floor', what: 'bench/native/wasm/floor.ts (AssemblyScript → WebAssembly): 16 MiB reads into its memory + the same table', cmd: [node, path.join(ROOT, 'bench/native/wasm-floor.mjs'), path.join(RESULTS, 'wasm-floor.wasm'), F], unavailable: wasmFloorReason },
