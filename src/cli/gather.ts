@@ -201,9 +201,8 @@ export function unreadableInputs(ev: Evidence): InputSummary[] {
  * Bytes of the flow table's memory to lend capture files as read buffers (FlowTable.arenaChunk):
  * one file's FILE_BUFFERS chunks; for several, the merge's budget (their chunks shrink as more are
  * open at once, see resumeChunkSize) and the small chunks they are first read in, PREPARE_AT_ONCE
- * at a time. A file that finds
- * no room left reads into buffers of its own, and its packets are decoded one by one in JavaScript
- * instead of in the core.
+ * at a time. A file that finds no room left reads into buffers of its own, and its packets are
+ * decoded one by one in JavaScript instead of in the core.
  */
 export function chunkArena(inputs: number, chunkSize: number): number {
   return inputs <= 1 ? FILE_BUFFERS * chunkSize : MERGE_BUFFER_BUDGET + PREPARE_AT_ONCE * FILE_BUFFERS * MIN_MERGE_CHUNK;
@@ -211,8 +210,8 @@ export function chunkArena(inputs: number, chunkSize: number): number {
 
 export async function gatherEvidence(inputs: string[], opts: GatherOptions = {}): Promise<Evidence> {
   const plans: Plan[] = [];
-  // (a thousand files of a rotated set are planned 16 at a time: each waits on the file system)
-  plans.push(...await mapLimit(inputs, 16, (f) => planInput(f, opts.inputFormat)));
+  // (a thousand files of a rotated set are planned several at a time: each waits on the file system)
+  plans.push(...await mapLimit(inputs, PREPARE_AT_ONCE, (f) => planInput(f, opts.inputFormat)));
   const flows: FlowRecord[] = [];
   const sink: (f: FlowRecord) => void = opts.onFlow ?? ((f) => { flows.push(f); });
   const summaries: (InputSummary | undefined)[] = new Array<InputSummary | undefined>(inputs.length);
