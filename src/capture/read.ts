@@ -13,7 +13,6 @@
  * straight from the chunks either way: all of a single input's, and of merged inputs each run of
  * one input's records that no other input's packet comes between.
  */
-import { stat } from 'node:fs/promises';
 import { mapLimit } from '../core/map-limit.js';
 import { extname } from 'node:path';
 import type { CaptureInfo, PacketRecord, PcapRecordSink, ReadOptions, TimeBound } from './types.js';
@@ -126,6 +125,12 @@ class Cursor {
     if (!this.suspended || this.#reopening !== null) return;
     this.#reopening = this.#reopen(true);
     this.#reopening.catch(() => undefined);
+  }
+
+  /** Release the file: after a prefetch under way has settled, so that none opens it after this. */
+  async close(): Promise<void> {
+    if (this.#reopening !== null) await this.#reopening.catch(() => undefined);
+    await this.src.close().catch(() => undefined);
   }
 
   /** Whether a prefetch of this file is under way. */
@@ -314,8 +319,8 @@ export function resumeChunkSize(chunkSize: number, held: number): number {
 }
 
 /**
- * The chunk size of an input that is read through from the start while `inputs` are merged by
- * time (stdin, a FIFO: neither can be read again, so neither waits closed for its turn). It keeps
+ * The chunk size of standard input while `inputs` are merged by time (it cannot be read again,
+ * so it does not wait closed for its turn, see Cursor.suspend). It keeps
  * FILE_BUFFERS chunks (the current one, the one before, two read ahead) from its first read to its
  * last: its share of MERGE_BUFFER_BUDGET, 4 MiB chunks up to 4 inputs, then smaller (whole pages),
  * down to MIN_MERGE_CHUNK from 128 inputs on. A chunk size set smaller than that is kept.
@@ -331,8 +336,8 @@ export function mergeChunkSize(chunkSize: number, inputs: number): number {
  * only when an input cannot be opened; content problems end up in each CaptureInfo.end.
  */
 export async function readCaptures(inputs: string[], opts: ReadOptions, onPacket: (rec: PacketRecord) => void): Promise<CaptureInfo[]> {
-  // several inputs: a file that can be opened again is first read in small chunks, to its first
-  // packet only; the others (stdin, FIFOs) are read through in chunks of their share
+  // several inputs: a file is first read in small chunks, to its first packet only (and a FIFO,
+  // which cannot be read again, through to its end in them); stdin in chunks of its share
   const chunkSize = opts0(opts), many = inputs.length > 1;
   const probe = Math.min(chunkSize, MIN_MERGE_CHUNK), share = mergeChunkSize(chunkSize, inputs.length);
   const progress = new Progress(opts.onProgress, 0);
@@ -349,12 +354,10 @@ export async function readCaptures(inputs: string[], opts: ReadOptions, onPacket
         (opts.chunkAlloc !== undefined ? new GatheredSource(new StreamSource(process.stdin), share, opts.chunkAlloc, opts.chunkFree) : new StreamSource(process.stdin));
       progress.total = null;
     } else {
-      const st = many ? await stat(name).catch(() => null) : null;
-      // a FIFO or /dev/fd/N cannot be read again
-      reopenable = st?.isFile() ?? false;
-      chunk = !many ? chunkSize : reopenable ? probe : share;
+      chunk = many ? probe : chunkSize;
       const { src: f, size } = await openFile(name, chunk, opts.chunkAlloc, opts.chunkFree);
       src = f;
+      reopenable = size !== null; // a FIFO or /dev/fd/N (no size) cannot be read again: it is read through in these chunks
       progress.total = progress.total === null || size === null ? null : progress.total + size;
     }
     progress.add(src);
@@ -375,7 +378,7 @@ export async function readCaptures(inputs: string[], opts: ReadOptions, onPacket
     }
   } catch (e) {
     // an input could not be opened, or onPacket threw (content problems never do): release every file before passing it on
-    for (const c of cursors) if (c !== undefined) await c.src.close().catch(() => undefined);
+    for (const c of cursors) if (c !== undefined) await c.close();
     throw e;
   }
   progress.tick(true);
@@ -480,6 +483,12 @@ async function mergeHeap(cursors: Cursor[], heads: (PacketRecord | null)[], onPa
       i = m;
     }
   };
+  /** The root's input is done: the last leaf takes its place. */
+  const dropTop = () => {
+    heads[heap[0]!] = null;
+    const last = heap.pop()!;
+    if (heap.length > 0) { heap[0] = last; down(0); }
+  };
   for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
   const ahead = prefetcher(cursors);
   let index = 0;
@@ -490,10 +499,7 @@ async function mergeHeap(cursors: Cursor[], heads: (PacketRecord | null)[], onPa
       // a file closed until now: open it again; its first packet is the earliest head still
       const ok = await c.resume();
       ahead();
-      if (ok) { heads[top] = c.parser!.rec; down(0); continue; }
-      heads[top] = null;
-      const last = heap.pop()!;
-      if (heap.length > 0) { heap[0] = last; down(0); }
+      if (ok) { heads[top] = c.parser!.rec; down(0); } else dropTop();
       continue;
     }
     const rec = heads[top]!;
@@ -507,9 +513,7 @@ async function mergeHeap(cursors: Cursor[], heads: (PacketRecord | null)[], onPa
       index += c.offer(sink, index, second < 0 ? null : bound);
     }
     if (c.parser!.next() || (await c.advance())) { down(0); continue; }
-    heads[top] = null;
-    const last = heap.pop()!;
-    if (heap.length > 0) { heap[0] = last; down(0); }
+    dropTop();
   }
 }
 

@@ -227,6 +227,16 @@ test('several files: each is open only from its first packet\'s time (or just be
     for (const x of set) bytes += statSync(x).size;
     assert.equal(calls[calls.length - 1], [bytes, bytes], 'progress: every byte once, of the total');
   }
+  // onPacket failing at a file's first packet, while the next file is being opened ahead: passed on, every file released
+  let m = 0;
+  try {
+    await readCaptures(files, { chunkSize: 4096 }, () => { if (++m === 121) throw new Error('consumer failed'); });
+    assert.unreachable('it throws');
+  } catch (e) {
+    assert.is((e as Error).message, 'consumer failed');
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  assert.is(open(), 0, 'no file left open after the failure');
 });
 
 test('several files: one removed before the merge came to it is named as unreadable, and the others are read whole', async () => {
