@@ -21,7 +21,7 @@ import { ChunkedParser } from './chunked.js';
 import { PcapParser } from './pcap-reader.js';
 import { PcapngParser } from './pcapng-reader.js';
 import { ETL_ADVICE, SNIFF_BYTES, sniffCapture } from './sniff.js';
-import { FILE_BUFFERS, GatheredSource, GunzipSource, StreamSource, openFile, openStdin, type ChunkSource } from './source.js';
+import { FILE_BUFFERS, GatheredSource, GunzipSource, StreamSource, openFile, openRegularFile, openStdin, type ChunkSource } from './source.js';
 
 class Progress {
   readonly #cb: ReadOptions['onProgress'];
@@ -119,7 +119,7 @@ class Cursor {
 
   /**
    * Start opening this suspended file again ahead of its turn, so that its first read is under way
-   * while the file before it is being read (the merge still places it by its first packet's time).
+   * while the files before it are being read (the merge still places it by its first packet's time).
    */
   prefetch(): void {
     if (!this.suspended || this.#reopening !== null) return;
@@ -151,7 +151,9 @@ class Cursor {
     const old = this.src;
     try {
       const chunk = resumeChunkSize(this.#chunkSize, this.#held.bytes);
-      this.src = (await openFile(this.name, chunk, this.opts.chunkAlloc, this.opts.chunkFree)).src;
+      // (a regular file without an await: a prefetch has its first read under way when it returns)
+      this.src = (openRegularFile(this.name, chunk, this.opts.chunkAlloc, this.opts.chunkFree) ??
+        await openFile(this.name, chunk, this.opts.chunkAlloc, this.opts.chunkFree)).src;
       this.#hold(FILE_BUFFERS * chunk);
     } catch (e) {
       setDamage(this.info, 'capture.read_error', 0, `${(e as Error).message ?? String(e)} (it was opened at the start, and closed until its packets' time came)`);
@@ -301,6 +303,8 @@ function opts0(opts: ReadOptions): number {
 
 /** Read-buffer bytes that the inputs of one merged read hold at most between them (unless each is at its minimum). */
 export const MERGE_BUFFER_BUDGET = 64 * 1024 * 1024;
+/** Closed files of a merged read opened again ahead of their turn (see prefetcher). */
+export const PREFETCH_FILES = 2;
 /** Inputs of a merged read opened and read to their first packet at once, at the start. */
 export const PREPARE_AT_ONCE = 16;
 /** The smallest chunk an input of a merged read is read in (reads this size still copy at full speed). */
@@ -391,9 +395,10 @@ function before(a: PacketRecord, ai: number, b: PacketRecord, bi: number): boole
 }
 
 /**
- * For the merge: after it opens a suspended file again, start opening the next one (the earliest
- * by first packet still closed), unless that is under way already: a rotated set's next file is
- * then ready when its turn comes.
+ * For the merge: after it opens a suspended file again, start opening the next PREFETCH_FILES
+ * (the earliest by first packet still closed) that are not under way already: a rotated set's
+ * next file is then ready when its turn comes. The bench capture cut into 1 020 files of 1.6 MB
+ * (each read through in about 2.5 ms) took 0.92× the time with two ahead instead of one.
  */
 function prefetcher(cursors: Cursor[]): () => void {
   const order = cursors.filter((c) => c.suspended)
@@ -401,7 +406,7 @@ function prefetcher(cursors: Cursor[]): () => void {
   let k = 0;
   return () => {
     while (k < order.length && !order[k]!.suspended) k++;
-    if (k < order.length && !order[k]!.reopening) order[k]!.prefetch();
+    for (let j = k; j < Math.min(order.length, k + PREFETCH_FILES); j++) if (order[j]!.suspended && !order[j]!.reopening) order[j]!.prefetch();
   };
 }
 

@@ -8,7 +8,7 @@
  * does not stop the others: its summary says why (end.clean false, packets and records 0), and
  * `unreadableInputs()` lists such inputs so the CLI can exit 2.
  */
-import { open, stat } from 'node:fs/promises';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { FILE_BUFFERS, gunzipHead } from '../capture/source.js';
 import { FlowauditError } from '../core/errors.js';
 import { mapLimit } from '../core/map-limit.js';
@@ -81,21 +81,21 @@ interface Plan {
 
 const HEAD = 64 * 1024;
 
-async function readHead(file: string): Promise<Buffer> {
-  const fh = await open(file, 'r');
+/** The first HEAD bytes of a regular file (read synchronously: see SYNC_READ_MAX in src/capture/source.ts). */
+function readHead(file: string): Buffer {
+  const fd = openSync(file, 'r');
   try {
     const buf = Buffer.alloc(HEAD);
-    const { bytesRead } = await fh.read(buf, 0, HEAD, 0);
-    return buf.subarray(0, bytesRead);
+    return buf.subarray(0, readSync(fd, buf, 0, HEAD, 0));
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
 async function planInput(file: string, forced: EvidenceKind | undefined): Promise<Plan> {
   if (file === '-') return forced && forced !== 'pcap' && forced !== 'pcapng' ? { file, kind: 'error', error: 'flow-record evidence cannot be read from stdin; give a file' } : { file, kind: 'capture' };
   try {
-    const st = await stat(file);
+    const st = statSync(file);
     if (st.isDirectory()) {
       const k = forced ?? (await detectEvidencePath(file));
       if (k === null) return { file, kind: 'error', error: 'a folder with no recognised flow-log files' };
@@ -105,7 +105,7 @@ async function planInput(file: string, forced: EvidenceKind | undefined): Promis
     // A pipe or FIFO (`<(zcat x.pcap.gz)`, mkfifo, /dev/stdin) can be read once and not sought: the
     // capture reader reads it as a stream and sniffs its first chunk itself.
     if (!st.isFile()) return { file, kind: 'capture' };
-    const head = await readHead(file);
+    const head = readHead(file);
     const s = sniffCapture(head);
     if (s.kind === 'pcap' || s.kind === 'pcapng') return { file, kind: 'capture', format: s.kind };
     if (s.kind === 'gzip') {

@@ -1,15 +1,16 @@
 /**
- * FileSource: a file read in chunks with reads ahead (two at once from a regular file, one from a
- * FIFO). Every byte comes back once, in order, and each chunk stays as read until the read after
- * next (the ChunkSource contract the parsers rely on for records split across chunks).
+ * FileSource: a file read in chunks, small ones of a regular file synchronously when asked for,
+ * larger ones with reads ahead (two at once from a regular file, one from a FIFO). Every byte
+ * comes back once, in order, and each chunk stays as read until the read after next (the
+ * ChunkSource contract the parsers rely on for records split across chunks).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { openFile } from '../../src/capture/source.js';
+import { SYNC_READ_MAX, openFile } from '../../src/capture/source.js';
 import { withTmpDir } from '../helpers/tmp-dir.js';
 
 async function readAll(file: string, chunk: number): Promise<{ data: Buffer; chunks: number }> {
@@ -40,6 +41,39 @@ test('a regular file: every byte once and in order, whatever its size against th
       const got = await readAll(file, 4096);
       assert.ok(got.data.equals(bytes), `${size} bytes come back as written`);
       assert.is(got.chunks, Math.ceil(size / 4096), `${size} bytes: chunks`);
+    }
+  });
+});
+
+test('a regular file in chunks larger than SYNC_READ_MAX (read ahead in the thread pool): every byte once and in order', async () => {
+  const chunk = 2 * SYNC_READ_MAX;
+  await withTmpDir('fa-src-', async (dir) => {
+    for (const size of [0, 1, chunk - 1, chunk, chunk + 1, 3 * chunk + 123]) {
+      const file = path.join(dir, `g${size}`), bytes = randomBytes(size);
+      writeFileSync(file, bytes);
+      const got = await readAll(file, chunk);
+      assert.ok(got.data.equals(bytes), `${size} bytes come back as written`);
+      assert.is(got.chunks, Math.ceil(size / chunk), `${size} bytes: chunks`);
+    }
+  });
+});
+
+test('closing a source twice closes its file once (the descriptor may be another file\'s by then)', async () => {
+  await withTmpDir('fa-src-', async (dir) => {
+    const a = path.join(dir, 'a'), b = path.join(dir, 'b');
+    writeFileSync(a, randomBytes(10_000));
+    writeFileSync(b, randomBytes(10_000));
+    for (const chunk of [4096, 2 * SYNC_READ_MAX]) {
+      const { src: first } = await openFile(a, chunk);
+      await first.read();
+      await first.close();
+      // the next file opened gets the lowest free descriptor: the one just closed
+      const { src: second } = await openFile(b, chunk);
+      await first.close();
+      const parts: Buffer[] = [];
+      for (let c = await second.read(); c !== null; c = await second.read()) parts.push(Buffer.from(c));
+      await second.close();
+      assert.ok(Buffer.concat(parts).equals(readFileSync(b)), `chunks of ${chunk}: the second file is read whole after the first is closed again`);
     }
   });
 });

@@ -211,8 +211,8 @@ test('several files: each is open only from its first packet\'s time (or just be
   const files: string[] = [], over: string[] = [];
   for (let i = 0; i < 10; i++) files.push(f(`rot-${i}.pcap`, buildPcap({ packets: Array.from({ length: 40 }, (_, j) => ({ tsSec: 5000 + i * 100 + j, data: filler(200, i) })) })));
   for (let i = 0; i < 3; i++) over.push(f(`rot-o${i}.pcap`, buildPcap({ packets: Array.from({ length: 40 }, (_, j) => ({ tsSec: 5000 + j * 3 + i, data: filler(200, 50 + i) })) })));
-  // (the next file to come is opened ahead of its turn: one more)
-  for (const [set, most] of [[files, 3], [over, 3], [[...files.slice(0, 5), ...over], 5]] as const) {
+  // (the next two files to come are opened ahead of their turn: two more)
+  for (const [set, most] of [[files, 4], [over, 3], [[...files.slice(0, 5), ...over], 6]] as const) {
     let peak = 0, n = 0, last = -1;
     const calls: [number, number | null][] = [];
     await readCaptures([...set], { chunkSize: 4096, onProgress: (b, t) => calls.push([b, t]) }, (r) => {
@@ -240,14 +240,16 @@ test('several files: each is open only from its first packet\'s time (or just be
 });
 
 test('several files: one removed before the merge came to it is named as unreadable, and the others are read whole', async () => {
+  // (the two files after the first are opened ahead of their turn when it starts: the fourth is removed)
   const files: string[] = [];
-  for (let i = 0; i < 3; i++) files.push(f(`gone-${i}.pcap`, buildPcap({ packets: Array.from({ length: 30 }, (_, j) => ({ tsSec: 7000 + i * 100 + j, data: filler(100, i) })) })));
+  for (let i = 0; i < 4; i++) files.push(f(`gone-${i}.pcap`, buildPcap({ packets: Array.from({ length: 30 }, (_, j) => ({ tsSec: 7000 + i * 100 + j, data: filler(100, i) })) })));
   let n = 0;
-  const infos = await readCaptures(files, { chunkSize: 4096 }, () => { if (n++ === 0) rmSync(files[2]!); });
-  assert.is(n, 60, 'the first two files whole');
+  const infos = await readCaptures(files, { chunkSize: 4096 }, () => { if (n++ === 0) rmSync(files[3]!); });
+  assert.is(n, 90, 'the first three files whole');
   assert.is(infos[0]!.end.clean, true);
-  assert.is(infos[2]!.end.code, 'capture.read_error');
-  assert.match(infos[2]!.end.reason ?? '', /gone-2\.pcap/);
+  assert.is(infos[2]!.end.clean, true);
+  assert.is(infos[3]!.end.code, 'capture.read_error');
+  assert.match(infos[3]!.end.reason ?? '', /gone-3\.pcap/);
 });
 
 test('several inputs with a FIFO among them: the FIFO is read once, in the merge', async () => {

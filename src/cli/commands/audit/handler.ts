@@ -1,5 +1,5 @@
 /** The audit command: gather evidence, audit it, write the report, choose the exit code. */
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { createAuditor, type Auditor } from '../../../audit/auditor.js';
 import { blankRecord } from '../../../report/flows/store.js';
 import { progressBar } from '../../progress.js';
@@ -47,7 +47,7 @@ export async function run(a: AuditArgs): Promise<number> {
   // Flow logs alone carry no names, and --two-pass learns them in a first read: then each flow goes
   // into the auditor as it finishes, here (streaming).
   const twoPass = a['two-pass'] === true;
-  const rereadable = await canReadTwice(inputs);
+  const rereadable = canReadTwice(inputs);
   if (twoPass && !rereadable) throw new UsageError('usage.two_pass_stdin', '--two-pass reads the capture files twice, and stdin or a pipe can be read only once: give a file');
   const streaming = twoPass || await onlyFlowRecords(inputs, forced);
   // --threads 2 or more: the second thread is the audit's (audit-thread.ts), except when streaming;
@@ -155,11 +155,11 @@ function reportDamage(evidence: Evidence): boolean {
  * Whether every input can be read a second time: regular files and folders, not stdin, a pipe
  * (`<(zcat x.gz)`), a FIFO or a device. (An input that cannot be opened is reported by the read.)
  */
-async function canReadTwice(inputs: readonly string[]): Promise<boolean> {
+function canReadTwice(inputs: readonly string[]): boolean {
   for (const i of inputs) {
     if (i === '-') return false;
     try {
-      const s = await stat(i);
+      const s = statSync(i);
       if (!s.isFile() && !s.isDirectory()) return false;
     } catch {
       // reported when read
