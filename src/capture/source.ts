@@ -74,9 +74,16 @@ export class FileSource implements ChunkSource {
   readonly #lent: Buffer[];
   readonly #free: ((b: Buffer) => void) | undefined;
 
-  /** Reads the open file descriptor `fd`, and closes it on close(). */
-  constructor(fd: number, chunkSize: number, alloc?: (size: number) => Buffer | null, seekable = true, free?: (b: Buffer) => void) {
+  /**
+   * The size of a regular file when it was opened, or null: a read that reaches it ends the file
+   * without a read that gives nothing (one more pass through the thread pool for each file).
+   */
+  readonly #size: number | null;
+
+  /** Reads the open file descriptor `fd` (of `size` bytes when opened, if a regular file), and closes it on close(). */
+  constructor(fd: number, chunkSize: number, alloc?: (size: number) => Buffer | null, seekable = true, free?: (b: Buffer) => void, size: number | null = null) {
     this.#fd = fd;
+    this.#size = seekable ? size : null;
     this.#seekable = seekable;
     this.#depth = seekable ? FILE_BUFFERS - 2 : 1;
     this.#sync = seekable && chunkSize <= SYNC_READ_MAX;
@@ -98,6 +105,7 @@ export class FileSource implements ChunkSource {
       const got = await this.#readAt(b, n, this.#seekable ? at + n : null);
       if (got === 0) break;
       n += got;
+      if (this.#size !== null && at + n >= this.#size) break;
     }
     return n;
   }
@@ -109,6 +117,7 @@ export class FileSource implements ChunkSource {
       const got = readSync(this.#fd, b, n, b.length - n, at + n);
       if (got === 0) break;
       n += got;
+      if (this.#size !== null && at + n >= this.#size) break;
     }
     return n;
   }
@@ -401,7 +410,7 @@ export async function openFile(path: string, chunkSize: number, alloc?: (size: n
     throw new FlowauditError('capture.open.EISDIR', `${path}: cannot read: it is a directory`);
   }
   // FIFOs, /dev/stdin and other non-regular files have no meaningful size
-  return { src: new FileSource(fd, chunkSize, alloc, st.isFile(), free), size: st.isFile() ? st.size : null };
+  return { src: new FileSource(fd, chunkSize, alloc, st.isFile(), free, st.isFile() ? st.size : null), size: st.isFile() ? st.size : null };
 }
 
 /**
@@ -417,15 +426,10 @@ export function openRegularFile(path: string, chunkSize: number, alloc?: (size: 
     if (st.isDirectory()) throw new FlowauditError('capture.open.EISDIR', `${path}: cannot read: it is a directory`);
     if (!st.isFile()) return null;
     fd = openSync(path, 'r');
-    st = fstatSync(fd); // (what was opened, should the path have changed since the stat)
   } catch (e) {
     throw e instanceof FlowauditError ? e : openError(path, e);
   }
-  if (!st.isFile()) {
-    closeSync(fd);
-    return null;
-  }
-  return { src: new FileSource(fd, chunkSize, alloc, true, free), size: st.size };
+  return { src: new FileSource(fd, chunkSize, alloc, true, free, st.size), size: st.size };
 }
 
 /**
