@@ -279,8 +279,12 @@ export class GunzipSource implements ChunkSource {
   error: string | null = null;
   errorCode: string | null = null;
 
-  constructor(inner: ChunkSource, first: Buffer) {
+  readonly #outChunk: number;
+
+  /** `outChunk`: the most inflated bytes per chunk (smaller for a small file: each member's inflater allocates it). */
+  constructor(inner: ChunkSource, first: Buffer, outChunk = 1024 * 1024) {
     this.#inner = inner;
+    this.#outChunk = outChunk;
     this.#out = this.#members(Buffer.from(first));
   }
 
@@ -322,7 +326,7 @@ export class GunzipSource implements ChunkSource {
         return;
       }
       buf = buf.subarray(h);
-      const inf = createInflateRaw({ chunkSize: 1024 * 1024 });
+      const inf = createInflateRaw({ chunkSize: this.#outChunk });
       const out: Buffer[] = [];
       let crc = 0, size = 0, ended = false;
       let failure: Error | null = null;

@@ -10,7 +10,8 @@
  *   span files merge), calling onFlow once per merged flow.
  * - EVIDENCE_FORMATS: the names `--input-format` accepts for these readers.
  */
-import { readdir, stat, open } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipHead } from '../capture/source.js';
 import { Anomalies } from '../core/anomalies.js';
@@ -83,13 +84,13 @@ export function detectEvidence(first: Buffer, file: string): EvidenceKind | null
   return null;
 }
 
-async function readHead(file: string): Promise<Buffer> {
-  const fh = await open(file, 'r');
+/** The first SNIFF bytes of a file (read synchronously, as its chunks are: see openChunks). */
+function readHead(file: string): Buffer {
+  const fd = openSync(file, 'r');
   try {
     const b = Buffer.alloc(SNIFF);
-    const { bytesRead } = await fh.read(b, 0, SNIFF, 0);
-    return b.subarray(0, bytesRead);
-  } finally { await fh.close(); }
+    return b.subarray(0, readSync(fd, b, 0, SNIFF, 0));
+  } finally { closeSync(fd); }
 }
 
 /** Regular files under dir, recursively, in path order. */
@@ -108,9 +109,9 @@ async function walk(dir: string): Promise<string[]> {
 /** Format of a file, or of the first recognised file under a directory; null when none. */
 export async function detectEvidencePath(p: string): Promise<EvidenceKind | null> {
   const st = await stat(p);
-  if (!st.isDirectory()) return detectEvidence(await readHead(p), p);
+  if (!st.isDirectory()) return detectEvidence(readHead(p), p);
   for (const f of await walk(p)) {
-    const k = detectEvidence(await readHead(f), f);
+    const k = detectEvidence(readHead(f), f);
     if (k !== null) return k;
   }
   return null;
@@ -159,10 +160,10 @@ export async function readEvidenceFile(file: string, kind: EvidenceKind, onFlow:
   for (const f of files) {
     if (isDir) {
       let k: EvidenceKind | null;
-      try { k = detectEvidence(await readHead(f), f); } catch { k = null; }
+      try { k = detectEvidence(readHead(f), f); } catch { k = null; }
       if (k === null || family(k) !== family(kind)) { anomalies.add('evidence.dir.skipped_file'); continue; }
     }
-    try { if (await isGzipFile(f)) info.compressed = 'gzip'; } catch (e) {
+    try { if (isGzipFile(f)) info.compressed = 'gzip'; } catch (e) {
       throw new CaptureFormatError('ERR_EVIDENCE_OPEN', f, 0, `cannot read (${(e as Error).message})`);
     }
     const r = await reader.readFile(f);

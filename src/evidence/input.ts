@@ -4,9 +4,7 @@
  * pump over stream-json's synchronous tokenizer. Memory stays bounded: one chunk, one partial
  * line or the tokenizer's unparsed tail at a time.
  */
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { GunzipSource, openFile } from '../capture/source.js';
 import { StringDecoder } from 'node:string_decoder';
 import { jsonParser } from 'stream-json/core/parser.js';
@@ -20,23 +18,60 @@ export const JSON_PIECE = 1 << 16;
 /** stream-chain's `none` marker (a registered symbol), which flushes the tokenizer. */
 const NONE = Symbol.for('object-stream.none');
 
-export async function isGzipFile(file: string): Promise<boolean> {
-  const fh = await open(file, 'r');
+/**
+ * Whether the file starts with gzip's magic. Read synchronously, as the files' chunks are (see
+ * plainChunks): a flow-log folder may hold thousands of small files.
+ */
+export function isGzipFile(file: string): boolean {
+  const fd = openSync(file, 'r');
   try {
     const b = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(b, 0, 2, 0);
-    return bytesRead === 2 && b[0] === 0x1f && b[1] === 0x8b;
-  } finally { await fh.close(); }
+    return readSync(fd, b, 0, 2, 0) === 2 && b[0] === 0x1f && b[1] === 0x8b;
+  } finally { closeSync(fd); }
 }
 
-/** The file's (decompressed) bytes as a stream of chunks. */
-export async function openChunks(file: string): Promise<{ stream: Readable; gzip: boolean }> {
-  const gzip = await isGzipFile(file);
-  if (!gzip) return { stream: createReadStream(file, { highWaterMark: READ_CHUNK }), gzip };
+/** A read buffer for a file of `size` bytes: the whole file up to READ_CHUNK, and no less than a page. */
+function chunkFor(size: number): number {
+  return Math.min(READ_CHUNK, Math.max(4096, Math.ceil(size / 4096) * 4096));
+}
+
+/**
+ * A plain file's bytes in chunks read synchronously, in two buffers used in turn (a chunk stays
+ * valid until the one after next is read), each sized to the file up to READ_CHUNK. The readers
+ * parse every byte in this thread anyway, and here a read through libuv's thread pool costs
+ * 100–250 µs of hand-over between threads (see SYNC_READ_MAX in src/capture/source.ts): a folder
+ * of 3 000 small AWS flow-log files took about 10 s with a read stream per file (a 1 MiB buffer
+ * each, half a dozen calls through the pool).
+ */
+async function* plainChunks(file: string): AsyncGenerator<Buffer> {
+  const fd = openSync(file, 'r');
+  try {
+    const len = chunkFor(fstatSync(fd).size);
+    const bufs = [Buffer.allocUnsafe(len), Buffer.allocUnsafe(len)];
+    let which = 0, pos = 0;
+    for (;;) {
+      const b = bufs[which]!;
+      const got = readSync(fd, b, 0, len, pos);
+      if (got === 0) return;
+      pos += got;
+      which ^= 1;
+      yield b.subarray(0, got);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The file's (decompressed) bytes as chunks. */
+export async function openChunks(file: string): Promise<{ stream: AsyncIterable<Buffer>; gzip: boolean }> {
+  const gzip = isGzipFile(file);
+  if (!gzip) return { stream: plainChunks(file), gzip };
   // The capture stage's gunzip keeps every byte decoded before damage (trailing garbage, a bad
   // CRC, corrupt data), then says what was wrong: thrown here after the data, as a zlib error.
-  const { src } = await openFile(file, READ_CHUNK);
-  const gz = new GunzipSource(src, (await src.read()) ?? Buffer.alloc(0));
+  // (read buffers and inflated chunks sized to the file: flow-log folders hold thousands of small files)
+  const size = statSync(file).size;
+  const { src } = await openFile(file, chunkFor(size));
+  const gz = new GunzipSource(src, (await src.read()) ?? Buffer.alloc(0), chunkFor(16 * size));
   async function* inflated(): AsyncGenerator<Buffer> {
     try {
       for (;;) {
@@ -49,7 +84,7 @@ export async function openChunks(file: string): Promise<{ stream: Readable; gzip
     }
     if (gz.error !== null) throw Object.assign(new Error(gz.error), { code: 'Z_DATA_ERROR' });
   }
-  return { stream: Readable.from(inflated(), { objectMode: false }), gzip };
+  return { stream: inflated(), gzip };
 }
 
 function streamEnd(e: unknown, offset: number, gzip: boolean): EndState {
@@ -80,7 +115,7 @@ export async function forEachLine(
     onLine(b.toString('utf8', s, e), off);
   };
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of stream) {
       let buf = chunk;
       let base = bytes;
       bytes += chunk.length;
@@ -122,7 +157,7 @@ export async function pumpJson(
   let first = true;
   let pieceStart = 0;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of stream) {
       for (let p = 0; p < chunk.length; p += JSON_PIECE) {
         const piece = chunk.subarray(p, Math.min(chunk.length, p + JSON_PIECE));
         pieceStart = bytes + p;
@@ -134,7 +169,6 @@ export async function pumpJson(
     }
   } catch (e) {
     if (e instanceof Error && e.message.startsWith('Parser')) {
-      stream.destroy();
       // The tokens of the failing piece were lost with the exception. Rebuild the tokenizer's
       // state by re-reading the bytes before the piece (tokens discarded: the caller already has
       // them), then feed the piece one character at a time, delivering tokens, until it fails
@@ -183,32 +217,31 @@ async function refineJsonError(file: string, failStart: number, onToken: (t: Tok
   let bytes = 0;
   let first = true;
   let off = failStart;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      const end = bytes + chunk.length;
-      const split = Math.min(chunk.length, Math.max(0, failStart - bytes));
-      if (split > 0) {
-        let s = dec.write(chunk.subarray(0, split));
-        if (first && s.length > 0) { if (s.charCodeAt(0) === 0xfeff) s = s.slice(1); first = false; }
-        if (s.length > 0) feed(tok, s, discard);
-      }
-      if (end > failStart) {
-        // One byte at a time through the decoder, so the offset stays exact in bytes even where
-        // invalid UTF-8 decodes to U+FFFD (one byte in, three bytes if re-encoded).
-        const piece = chunk.subarray(split, Math.min(chunk.length, stopAt - bytes));
-        for (let i = 0; i < piece.length; i++) {
-          const text = dec.write(piece.subarray(i, i + 1));
-          for (const ch of text) {
-            if (off === 0 && ch === '\ufeff') continue;
-            try { feed(tok, ch, onToken); } catch { return Math.min(off, failStart + i); }
-          }
-          off = failStart + i + 1;
-        }
-        if (end >= stopAt) return off;
-      }
-      bytes = end;
+  // (returning from inside the loop ends the chunks' generator, which closes the file)
+  for await (const chunk of stream) {
+    const end = bytes + chunk.length;
+    const split = Math.min(chunk.length, Math.max(0, failStart - bytes));
+    if (split > 0) {
+      let s = dec.write(chunk.subarray(0, split));
+      if (first && s.length > 0) { if (s.charCodeAt(0) === 0xfeff) s = s.slice(1); first = false; }
+      if (s.length > 0) feed(tok, s, discard);
     }
-    try { feed(tok, NONE, onToken); } catch { return off; }
-  } finally { stream.destroy(); }
+    if (end > failStart) {
+      // One byte at a time through the decoder, so the offset stays exact in bytes even where
+      // invalid UTF-8 decodes to U+FFFD (one byte in, three bytes if re-encoded).
+      const piece = chunk.subarray(split, Math.min(chunk.length, stopAt - bytes));
+      for (let i = 0; i < piece.length; i++) {
+        const text = dec.write(piece.subarray(i, i + 1));
+        for (const ch of text) {
+          if (off === 0 && ch === '\ufeff') continue;
+          try { feed(tok, ch, onToken); } catch { return Math.min(off, failStart + i); }
+        }
+        off = failStart + i + 1;
+      }
+      if (end >= stopAt) return off;
+    }
+    bytes = end;
+  }
+  try { feed(tok, NONE, onToken); } catch { return off; }
   return off;
 }
