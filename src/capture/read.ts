@@ -335,45 +335,53 @@ export function mergeChunkSize(chunkSize: number, inputs: number): number {
   return Math.min(chunkSize, Math.max(MIN_MERGE_CHUNK, share));
 }
 
+/** An input's chunk source, the chunk size it reads in, and whether it can be opened again (a regular file). */
+interface OpenedInput { src: ChunkSource; chunk: number; reopenable: boolean; size: number | null }
+
+/**
+ * Open one input of `count` for readCaptures. A file alone reads in `chunkSize` chunks; one of
+ * several first reads in small chunks, to its first packet only (and a FIFO, which cannot be read
+ * again, through to its end in them). stdin reads in chunks of its share of the merge's budget:
+ * a file redirected to it as a file, a pipe as a stream, gathered into chunks where the flow
+ * table lends them.
+ */
+async function openInput(name: string, count: number, chunkSize: number, opts: ReadOptions): Promise<OpenedInput> {
+  if (name === '-') {
+    const share = mergeChunkSize(chunkSize, count);
+    const src = await openStdin(share, opts.chunkAlloc, opts.chunkFree) ??
+      (opts.chunkAlloc !== undefined ? new GatheredSource(new StreamSource(process.stdin), share, opts.chunkAlloc, opts.chunkFree) : new StreamSource(process.stdin));
+    return { src, chunk: share, reopenable: false, size: null };
+  }
+  const chunk = count > 1 ? Math.min(chunkSize, MIN_MERGE_CHUNK) : chunkSize;
+  const { src, size } = await openFile(name, chunk, opts.chunkAlloc, opts.chunkFree);
+  // (a FIFO or /dev/fd/N has no size and cannot be read again)
+  return { src, chunk, reopenable: size !== null, size };
+}
+
 /**
  * Read capture files (path or `-` for stdin) as one time-ordered stream. Throws FlowauditError
  * only when an input cannot be opened; content problems end up in each CaptureInfo.end.
  */
 export async function readCaptures(inputs: string[], opts: ReadOptions, onPacket: (rec: PacketRecord) => void): Promise<CaptureInfo[]> {
-  // several inputs: a file is first read in small chunks, to its first packet only (and a FIFO,
-  // which cannot be read again, through to its end in them); stdin in chunks of its share
   const chunkSize = opts0(opts), many = inputs.length > 1;
-  const probe = Math.min(chunkSize, MIN_MERGE_CHUNK), share = mergeChunkSize(chunkSize, inputs.length);
   const progress = new Progress(opts.onProgress, 0);
   const cursors: Cursor[] = new Array<Cursor>(inputs.length);
   const held: Held = { bytes: 0 };
   // every input is opened (an input that cannot be is an error before any packet) and read to its
-  // first packet; of several, each regular file is then closed until the merge comes to it (16
-  // files at a time: each waits on the file system)
+  // first packet; of several, each regular file is then closed until the merge comes to it
+  // (PREPARE_AT_ONCE at a time: a FIFO waits on its writer)
   const prepare = async (name: string, i: number): Promise<boolean> => {
-    let src: ChunkSource, reopenable = false, chunk = share;
-    if (name === '-') {
-      // a file redirected to stdin is read as a file; a pipe as a stream, gathered into chunks where the flow table lends them
-      src = await openStdin(share, opts.chunkAlloc, opts.chunkFree) ??
-        (opts.chunkAlloc !== undefined ? new GatheredSource(new StreamSource(process.stdin), share, opts.chunkAlloc, opts.chunkFree) : new StreamSource(process.stdin));
-      progress.total = null;
-    } else {
-      chunk = many ? probe : chunkSize;
-      const { src: f, size } = await openFile(name, chunk, opts.chunkAlloc, opts.chunkFree);
-      src = f;
-      reopenable = size !== null; // a FIFO or /dev/fd/N (no size) cannot be read again: it is read through in these chunks
-      progress.total = progress.total === null || size === null ? null : progress.total + size;
-    }
+    const { src, chunk, reopenable, size } = await openInput(name, inputs.length, chunkSize, opts);
+    progress.total = progress.total === null || size === null ? null : progress.total + size;
     progress.add(src);
     const c = new Cursor(name, i, src, opts, progress, chunkSize, held, FILE_BUFFERS * chunk);
     cursors[i] = c;
     if (!(await c.init())) return false;
     return !many || !reopenable || c.suspend();
   };
-  let live: Cursor[] = [];
   try {
     const ok = await mapLimit(inputs, many ? PREPARE_AT_ONCE : 1, prepare);
-    live = cursors.filter((_, i) => ok[i]);
+    const live = cursors.filter((_, i) => ok[i]);
     if (live.length === 1) {
       const c = live[0]!;
       if (!c.suspended || await c.resume(false)) await c.runAll(onPacket);
