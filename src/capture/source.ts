@@ -413,8 +413,8 @@ export async function openFile(path: string, chunkSize: number, alloc?: (size: n
     closeSync(fd);
     throw new FlowauditError('capture.open.EISDIR', `${path}: cannot read: it is a directory`);
   }
-  // FIFOs, /dev/stdin and other non-regular files have no meaningful size
-  return { src: new FileSource(fd, chunkSize, alloc, st.isFile(), free, st.isFile() ? st.size : null), size: st.isFile() ? st.size : null };
+  // FIFOs, /dev/stdin and other non-regular files have no meaningful size, and are read in order
+  return { src: new FileSource(fd, chunkSize, alloc, false, free), size: null };
 }
 
 /**
