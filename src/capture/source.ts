@@ -437,6 +437,21 @@ export function openRegularFile(path: string, chunkSize: number, alloc?: (size: 
 }
 
 /**
+ * The first `bytes` bytes of a file (fewer when it is shorter), read synchronously (see
+ * SYNC_READ_MAX): for sniffing formats, file by file, in folders and rotated sets of thousands.
+ * Throws the file system's error.
+ */
+export function readFileHead(path: string, bytes: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(bytes);
+    return b.subarray(0, readSync(fd, b, 0, bytes, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Standard input as a FileSource when it is a file (`flowaudit audit - < x.pcap`) that
  * `/dev/stdin` opens again (Linux, macOS): then it is read in large chunks into buffers like any
  * file's (the flow table's, or page-aligned ones), from its start. Null otherwise (a pipe, a

@@ -8,8 +8,8 @@
  * does not stop the others: its summary says why (end.clean false, packets and records 0), and
  * `unreadableInputs()` lists such inputs so the CLI can exit 2.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { FILE_BUFFERS, gunzipHead } from '../capture/source.js';
+import { statSync } from 'node:fs';
+import { FILE_BUFFERS, gunzipHead, readFileHead } from '../capture/source.js';
 import { FlowauditError } from '../core/errors.js';
 import { mapLimit } from '../core/map-limit.js';
 import type { Evidence, EvidenceKind, FlowRecord, InputSummary, NameObservation } from '../flow/record.js';
@@ -79,18 +79,8 @@ interface Plan {
   format?: 'pcap' | 'pcapng';
 }
 
+/** Bytes read from a file's start to tell a capture from a flow log. */
 const HEAD = 64 * 1024;
-
-/** The first HEAD bytes of a regular file (read synchronously: see SYNC_READ_MAX in src/capture/source.ts). */
-function readHead(file: string): Buffer {
-  const fd = openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(HEAD);
-    return buf.subarray(0, readSync(fd, buf, 0, HEAD, 0));
-  } finally {
-    closeSync(fd);
-  }
-}
 
 async function planInput(file: string, forced: EvidenceKind | undefined): Promise<Plan> {
   if (file === '-') return forced && forced !== 'pcap' && forced !== 'pcapng' ? { file, kind: 'error', error: 'flow-record evidence cannot be read from stdin; give a file' } : { file, kind: 'capture' };
@@ -105,7 +95,7 @@ async function planInput(file: string, forced: EvidenceKind | undefined): Promis
     // A pipe or FIFO (`<(zcat x.pcap.gz)`, mkfifo, /dev/stdin) can be read once and not sought: the
     // capture reader reads it as a stream and sniffs its first chunk itself.
     if (!st.isFile()) return { file, kind: 'capture' };
-    const head = readHead(file);
+    const head = readFileHead(file, HEAD);
     const s = sniffCapture(head);
     if (s.kind === 'pcap' || s.kind === 'pcapng') return { file, kind: 'capture', format: s.kind };
     if (s.kind === 'gzip') {

@@ -10,9 +10,9 @@
  *   span files merge), calling onFlow once per merged flow.
  * - EVIDENCE_FORMATS: the names `--input-format` accepts for these readers.
  */
-import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { gunzipHead } from '../capture/source.js';
+import { gunzipHead, readFileHead } from '../capture/source.js';
 import { Anomalies } from '../core/anomalies.js';
 import { CaptureFormatError, UsageError } from '../core/errors.js';
 import type { FlowRecord, EvidenceKind } from '../flow/record.js';
@@ -83,13 +83,9 @@ export function detectEvidence(first: Buffer, file: string): EvidenceKind | null
   return null;
 }
 
-/** The first SNIFF bytes of a file (read synchronously, as its chunks are: see openChunks). */
+/** The first SNIFF bytes of a file. */
 function readHead(file: string): Buffer {
-  const fd = openSync(file, 'r');
-  try {
-    const b = Buffer.alloc(SNIFF);
-    return b.subarray(0, readSync(fd, b, 0, SNIFF, 0));
-  } finally { closeSync(fd); }
+  return readFileHead(file, SNIFF);
 }
 
 /**

@@ -5,7 +5,7 @@
  * line or the tokenizer's unparsed tail at a time.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { GunzipSource, openFile } from '../capture/source.js';
+import { GunzipSource, openFile, readFileHead } from '../capture/source.js';
 import { StringDecoder } from 'node:string_decoder';
 import { jsonParser } from 'stream-json/core/parser.js';
 import type { Token } from 'stream-json/core/parser.js';
@@ -23,11 +23,8 @@ const NONE = Symbol.for('object-stream.none');
  * plainChunks): a flow-log folder may hold thousands of small files.
  */
 export function isGzipFile(file: string): boolean {
-  const fd = openSync(file, 'r');
-  try {
-    const b = Buffer.alloc(2);
-    return readSync(fd, b, 0, 2, 0) === 2 && b[0] === 0x1f && b[1] === 0x8b;
-  } finally { closeSync(fd); }
+  const b = readFileHead(file, 2);
+  return b.length === 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
 
 /** A read buffer for a file of `size` bytes: the whole file up to READ_CHUNK, and no less than a page. */
