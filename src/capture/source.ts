@@ -326,37 +326,46 @@ export class GunzipSource implements ChunkSource {
         return;
       }
       buf = buf.subarray(h);
-      const inf = createInflateRaw({ chunkSize: this.#outChunk });
-      const out: Buffer[] = [];
-      let crc = 0, size = 0, ended = false;
-      let failure: Error | null = null;
-      inf.on('data', (d: Buffer) => { out.push(d); crc = crc32(d, crc); size = (size + d.length) >>> 0; });
-      inf.on('end', () => { ended = true; });
-      inf.on('error', (e: Error) => { failure = e; });
-      // Feed in slices so that corrupt data loses at most one slice's output, and stop at the end
-      // of the deflate stream (bytesWritten: the bytes inflate consumed).
-      let fedTotal = 0;
-      for (;;) {
-        if (buf.length === 0 && !(await more())) break;
-        const slice = buf.subarray(0, Math.min(buf.length, 64 * 1024));
-        const before = inf.bytesWritten;
-        await new Promise<void>((resolve) => {
-          // the write callback is not called when inflate fails: end on 'error' too
-          const done = (): void => { inf.off('error', done); resolve(); };
-          inf.once('error', done);
-          inf.write(slice, () => done());
-        });
-        await new Promise<void>((resolve) => setImmediate(resolve)); // let 'data'/'end'/'error' land
-        const consumed = inf.bytesWritten - before;
-        fedTotal += consumed;
-        buf = buf.subarray(failure === null && (ended || consumed < slice.length) ? consumed : slice.length);
+      let crc = 0, size = 0;
+      // A small member whole in hand (a flow-log file of a few KB) is inflated at once here: each pass
+      // through the thread pool costs more than inflating it. Damage, a member cut short or one not
+      // all read yet goes the slice-by-slice way, which keeps every byte before the damage.
+      const whole = buf.length <= SYNC_INFLATE_MAX ? inflateWhole(buf) : null;
+      if (whole !== null) {
+        crc = crc32(whole.out); size = whole.out.length >>> 0;
+        buf = buf.subarray(whole.consumed);
+        if (whole.out.length > 0) yield whole.out;
+      } else {
+        const inf = createInflateRaw({ chunkSize: this.#outChunk });
+        const out: Buffer[] = [];
+        let ended = false;
+        let failure: Error | null = null;
+        inf.on('data', (d: Buffer) => { out.push(d); crc = crc32(d, crc); size = (size + d.length) >>> 0; });
+        inf.on('end', () => { ended = true; });
+        inf.on('error', (e: Error) => { failure = e; });
+        // Feed in slices so that corrupt data loses at most one slice's output, and stop at the end
+        // of the deflate stream (bytesWritten: the bytes inflate consumed).
+        for (;;) {
+          if (buf.length === 0 && !(await more())) break;
+          const slice = buf.subarray(0, Math.min(buf.length, 64 * 1024));
+          const before = inf.bytesWritten;
+          await new Promise<void>((resolve) => {
+            // the write callback is not called when inflate fails: end on 'error' too
+            const done = (): void => { inf.off('error', done); resolve(); };
+            inf.once('error', done);
+            inf.write(slice, () => done());
+          });
+          await new Promise<void>((resolve) => setImmediate(resolve)); // let 'data'/'end'/'error' land
+          const consumed = inf.bytesWritten - before;
+          buf = buf.subarray(failure === null && (ended || consumed < slice.length) ? consumed : slice.length);
+          while (out.length > 0) yield out.shift()!;
+          if (failure !== null || ended) break;
+        }
         while (out.length > 0) yield out.shift()!;
-        if (failure !== null || ended) break;
+        inf.destroy();
+        if (failure !== null) { this.#fail('capture.gzip.broken', `corrupt compressed data: ${(failure as Error).message}`); return; }
+        if (!ended) { this.#fail('capture.gzip.broken', 'unexpected end of file: the gzip stream is cut short'); return; }
       }
-      while (out.length > 0) yield out.shift()!;
-      inf.destroy();
-      if (failure !== null) { this.#fail('capture.gzip.broken', `corrupt compressed data: ${(failure as Error).message}`); return; }
-      if (!ended) { this.#fail('capture.gzip.broken', 'unexpected end of file: the gzip stream is cut short'); return; }
       while (buf.length < 8) {
         if (!(await more())) { this.#fail('capture.gzip.broken', 'the gzip trailer (CRC and length) is cut short'); return; }
       }
@@ -364,8 +373,26 @@ export class GunzipSource implements ChunkSource {
       buf = buf.subarray(8);
       if (wantCrc !== (crc >>> 0)) { this.#fail('capture.gzip.crc_mismatch', `gzip CRC mismatch (trailer 0x${wantCrc.toString(16)}, data 0x${(crc >>> 0).toString(16)}): the data may be damaged`); }
       else if (wantSize !== size) { this.#fail('capture.gzip.length_mismatch', `gzip length mismatch (trailer ${wantSize}, data ${size})`); }
-      void fedTotal;
     }
+  }
+}
+
+/** Compressed members up to this size are inflated at once when whole (GunzipSource). */
+const SYNC_INFLATE_MAX = 1024 * 1024;
+/** ... into at most this much (a larger output goes slice by slice, in bounded chunks). */
+const SYNC_INFLATE_OUT_MAX = 64 * 1024 * 1024;
+
+/**
+ * A raw deflate stream at the start of `b` inflated at once: its output and the bytes it took
+ * (inflate stops at the stream's end), or null when it is damaged, cut short (or not all in `b`),
+ * or inflates to more than SYNC_INFLATE_OUT_MAX.
+ */
+function inflateWhole(b: Buffer): { out: Buffer; consumed: number } | null {
+  try {
+    const r = inflateRawSync(b, { info: true, maxOutputLength: SYNC_INFLATE_OUT_MAX }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+    return { out: r.buffer, consumed: r.engine.bytesWritten };
+  } catch {
+    return null;
   }
 }
 
