@@ -47,7 +47,7 @@ test('gzip: one member, two members, damage, a bad CRC, trailing bytes and a cut
     // the CRC in the first member's trailer (8 bytes before its end) off by one
     const badCrc = Buffer.from(two);
     const firstLen = gzipSync(PCAP.subarray(0, half)).length;
-    badCrc[firstLen - 8] ^= 1;
+    badCrc[firstLen - 8] = badCrc[firstLen - 8]! ^ 1;
     r = await both(put('crc.pcap.gz', badCrc));
     assert.is(r.recs.length > 0, true);
     assert.is(r.end.clean, false);
@@ -63,7 +63,8 @@ test('gzip: one member, two members, damage, a bad CRC, trailing bytes and a cut
 
     // a flipped byte in the deflate data: what came before it is delivered either way
     const damaged = Buffer.from(one);
-    damaged[Math.floor(one.length / 2)] ^= 0x55;
+    const at = Math.floor(one.length / 2);
+    damaged[at] = damaged[at]! ^ 0x55;
     r = await both(put('damaged.pcap.gz', damaged));
     assert.is(r.end.clean, false);
   });
