@@ -327,10 +327,12 @@ export class GunzipSource implements ChunkSource {
       }
       buf = buf.subarray(h);
       let crc = 0, size = 0;
-      // A small member whole in hand (a flow-log file of a few KB) is inflated at once here: each pass
-      // through the thread pool costs more than inflating it. Damage, a member cut short or one not
-      // all read yet goes the slice-by-slice way, which keeps every byte before the damage.
-      const whole = buf.length <= SYNC_INFLATE_MAX ? inflateWhole(buf) : null;
+      // A small file's member, all in hand (a flow-log file of a few KB: one more read finds the
+      // end), is inflated at once here: each pass through the thread pool costs more than inflating
+      // it. A larger input, damage or a member cut short goes the slice-by-slice way, which keeps
+      // every byte before the damage.
+      if (!eof && buf.length <= SYNC_INFLATE_MAX) await more();
+      const whole = eof && buf.length <= SYNC_INFLATE_MAX ? inflateWhole(buf) : null;
       if (whole !== null) {
         crc = crc32(whole.out); size = whole.out.length >>> 0;
         buf = buf.subarray(whole.consumed);
@@ -438,7 +440,7 @@ export async function openFile(path: string, chunkSize: number, alloc?: (size: n
   }
   if (st.isDirectory()) {
     closeSync(fd);
-    throw new FlowauditError('capture.open.EISDIR', `${path}: cannot read: it is a directory`);
+    throw isDirectoryError(path);
   }
   // FIFOs, /dev/stdin and other non-regular files have no meaningful size, and are read in order
   return { src: new FileSource(fd, chunkSize, alloc, false, free), size: null };
@@ -454,7 +456,7 @@ export function openRegularFile(path: string, chunkSize: number, alloc?: (size: 
   let st: Stats, fd: number;
   try {
     st = statSync(path);
-    if (st.isDirectory()) throw new FlowauditError('capture.open.EISDIR', `${path}: cannot read: it is a directory`);
+    if (st.isDirectory()) throw isDirectoryError(path);
     if (!st.isFile()) return null;
     fd = openSync(path, 'r');
   } catch (e) {
@@ -497,6 +499,10 @@ export async function openStdin(chunkSize: number, alloc?: (size: number) => Buf
     return null;
   }
   return new FileSource(fd, chunkSize, alloc, false, free);
+}
+
+function isDirectoryError(path: string): FlowauditError {
+  return new FlowauditError('capture.open.EISDIR', `${path}: cannot read: it is a directory`);
 }
 
 function openError(path: string, e: unknown): FlowauditError {

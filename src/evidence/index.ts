@@ -21,7 +21,7 @@ import { AwsVpcReader } from './aws.js';
 import { ZeekConnReader } from './zeek.js';
 import { SuricataEveReader } from './suricata.js';
 import type { EndState } from './common.js';
-import { isGzipFile } from './input.js';
+import { isGzipFile, isGzipHead } from './input.js';
 
 /** Flow-record formats, as `--input-format` values (same strings as EvidenceKind). */
 export const EVIDENCE_FORMATS = ['azure-nsg', 'azure-vnet', 'aws-vpc', 'zeek', 'suricata'] as const;
@@ -55,7 +55,7 @@ const SNIFF = 64 * 1024;
 /** Which evidence format the first bytes (and name) show, or null when it is not a flow-record format. */
 export function detectEvidence(first: Buffer, file: string): EvidenceKind | null {
   let buf = first;
-  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+  if (isGzipHead(buf)) {
     const inner = gunzipHead(buf, 1 << 22);
     if (inner === null) return null;
     buf = inner;
@@ -156,12 +156,14 @@ export async function readEvidenceFile(file: string, kind: EvidenceKind, onFlow:
     throw new CaptureFormatError('ERR_EVIDENCE_OPEN', file, 0, `cannot read (${(e as Error).message})`);
   }
   for (const f of files) {
+    // (in a folder, each file's head tells its format and whether it is gzip)
+    let head: Buffer | null = null;
     if (isDir) {
       let k: EvidenceKind | null;
-      try { k = detectEvidence(readHead(f), f); } catch { k = null; }
+      try { head = readHead(f); k = detectEvidence(head, f); } catch { k = null; }
       if (k === null || family(k) !== family(kind)) { anomalies.add('evidence.dir.skipped_file'); continue; }
     }
-    try { if (isGzipFile(f)) info.compressed = 'gzip'; } catch (e) {
+    try { if (head !== null ? isGzipHead(head) : isGzipFile(f)) info.compressed = 'gzip'; } catch (e) {
       throw new CaptureFormatError('ERR_EVIDENCE_OPEN', f, 0, `cannot read (${(e as Error).message})`);
     }
     const r = await reader.readFile(f);

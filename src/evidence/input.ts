@@ -23,8 +23,12 @@ const NONE = Symbol.for('object-stream.none');
  * plainChunks): a flow-log folder may hold thousands of small files.
  */
 export function isGzipFile(file: string): boolean {
-  const b = readFileHead(file, 2);
-  return b.length === 2 && b[0] === 0x1f && b[1] === 0x8b;
+  return isGzipHead(readFileHead(file, 2));
+}
+
+/** Whether a file's first bytes are gzip's magic. */
+export function isGzipHead(b: Buffer): boolean {
+  return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
 
 /** A read buffer for a file of `size` bytes: the whole file up to READ_CHUNK, and no less than a page. */
