@@ -26,7 +26,7 @@ export class PcapParser extends ChunkedParser {
   #snaplen = 0;
   #linkType = 0;
   #header: PcapHeader | null = null;
-  readonly #taken: TakenRecords = { end: 0, bytes: 0, firstSec: 0, firstNsec: 0, lastSec: 0, lastNsec: 0, tailSec: 0, tailNsec: 0 };
+  readonly #taken: TakenRecords = { end: 0, bytes: 0, firstSec: 0, firstNsec: 0, lastSec: 0, lastNsec: 0, tailSec: 0, tailNsec: 0, ifTaken: [], ifPairs: 0 };
 
   constructor(file: string, opts: ReadOptions = {}, fileIndex = 0) {
     super(file, opts, fileIndex);

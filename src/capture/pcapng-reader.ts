@@ -15,7 +15,7 @@
  * section gets the id after the last IDB of the first.
  */
 import { tsInRange } from '../core/time.js';
-import type { InterfaceInfo, PcapngInterfaceHeader, PcapRecordSink, ReadOptions, TakenRecords, TimeBound } from './types.js';
+import type { InterfaceInfo, PcapngSection, PcapRecordSink, ReadOptions, TakenRecords, TimeBound } from './types.js';
 import { ChunkedParser } from './chunked.js';
 import { addCaptureAnomaly, countSkipped, newInterface, notePacket, notePackets } from './info.js';
 import * as T from './timestamp.js';
@@ -75,8 +75,9 @@ export class PcapngParser extends ChunkedParser {
   /** Timestamp of the last packet (SPBs have none and repeat it). */
   #lastSec = 0;
   #lastNsec = 0;
-  readonly #taken: TakenRecords = { end: 0, bytes: 0, firstSec: 0, firstNsec: 0, lastSec: 0, lastNsec: 0, tailSec: 0, tailNsec: 0 };
-  readonly #offered: PcapngInterfaceHeader = { littleEndian: true, local: 0, ifIndex: 0, linkType: 0, snaplen: 0, nanoseconds: false, tsOffset: 0, maxRecordLength: 0, maxBlockSize: 0 };
+  readonly #taken: TakenRecords = { end: 0, bytes: 0, firstSec: 0, firstNsec: 0, lastSec: 0, lastNsec: 0, tailSec: 0, tailNsec: 0, ifTaken: [], ifPairs: 0 };
+  /** The section's interfaces as offered to a record sink (offer). */
+  readonly #section: PcapngSection = { littleEndian: true, interfaces: [], version: 0, maxRecordLength: 0, maxBlockSize: 0 };
 
   constructor(file: string, opts: ReadOptions = {}, fileIndex = 0) {
     super(file, opts, fileIndex);
@@ -214,21 +215,20 @@ export class PcapngParser extends ChunkedParser {
 
   /**
    * Offer the Enhanced Packet Blocks from the current position to `sink` (when the chunk lies in
-   * its memory, a packet has made an interface current, and its resolution is 10^-6 or 10^-9 s),
-   * and count those it took as read, as next() would have one by one. Call between next() calls.
-   * Several inputs merged: `index0` is the first one's packet index in the merged stream, and none
-   * past `bound` is taken. Returns how many were taken.
+   * its memory; blocks of the section's interfaces of resolution 10^-6 or 10^-9 s, which may
+   * alternate), and count those it took as read, as next() would have one by one. Call between
+   * next() calls. Several inputs merged: `index0` is the first one's packet index in the merged
+   * stream, and none past `bound` is taken. Returns how many were taken.
    */
   offer(sink: PcapRecordSink, index0 = this.count, bound: TimeBound | null = null): number {
-    const id = this.#cur, local = id - this.#sectionBase;
-    if (this.stopped || local < 0 || this.buf.buffer !== sink.arena || this.#curPow2 || (this.#curExp !== 6 && this.#curExp !== 9)) return 0;
-    const h = this.#offered, t = this.#taken;
-    h.littleEndian = this.#le; h.local = local; h.ifIndex = id; h.linkType = this.#curLink; h.snaplen = this.#curSnap;
-    h.nanoseconds = this.#curExp === 9; h.tsOffset = this.#curOff; h.maxRecordLength = this.maxRecordLength; h.maxBlockSize = this.maxBlockSize;
-    const n = sink.takeBlocks(this.buf, this.pos, this.lim, h, this.rec.fileIndex, index0, t, bound);
+    const s = this.#section;
+    if (this.stopped || s.interfaces.length === 0 || this.buf.buffer !== sink.arena) return 0;
+    const t = this.#taken;
+    const n = sink.takeBlocks(this.buf, this.pos, this.lim, s, this.rec.fileIndex, index0, t, bound);
     if (n === 0) return 0;
     notePackets(this.info, n, t.bytes, t.firstSec, t.firstNsec, t.lastSec, t.lastNsec);
-    this.#curIface!.packets += n;
+    const ifs = this.info.interfaces, base = this.#sectionBase, taken = t.ifTaken;
+    for (let i = 0; i < t.ifPairs; i += 2) ifs[base + taken[i]!]!.packets += taken[i + 1]!;
     this.count += n;
     this.pos = t.end;
     this.#lastSec = t.tailSec; this.#lastNsec = t.tailNsec;
@@ -300,6 +300,9 @@ export class PcapngParser extends ChunkedParser {
     this.#inSection = true;
     this.#le = le;
     this.#sectionBase = info.interfaces.length;
+    const sec = this.#section;
+    sec.littleEndian = le; sec.interfaces = []; sec.version++;
+    sec.maxRecordLength = this.maxRecordLength; sec.maxBlockSize = this.maxBlockSize;
     info.sections++;
     this.#orders.add(le);
     info.byteOrder = this.#orders.size > 1 ? 'mixed' : le ? 'little-endian' : 'big-endian';
@@ -333,6 +336,8 @@ export class PcapngParser extends ChunkedParser {
     ifc.tsOffsetSec = off;
     info.interfaces.push(ifc);
     this.#ifLink.push(lt); this.#ifSnap.push(snap); this.#ifPow2.push(pow2); this.#ifExp.push(exp); this.#ifOff.push(off);
+    this.#section.interfaces.push({ ifIndex: id, linkType: lt, snaplen: snap, digits: !pow2 && (exp === 6 || exp === 9) ? exp : 0, tsOffset: off });
+    this.#section.version++;
     this.#digits.add(ifc.tsResolutionDigits);
     info.tsPrecision = this.#digits.size > 1 ? 'mixed' : precisionName(ifc.tsResolutionDigits, pow2, exp);
     return true;

@@ -146,20 +146,27 @@ export interface PcapHeader {
   linkType: number;
 }
 
-/** The interface a pcapng reader has current, as a PcapRecordSink needs it to take that interface's Enhanced Packet Blocks. */
-export interface PcapngInterfaceHeader {
-  /** The section's byte order. */
-  littleEndian: boolean;
-  /** The interface's id within its section (the EPB's interface id), and across the file (PacketRecord.ifIndex). */
-  local: number;
+/** One interface of the pcapng section a reader is in, as a PcapRecordSink needs it to take its Enhanced Packet Blocks. */
+export interface PcapngSinkInterface {
+  /** The interface's id across the file (PacketRecord.ifIndex). */
   ifIndex: number;
   linkType: number;
   /** The interface's snaplen (0: none). */
   snaplen: number;
-  /** Resolution 10^-9 s (else 10^-6 s: the only two a sink is offered). */
-  nanoseconds: boolean;
+  /** Resolution 10^-digits s: 6 or 9 (the only two a sink takes); 0 for any other (2^-n, other powers of ten). */
+  digits: number;
   /** if_tsoffset, seconds. */
   tsOffset: number;
+}
+
+/** The pcapng section a reader is in, as a PcapRecordSink needs it to take Enhanced Packet Blocks of its interfaces. */
+export interface PcapngSection {
+  /** The section's byte order. */
+  littleEndian: boolean;
+  /** The section's interfaces by local id (an EPB's interface id). */
+  interfaces: PcapngSinkInterface[];
+  /** Changed whenever the section or its interfaces change (a sink may keep what it derived from them until then). */
+  version: number;
   maxRecordLength: number;
   maxBlockSize: number;
 }
@@ -173,6 +180,8 @@ export interface TakenRecords {
   firstSec: number; firstNsec: number; lastSec: number; lastNsec: number;
   /** The time of the last record taken (in file order). */
   tailSec: number; tailNsec: number;
+  /** pcapng: the blocks taken per interface, as pairs (local id, count); `ifPairs` numbers used. */
+  ifTaken: number[]; ifPairs: number;
 }
 
 /**
@@ -188,8 +197,8 @@ export interface PcapRecordSink {
    * (null: no bound); returns how many, `out` the rest.
    */
   takeRecords(chunk: Buffer, pos: number, lim: number, h: PcapHeader, fileIndex: number, index0: number, out: TakenRecords, bound: TimeBound | null): number;
-  /** The same for pcapng: Enhanced Packet Blocks of interface `h` (each one the reader would hand over as it is, with no anomaly). */
-  takeBlocks(chunk: Buffer, pos: number, lim: number, h: PcapngInterfaceHeader, fileIndex: number, index0: number, out: TakenRecords, bound: TimeBound | null): number;
+  /** The same for pcapng: Enhanced Packet Blocks of section `s`'s interfaces (each one the reader would hand over as it is, with no anomaly). */
+  takeBlocks(chunk: Buffer, pos: number, lim: number, s: PcapngSection, fileIndex: number, index0: number, out: TakenRecords, bound: TimeBound | null): number;
 }
 
 /**

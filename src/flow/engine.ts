@@ -15,7 +15,7 @@
  */
 import { Anomalies } from '../core/anomalies.js';
 import { Outcome } from '../core/outcome.js';
-import type { PacketRecord, PcapHeader, PcapngInterfaceHeader, PcapRecordSink, TakenRecords, TimeBound } from '../capture/types.js';
+import type { PacketRecord, PcapHeader, PcapngSection, PcapRecordSink, TakenRecords, TimeBound } from '../capture/types.js';
 import { newPacketRecord } from '../capture/info.js';
 import { Decoder } from '../decode/decoder.js';
 import { DecodedPacket } from '../decode/packet.js';
@@ -295,26 +295,25 @@ export class FlowEngine implements PcapRecordSink {
     return this.#take(chunk, pos, lim, fileIndex, index0, out, h, null, bound);
   }
 
-  /** The same for a pcapng reader's Enhanced Packet Blocks of its current interface `h`. */
-  takeBlocks(chunk: Buffer, pos: number, lim: number, h: PcapngInterfaceHeader, fileIndex: number, index0: number, out: TakenRecords, bound: TimeBound | null): number {
-    return this.#take(chunk, pos, lim, fileIndex, index0, out, null, h, bound);
+  /** The same for a pcapng reader's Enhanced Packet Blocks of the interfaces of its section `s`. */
+  takeBlocks(chunk: Buffer, pos: number, lim: number, s: PcapngSection, fileIndex: number, index0: number, out: TakenRecords, bound: TimeBound | null): number {
+    return this.#take(chunk, pos, lim, fileIndex, index0, out, null, s, bound);
   }
 
-  #take(chunk: Buffer, pos: number, lim: number, fileIndex: number, index0: number, out: TakenRecords, h: PcapHeader | null, ng: PcapngInterfaceHeader | null,
+  #take(chunk: Buffer, pos: number, lim: number, fileIndex: number, index0: number, out: TakenRecords, h: PcapHeader | null, ng: PcapngSection | null,
     bound: TimeBound | null): number {
     let dec = this.#decoders[fileIndex];
     if (dec === undefined) { this.#source(fileIndex); dec = this.#decoders[fileIndex]!; }
     this.table.batchBound(bound);
     const t = this.table, an = this.anomalies[fileIndex]!, bo = chunk.byteOffset, r = t.batchOut;
-    // where a record's packet starts (after its 16-byte header, or the EPB's 28 bytes), its interface and link
-    const dataOff = ng === null ? 16 : 28, ifIndex = ng === null ? 0 : ng.ifIndex, link = ng === null ? h!.linkType : ng.linkType;
+    // where a record's packet starts (after its 16-byte header, or the EPB's 28 bytes)
+    const dataOff = ng === null ? 16 : 28;
     let at = bo + pos, total = 0;
     for (;;) {
       const budget = this.#nextSweep - this.#sinceSweep;
       const n = ng === null
-        ? t.batch(at, bo + lim, h!.littleEndian, h!.nanoseconds, h!.snaplen, h!.maxRecordLength, link, fileIndex, 0, index0 + total, budget, an, total === 0)
-        : t.batchNg(at, bo + lim, ng.littleEndian, ng.local, ng.nanoseconds, ng.tsOffset, ng.snaplen, ng.maxRecordLength, ng.maxBlockSize, link,
-          fileIndex, ifIndex, index0 + total, budget, an, total === 0);
+        ? t.batch(at, bo + lim, h!.littleEndian, h!.nanoseconds, h!.snaplen, h!.maxRecordLength, h!.linkType, fileIndex, 0, index0 + total, budget, an, total === 0)
+        : t.batchNg(at, bo + lim, ng, fileIndex, index0 + total, budget, an, total === 0);
       if (n === 0) break;
       total += n;
       this.packets += n; this.flowPackets += n; this.corePackets += n; this.batchedPackets += n;
@@ -324,8 +323,9 @@ export class FlowEngine implements PcapRecordSink {
       if (r.inspectFlow >= 0) {
         // the last record: decode it (counted there as a fast-path packet) and look at its payload
         dec.plainPackets += n - 1;
-        const rec = this.#taken;
-        rec.fileIndex = fileIndex; rec.ifIndex = ifIndex; rec.linkType = link; rec.data = chunk; rec.offset = r.lastPos - bo + dataOff;
+        const rec = this.#taken, ifc = ng === null ? null : ng.interfaces[r.lastIf]!;
+        rec.fileIndex = fileIndex; rec.ifIndex = ifc === null ? 0 : ifc.ifIndex; rec.linkType = ifc === null ? h!.linkType : ifc.linkType;
+        rec.data = chunk; rec.offset = r.lastPos - bo + dataOff;
         rec.capLen = r.lastCap; rec.origLen = r.lastCap; rec.tsSec = r.lastTsSec; rec.tsNsec = r.lastTsNsec;
         rec.index = index0 + total - 1; rec.fileOffset = -1;
         const out2 = this.#pkt;
@@ -336,7 +336,7 @@ export class FlowEngine implements PcapRecordSink {
       if (this.#sinceSweep >= this.#nextSweep) this.#maybeSweep();
     }
     out.end = at - bo;
-    if (total > 0) t.batchTotals(out);
+    if (total > 0) { t.batchTotals(out); if (ng !== null) t.batchInterfaces(out); }
     return total;
   }
 

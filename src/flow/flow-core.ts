@@ -99,9 +99,15 @@ export interface FlowCore {
   /** Take classic pcap records from [pos, lim) of this memory (see wasm/flow-core.ts batch); returns how many. */
   batch(pos: number, lim: number, le: boolean, ns: boolean, snaplen: number, maxRecord: number, link: number,
     fileIndex: number, ifIndex: number, index0: number, budget: number): number;
-  /** Take pcapng Enhanced Packet Blocks of one interface from [pos, lim) (see wasm/flow-core.ts batchNg); returns how many. */
-  batchNg(pos: number, lim: number, le: boolean, ifLocal: number, ns: boolean, tsOffset: number, snaplen: number, maxRecord: number,
-    maxBlock: number, link: number, fileIndex: number, ifIndex: number, index0: number, budget: number): number;
+  /** Take pcapng Enhanced Packet Blocks of the section's first `nIf` interfaces (the interface table) from [pos, lim) (see wasm/flow-core.ts batchNg); returns how many. */
+  batchNg(pos: number, lim: number, le: boolean, nIf: number, maxRecord: number, maxBlock: number, fileIndex: number, index0: number, budget: number): number;
+  /** batchNg's interface table (32 bytes per interface) and its size; the local ids it took blocks of, how many, and their counts cleared. */
+  ifTableOffset(): number;
+  ifTableSlots(): number;
+  ifTouchedOffset(): number;
+  ifTaken(): number;
+  ifTakenClear(): void;
+  batchLastIf(): number;
   batchStart(): void;
   batchBound(sec: number, nsec: number, tie: boolean): void;
   batchEnd(): number;

@@ -27,7 +27,7 @@ import type { Anomalies } from '../core/anomalies.js';
 import { formatAddr } from '../core/ip.js';
 import type { DecodedPacket } from '../decode/packet.js';
 import { TUNNEL_NAMES } from '../decode/packet.js';
-import type { TimeBound } from '../capture/types.js';
+import type { PcapngSection, TakenRecords, TimeBound } from '../capture/types.js';
 import { blankRecord, NO_ICMP_ERRORS, type ConnState, type EvidenceKind, type FlowRecord, type IcmpErrorEvidence } from './record.js';
 import { icmpCounterpart } from './community-id.js';
 import { CORE, MAX_TABLE_FLOWS, newFlowCore, type FlowCore } from './flow-core.js';
@@ -210,6 +210,14 @@ export class FlowTable {
   #an: Anomalies | null = null;
   #packetIndex = -1;
   readonly #records = new RowRecords();
+  // batchNg's interface table in the core (32 bytes per interface, also read as f64 for the offsets),
+  // the local ids it took blocks of, and the section it holds (which version, how many interfaces)
+  readonly #ifTable: Uint32Array;
+  readonly #ifTableF64: Float64Array;
+  readonly #ifTouched: Uint8Array;
+  #ngSection: PcapngSection | null = null;
+  #ngVersion = -1;
+  #ngCount = 0;
 
   constructor(opts: FlowTableOptions, sink: FlowSink) {
     this.maxFlows = Math.max(1, opts.maxFlows ?? DEFAULT_MAX_FLOWS);
@@ -245,6 +253,9 @@ export class FlowTable {
     this.tlsSlotBytes = core.tlsSlotBytes();
     this.tlsBuffer = Buffer.from(buf, core.tlsBufferOffset(), core.tlsSlots() * this.tlsSlotBytes);
     this.#key = new Uint32Array(buf, CORE.KEY, 8);
+    this.#ifTable = new Uint32Array(buf, core.ifTableOffset(), core.ifTableSlots() * 8);
+    this.#ifTableF64 = new Float64Array(buf, core.ifTableOffset(), core.ifTableSlots() * 4);
+    this.#ifTouched = new Uint8Array(buf, core.ifTouchedOffset(), core.ifTableSlots());
     this.dnsCache = new Int32Array(buf, core.dnsCacheOffset(), core.dnsCacheSlots() * 4);
     this.sniCache = new Int32Array(buf, core.sniCacheOffset(), core.sniCacheSlots() * 3);
     this.arena = arenaBytes > 0 ? buf : null;
@@ -313,19 +324,40 @@ export class FlowTable {
   }
 
   /**
-   * Take pcapng Enhanced Packet Blocks of interface `ifLocal` (the reader's current one: global id
-   * `ifIndex`) from [pos, lim), as batch() takes classic pcap records (the core's batchNg: sound,
-   * anomaly-free, fast-path packets of that interface only). `batchOut` also gives the last
-   * packet's time.
+   * Take pcapng Enhanced Packet Blocks of section `s`'s interfaces from [pos, lim), as batch()
+   * takes classic pcap records (the core's batchNg: sound, anomaly-free, fast-path packets of the
+   * section's first interfaces, which may alternate). `batchOut` also gives the last packet's time
+   * and interface (local id); batchInterfaces() the blocks taken per interface.
    */
-  batchNg(pos: number, lim: number, le: boolean, ifLocal: number, ns: boolean, tsOffset: number, snaplen: number, maxRecord: number,
-    maxBlock: number, link: number, fileIndex: number, ifIndex: number, index0: number, budget: number, an: Anomalies, first: boolean): number {
+  batchNg(pos: number, lim: number, s: PcapngSection, fileIndex: number, index0: number, budget: number, an: Anomalies, first: boolean): number {
     this.#an = an;
     const c = this.#core;
     if (first) c.batchStart();
-    const n = this.#batched(c.batchNg(pos, lim, le, ifLocal, ns, tsOffset, snaplen, maxRecord, maxBlock, link, fileIndex, ifIndex, index0, budget));
-    if (n > 0) { this.batchOut.lastTsSec = c.batchLastTsSec(); this.batchOut.lastTsNsec = c.batchLastTsNsec(); }
+    if (s !== this.#ngSection || s.version !== this.#ngVersion) this.#setInterfaces(s);
+    const n = this.#batched(c.batchNg(pos, lim, s.littleEndian, this.#ngCount, s.maxRecordLength, s.maxBlockSize, fileIndex, index0, budget));
+    if (n > 0) { const o = this.batchOut; o.lastTsSec = c.batchLastTsSec(); o.lastTsNsec = c.batchLastTsNsec(); o.lastIf = c.batchLastIf(); }
     return n;
+  }
+
+  /** The blocks batchNg() took per interface since this was last called, into out.ifTaken as pairs (local id, count). */
+  batchInterfaces(out: TakenRecords): void {
+    const c = this.#core, n = c.ifTaken(), touched = this.#ifTouched, table = this.#ifTable, pairs = out.ifTaken;
+    for (let i = 0; i < n; i++) {
+      const local = touched[i]!;
+      pairs[2 * i] = local; pairs[2 * i + 1] = table[local * 8 + 6]!;
+    }
+    out.ifPairs = 2 * n;
+    c.ifTakenClear();
+  }
+
+  /** Write section `s`'s interfaces (its first ifTableSlots) into the core's interface table. */
+  #setInterfaces(s: PcapngSection): void {
+    const n = Math.min(s.interfaces.length, this.#ifTable.length >> 3), u = this.#ifTable, d = this.#ifTableF64;
+    for (let i = 0; i < n; i++) {
+      const f = s.interfaces[i]!, w = i * 8;
+      u[w] = f.linkType; u[w + 1] = f.snaplen; u[w + 2] = f.ifIndex; u[w + 3] = f.digits; d[(w >> 1) + 2] = f.tsOffset;
+    }
+    this.#ngSection = s; this.#ngVersion = s.version; this.#ngCount = n;
   }
 
   /**
@@ -353,9 +385,10 @@ export class FlowTable {
 
   /**
    * What the last batch() took: see there. `inspectFlow` ≥ 0: its last record (at `lastPos`, with
-   * `lastCap` captured bytes and that time) is to be looked at for names, in that flow.
+   * `lastCap` captured bytes and that time) is to be looked at for names, in that flow. batchNg()
+   * also sets `lastIf`, the last block's interface (local id).
    */
-  readonly batchOut = { end: 0, inspectFlow: -1, lastPos: 0, lastCap: 0, lastTsSec: 0, lastTsNsec: 0 };
+  readonly batchOut = { end: 0, inspectFlow: -1, lastPos: 0, lastCap: 0, lastTsSec: 0, lastTsNsec: 0, lastIf: 0 };
 
   /** The captured bytes and the time span of the records batch() took since its call with `first` (into out). */
   batchTotals(out: { bytes: number; firstSec: number; firstNsec: number; lastSec: number; lastNsec: number }): void {

@@ -18,7 +18,7 @@ import { chunkArena } from '../../src/cli/gather.js';
 import { FlowEngine } from '../../src/flow/engine.js';
 import type { FlowRecord } from '../../src/flow/record.js';
 import { generateBench } from '../../bench/gen/index.js';
-import { buildPcap, buildPcapng } from '../helpers/capture-builder.js';
+import { buildPcap, buildPcapng, type NgBlock } from '../helpers/capture-builder.js';
 import { eth, ipv4, udp } from '../decode/helpers/build.js';
 import { withTmpDir } from '../helpers/tmp-dir.js';
 
@@ -64,6 +64,18 @@ async function compareMerged(files: string[], chunk: number, what: string): Prom
   return { batched: a.engine.batchedPackets, packets: a.engine.packets };
 }
 
+/**
+ * A classic pcap capture (µs) as pcapng whose packets go round `nIf` Ethernet interfaces in turn
+ * (as a capture on several interfaces at once), of resolutions 10^-6 and 10^-9 s by turns.
+ */
+function alternatingPcapng(data: Buffer, nIf: number): Buffer {
+  const blocks: NgBlock[] = [];
+  for (let o = 24, i = 0; o + 16 <= data.length; o += 16 + data.readUInt32LE(o + 8), i++) {
+    blocks.push({ type: 'epb', if: i % nIf, tsSec: data.readUInt32LE(o), tsNsec: data.readUInt32LE(o + 4) * 1000, data: data.subarray(o + 16, o + 16 + data.readUInt32LE(o + 8)) });
+  }
+  return buildPcapng({ sections: [{ interfaces: Array.from({ length: nIf }, (_, i) => ({ linkType: 1, tsresol: i % 2 === 0 ? 6 : 9 })), blocks }] });
+}
+
 const seq = generateBench({ out: null, format: 'pcap', options: { seed: 7 }, limits: { packets: 40_000 } }).data!;
 const other = generateBench({ out: null, format: 'pcap', options: { seed: 21 }, limits: { packets: 15_000 } }).data!;
 const otherNg = generateBench({ out: null, format: 'pcapng', options: { seed: 22, small: true }, limits: { packets: 15_000 } }).data!;
@@ -95,6 +107,20 @@ test('overlapping, identical and mixed-format inputs: the same as the reader and
     ];
     for (const [what, files] of sets) {
       for (const chunk of [DEFAULT_CHUNK_SIZE, 7001]) await compareMerged(files, chunk, `${what}, chunk ${chunk}`);
+    }
+  });
+});
+
+test('pcapng inputs whose interfaces alternate, merged: the core takes the runs of each (its interface table follows the input), the same as the reader and decoder', async () => {
+  await withTmpDir('fa-merge-ngif-', async (dir) => {
+    const w = (name: string, b: Buffer) => { const f = path.join(dir, name); writeFileSync(f, b); return f; };
+    const [s0, s1] = splitPcap(seq, 2);
+    // two captures of the same time on three and two interfaces, then a later one on two
+    const a = w('a3.pcapng', alternatingPcapng(other, 3)), b = w('b2.pcapng', alternatingPcapng(s0!, 2)), c = w('c2.pcapng', alternatingPcapng(s1!, 2));
+    for (const chunk of [DEFAULT_CHUNK_SIZE, 7001]) {
+      const r = await compareMerged([a, b, c], chunk, `alternating interfaces, chunk ${chunk}`);
+      assert.is(r.packets, 55_000);
+      assert.ok(r.batched > r.packets * 0.5, `chunk ${chunk}: ${r.batched} of ${r.packets} taken in the core's batches`);
     }
   });
 });

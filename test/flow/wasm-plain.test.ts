@@ -416,6 +416,41 @@ test('core batches of pcapng blocks: interfaces, resolutions, offsets, options, 
   });
 });
 
+test('core batches of pcapng blocks whose interfaces alternate (link types, resolutions, offsets, snaplens; two sections): taken by the core, the same as the reader and decoder', async () => {
+  await withTmpDir('fa-core-ngif-', async (dir) => {
+    const T0 = 1_700_000_000;
+    let k = 0;
+    const ip = () => { k++; return ipv4({ src: `10.2.${k % 5}.1`, dst: `10.3.${k % 3}.2`, proto: 17 }, udp(41000 + (k % 11), 88, Buffer.alloc(12 + (k % 4), k & 255))); };
+    // interface 0: Ethernet (µs, snaplen 250); 1: raw IP (ns, an hour's offset); 2: Ethernet (ns); 3: 2^-20 s (not taken by the core)
+    const frameOf = (i: number) => (i === 1 ? ip() : eth(0x0800, ip()));
+    const dnsOn1 = ipv4({ src: '10.0.0.53', dst: '10.0.0.1', proto: 17 }, udp(53, 40000, goodDnsResponse('alt.corp.example', '10.0.0.78')));
+    const blocks: NgBlock[] = [];
+    let slow = 0;
+    for (let j = 0; j < 600; j++) {
+      const i = j % 7 === 6 ? 2 : j & 1;
+      blocks.push({ type: 'epb', if: i, tsSec: T0 + (j >> 3), tsNsec: (j * 7919) % 1e9, data: frameOf(i) });
+      if (j === 300) blocks.push({ type: 'epb', if: 1, tsSec: T0 + 40, data: dnsOn1 }); // looked at for names: the raw-IP interface's
+      if (j % 97 === 50) { blocks.push({ type: 'epb', if: 3, tsSec: T0 + (j >> 3), data: frameOf(3) }); slow++; }
+    }
+    // (in the second section interface 0 is raw IP and interface 1 Ethernet)
+    const second: NgBlock[] = Array.from({ length: 200 }, (_, j) => ({ type: 'epb' as const, if: j % 3 === 0 ? 1 : 0, tsSec: T0 + 100 + (j >> 2), data: j % 3 === 0 ? eth(0x0800, ip()) : ip() }));
+    const file = path.join(dir, 'alternating.pcapng');
+    writeFileSync(file, buildPcapng({ sections: [
+      { interfaces: [{ linkType: 1, snaplen: 250 }, { linkType: 101, tsresol: 9, tsoffset: 3600 }, { linkType: 1, tsresol: 9 }, { linkType: 1, tsresol: 0x94 }], blocks },
+      // a second section (big-endian) whose link types are the other way round: the core's interface table is the new section's
+      { bigEndian: true, interfaces: [{ linkType: 101 }, { linkType: 1 }], blocks: second },
+    ] }));
+    for (const chunk of [DEFAULT_CHUNK_SIZE, 4096]) {
+      const r = await compareFile(file, chunk, true);
+      assert.is(r.packets, 601 + 200 + slow);
+      // (without the interface table, every block of another interface than the last one's went to the JavaScript reader)
+      assert.ok(r.batched > (r.packets - slow) * 0.9, `the core's batches took ${r.batched} of ${r.packets} packets (chunk ${chunk})`);
+      assert.equal(r.names, ['alt.corp.example']);
+    }
+    await compareFile(file, 4096, true, 5); // expiry sweeps inside the batches
+  });
+});
+
 test('core batches go on while split ClientHellos are put together (small packets): the same as the reader and decoder, and most packets taken by the core', async () => {
   await withTmpDir('fa-core-split-', async (dir) => {
     const f = path.join(dir, 'small.pcap');

@@ -16,6 +16,9 @@
 //   DNSC  67328  UDP DNS messages parsed before: (hash1, hash2, length, capped) per slot (engine.ts)
 //   SNIC  DNSC + DNS_SLOTS × 16  TLS server names kept before: (hash1, hash2, length) per slot
 //   EXPQ  SNIC + SNI_SLOTS × 12  the flows expire() is about to finish (EXPQ_N u32)
+//   IFT   EXPQ + EXPQ_N × 4  the pcapng section's interfaces batchNg() takes blocks of (IF_SLOTS × 32
+//         bytes: link, snaplen, global id, resolution digits, if_tsoffset f64, blocks taken), then
+//         IFTOUCH: the local ids of those it took blocks of since ifTakenClear() (IF_SLOTS u8)
 //   then ARENA (capture chunks read straight into this memory, for plain()), FREE (i32 × maxFlows),
 //   VLAN (i16), IFX (i32), FILE (u16), INSP (u8), OWN (u8: 1 = the JavaScript side emits the flow
 //   itself), TLSS (u16: 1 + the reassembly slot of the flow's split ClientHello, 0 = none),
@@ -37,7 +40,11 @@ const SNI_SLOTS: u32 = 65536;
 /** expire(): the flows of a group to finish (EXPQ_N of them). */
 const EXPQ_N: u32 = 16;
 const EXPQ: usize = SNIC + <usize>SNI_SLOTS * 12;
-const FIXED_END: usize = EXPQ + <usize>EXPQ_N * 4;
+/** batchNg(): a pcapng section's first IF_SLOTS interfaces (a block of a later one goes to the JavaScript reader). */
+const IF_SLOTS: u32 = 256;
+const IFT: usize = EXPQ + <usize>EXPQ_N * 4;
+const IFTOUCH: usize = IFT + <usize>IF_SLOTS * 32;
+const FIXED_END: usize = IFTOUCH + <usize>IF_SLOTS;
 
 // record words (as in table.ts)
 const U_PORTS: usize = 8 * 4, U_META: usize = 9 * 4, U_HASH: usize = 10 * 4, U_STATE: usize = 11 * 4;
@@ -926,26 +933,51 @@ const MAX_TS_SEC: f64 = 253402300799;
 @inline function rd32(p: usize, le: bool): u32 { const w = load<u32>(p); return le ? w : bswap<u32>(w); }
 @inline function rd16(p: usize, le: bool): u32 { const w = <u32>load<u16>(p); return le ? w : (((w & 0xff) << 8) | (w >> 8)); }
 
+// batchNg()'s interfaces (written by the JavaScript side through ifTableOffset(), 32 bytes each):
+// +0 link type, +4 snaplen (0: none), +8 global id (PacketRecord.ifIndex), +12 resolution digits
+// (6 or 9; anything else: its blocks are not taken), +16 if_tsoffset (f64 seconds), +24 blocks
+// taken since ifTakenClear() (u32; the first takes its local id into IFTOUCH).
+const IF_LINK: usize = 0, IF_SNAP: usize = 4, IF_ID: usize = 8, IF_DIGITS: usize = 12, IF_OFF: usize = 16, IF_TAKEN: usize = 24;
+let ifTouched: u32 = 0;
+export function ifTableOffset(): usize { return IFT; }
+export function ifTableSlots(): u32 { return IF_SLOTS; }
+export function ifTouchedOffset(): usize { return IFTOUCH; }
+/** How many interfaces batchNg() took blocks of since ifTakenClear() (their local ids at ifTouchedOffset(), their counts in the table). */
+export function ifTaken(): u32 { return ifTouched; }
+/** Zero the counts of blocks taken per interface. */
+export function ifTakenClear(): void {
+  for (let i: u32 = 0; i < ifTouched; i++) store<u32>(IFT + (<usize>load<u8>(IFTOUCH + <usize>i) << 5), 0, IF_TAKEN);
+  ifTouched = 0;
+}
+/** Local id of the interface of the last block batchNg() took. */
+let bLastIf: u32 = 0;
+export function batchLastIf(): u32 { return bLastIf; }
+
 /**
  * Take pcapng Enhanced Packet Blocks from [pos, lim) of this memory, as PcapngParser.next and the
- * engine would one by one, while each is an EPB of the interface the reader has current (local id
- * `ifLocal` in the section; its link type, snaplen, resolution 10^-6 or 10^-9 s (`ns`) and
- * if_tsoffset `tsOff`), framed soundly (length at least 32, a multiple of 4, at most `maxBlock`,
- * whole in the chunk, the trailer equal), its options sound, free of anything the reader counts
- * as an anomaly (more bytes than the block, the snaplen or `maxRecord`, fewer on the wire than
- * captured, a time out of range), captured whole, and a fast-path packet; at most `budget`
- * records, and up to and including the first to be looked at for names. As batch() otherwise.
+ * engine would one by one, while each is an EPB of one of the section's first `nIf` interfaces
+ * (the table at ifTableOffset(): link type, snaplen, global id, resolution 10^-6 or 10^-9 s and
+ * if_tsoffset of each; blocks of several interfaces may alternate), framed soundly (length at
+ * least 32, a multiple of 4, at most `maxBlock`, whole in the chunk, the trailer equal), its
+ * options sound, free of anything the reader counts as an anomaly (more bytes than the block, the
+ * snaplen or `maxRecord`, fewer on the wire than captured, a time out of range), captured whole,
+ * and a fast-path packet; at most `budget` records, and up to and including the first to be
+ * looked at for names. As batch() otherwise; the blocks taken of each interface are counted in
+ * the table (ifTaken), and batchLastIf() is the last one's interface.
  */
-export function batchNg(pos: usize, lim: usize, isLe: bool, ifLocal: u32, ns: bool, tsOff: f64, snaplen: u32, maxRecord: u32,
-  maxBlock: u32, link: u32, fileIndex: u32, ifIndex: i32, index0: f64, budget: u32): u32 {
+export function batchNg(pos: usize, lim: usize, isLe: bool, nIf: u32, maxRecord: u32, maxBlock: u32,
+  fileIndex: u32, index0: f64, budget: u32): u32 {
   let n: u32 = 0;
   bInspect = false;
-  const unit: u64 = ns ? 1000000000 : 1000000, mul: u64 = ns ? 1 : 1000;
   while (n < budget && lim - pos >= 32) {
     if (rd32(pos, isLe) != 6) break;
     const len = rd32(pos + 4, isLe);
     if (len < 32 || (len & 3) != 0 || len > maxBlock || <usize>len > lim - pos || rd32(pos + <usize>len - 4, isLe) != len) break;
-    if (rd32(pos + 8, isLe) != ifLocal) break;
+    const local = rd32(pos + 8, isLe);
+    if (local >= nIf) break;
+    const e = IFT + (<usize>local << 5);
+    const digits = load<u32>(e, IF_DIGITS);
+    if (digits != 6 && digits != 9) break;
     const caplen = rd32(pos + 20, isLe), orig = rd32(pos + 24, isLe);
     if (caplen > len - 32) break;
     let o = pos + 28 + <usize>((caplen + 3) & ~3), sound = true;
@@ -957,15 +989,21 @@ export function batchNg(pos: usize, lim: usize, isLe: bool, ifLocal: u32, ns: bo
       if (next > oEnd) { sound = false; break; }
       o = next;
     }
+    const snaplen = load<u32>(e, IF_SNAP);
     if (!sound || (snaplen != 0 && caplen > snaplen) || orig != caplen || caplen > maxRecord) break;
+    const unit: u64 = digits == 9 ? 1000000000 : 1000000, mul: u64 = digits == 9 ? 1 : 1000;
     const units = (<u64>rd32(pos + 12, isLe) << 32) | <u64>rd32(pos + 16, isLe);
     const secs = units / unit;
-    const tsSec = <f64>secs + tsOff;
+    const tsSec = <f64>secs + load<f64>(e, IF_OFF);
     if (!(tsSec >= 0 && tsSec <= MAX_TS_SEC)) break;
     const tsNsec = <f64>((units - secs * unit) * mul);
     if (pastBound(tsSec, tsNsec)) break;
     curIndex = index0 + <f64>n;
-    if (!take(pos, 28, caplen, link, tsSec, tsNsec, fileIndex, ifIndex)) break;
+    if (!take(pos, 28, caplen, load<u32>(e, IF_LINK), tsSec, tsNsec, fileIndex, load<i32>(e, IF_ID))) break;
+    const taken = load<u32>(e, IF_TAKEN);
+    if (taken == 0) { store<u8>(IFTOUCH + <usize>ifTouched, <u8>local); ifTouched++; }
+    store<u32>(e, taken + 1, IF_TAKEN);
+    bLastIf = local;
     n++;
     pos += <usize>len;
     if (bInspect) break;
