@@ -152,16 +152,18 @@ export class Decoder {
    * The fast path: the packets most captures are made of (Ethernet, Linux cooked v1 or v2, or raw
    * IP links; at most one 802.1Q tag after an Ethernet or cooked header; IPv4 without options or
    * fragmentation, or IPv6 without extension headers; then TCP or UDP that is not a tunnel's, all
-   * of it captured and consistent) decoded in one pass into exactly what the general path gives
-   * them: the same fields, and no anomaly, note or counter, since such a packet has none. Anything
+   * of its headers captured and consistent; a payload the snaplen cut counts in
+   * stats.payloadCut, as there) decoded in one pass into exactly what the general path gives them:
+   * the same fields, and no anomaly or note, since such a packet has none. Anything
    * else, or any doubt, returns false before `out` is touched, and the general path decodes the
    * packet. A test decodes real, generated and mutated packets of every link type here both ways
    * and compares every field and count.
    */
   #plain(rec: PacketRecord, out: DecodedPacket): boolean {
     const b = rec.data, off = rec.offset, cap = rec.capLen, link = rec.linkType;
-    if (cap !== rec.origLen || off + cap > b.length) return false;
-    const end = off + cap;
+    if (cap > rec.origLen || off + cap > b.length) return false;
+    // the captured end, and the end on the wire (the IP length may reach past the first when the snaplen cut the packet)
+    const end = off + cap, wireEnd = off + rec.origLen;
     // the network header's offset and EtherType (raw IP links: the one the version names)
     let type: number, p: number, vlan = -1;
     if (link === 1) { // Ethernet
@@ -192,29 +194,30 @@ export class Decoder {
       // version 4, a 20-byte header, a total length inside the frame, neither MF nor an offset
       if (end - p < IPV4.MIN_HEADER_LEN || b[p] !== 0x45) return false;
       const total = (b[p + 2]! << 8) | b[p + 3]!;
-      if (total < IPV4.MIN_HEADER_LEN || p + total > end || (((b[p + 6]! << 8) | b[p + 7]!) & 0x3fff) !== 0) return false;
+      if (total < IPV4.MIN_HEADER_LEN || p + total > wireEnd || (((b[p + 6]! << 8) | b[p + 7]!) & 0x3fff) !== 0) return false;
       ipEnd = p + total; q = p + IPV4.MIN_HEADER_LEN; proto = b[p + IPV4.PROTOCOL]!; v6 = false;
     } else if (type === EtherType.IPV6) {
       // version 6, TCP or UDP next (no extension header), a payload length inside the frame
       if (end - p < IPV6.HEADER_LEN || b[p]! >> 4 !== 6) return false;
       proto = b[p + IPV6.NEXT_HEADER]!;
       const plen = (b[p + 4]! << 8) | b[p + 5]!;
-      if ((proto !== IpProto.TCP && proto !== IpProto.UDP) || plen === 0 || p + IPV6.HEADER_LEN + plen > end) return false;
+      if ((proto !== IpProto.TCP && proto !== IpProto.UDP) || plen === 0 || p + IPV6.HEADER_LEN + plen > wireEnd) return false;
       ipEnd = p + IPV6.HEADER_LEN + plen; q = p + IPV6.HEADER_LEN; v6 = true;
     } else return false;
-    const segLen = ipEnd - q;
+    // (the transport header must be captured whole; its payload may be cut)
+    const segLen = ipEnd - q, capEnd = ipEnd < end ? ipEnd : end;
     let sport = 0, dport = 0, at = 0, len = 0, flags = 0, seq = 0, ack = 0;
     if (proto === IpProto.TCP) {
-      if (segLen < TCP.MIN_HEADER_LEN) return false;
+      if (segLen < TCP.MIN_HEADER_LEN || capEnd - q < TCP.MIN_HEADER_LEN) return false;
       const hl = (b[q + TCP.DATA_OFFSET]! >> 4) << 2;
-      if (hl < TCP.MIN_HEADER_LEN || hl > segLen) return false;
+      if (hl < TCP.MIN_HEADER_LEN || hl > segLen || q + hl > capEnd) return false;
       sport = (b[q]! << 8) | b[q + 1]!; dport = (b[q + 2]! << 8) | b[q + 3]!;
       flags = b[q + TCP.FLAGS]!;
       seq = ((b[q + 4]! << 24) | (b[q + 5]! << 16) | (b[q + 6]! << 8) | b[q + 7]!) >>> 0;
       ack = ((b[q + 8]! << 24) | (b[q + 9]! << 16) | (b[q + 10]! << 8) | b[q + 11]!) >>> 0;
       at = q + hl; len = segLen - hl;
     } else if (proto === IpProto.UDP) {
-      if (segLen < UDP.HEADER_LEN) return false;
+      if (segLen < UDP.HEADER_LEN || capEnd - q < UDP.HEADER_LEN) return false;
       const ulen = (b[q + 4]! << 8) | b[q + 5]!;
       if ((ulen !== 0 && ulen < UDP.HEADER_LEN) || ulen > segLen) return false;
       sport = (b[q]! << 8) | b[q + 1]!; dport = (b[q + 2]! << 8) | b[q + 3]!;
@@ -243,7 +246,9 @@ export class Decoder {
     out.ipLen = ipEnd - p;
     out.hasPorts = true; out.srcPort = sport; out.dstPort = dport;
     out.tcpFlags = flags; out.tcpSeq = seq; out.tcpAck = ack;
-    out.payloadOffset = at; out.payloadLen = len; out.payloadCaptured = len;
+    const captured = at + len <= capEnd ? len : capEnd - at;
+    out.payloadOffset = at; out.payloadLen = len; out.payloadCaptured = captured;
+    if (captured < len) this.stats.payloadCut++;
     return true;
   }
 

@@ -250,9 +250,9 @@ export class FlowEngine implements PcapRecordSink {
     let dec = this.#decoders[fi];
     if (dec === undefined) { this.#source(fi); dec = this.#decoders[fi]!; }
     const out = this.#pkt, data = rec.data, t = this.table;
-    if (data.buffer === t.arena && rec.capLen === rec.origLen && rec.offset + rec.capLen <= data.length) {
+    if (data.buffer === t.arena && rec.capLen <= rec.origLen && rec.offset + rec.capLen <= data.length) {
       // the chunk is in the table's memory: a fast-path packet is decoded and accounted in one call
-      const f = t.plain(data.byteOffset + rec.offset, rec.capLen, rec.linkType, rec.tsSec, rec.tsNsec, fi, rec.ifIndex, this.anomalies[fi]!, rec.index);
+      const f = t.plain(data.byteOffset + rec.offset, rec.capLen, rec.origLen, rec.linkType, rec.tsSec, rec.tsNsec, fi, rec.ifIndex, this.anomalies[fi]!, rec.index);
       if (f >= 0) {
         this.packets++;
         this.flowPackets++;
@@ -261,7 +261,10 @@ export class FlowEngine implements PcapRecordSink {
           dec.decode(rec, out); // (counted there as a fast-path packet)
           this.#curFile = fi; this.#curIndex = rec.index;
           this.#inspect(f, data, out);
-        } else dec.plainPackets++;
+        } else {
+          dec.plainPackets++;
+          if (t.lastCut) dec.stats.payloadCut++;
+        }
         if (++this.#sinceSweep >= this.#nextSweep) this.#maybeSweep();
         return;
       }
@@ -326,7 +329,7 @@ export class FlowEngine implements PcapRecordSink {
         const rec = this.#taken, ifc = ng === null ? null : ng.interfaces[r.lastIf]!;
         rec.fileIndex = fileIndex; rec.ifIndex = ifc === null ? 0 : ifc.ifIndex; rec.linkType = ifc === null ? h!.linkType : ifc.linkType;
         rec.data = chunk; rec.offset = r.lastPos - bo + dataOff;
-        rec.capLen = r.lastCap; rec.origLen = r.lastCap; rec.tsSec = r.lastTsSec; rec.tsNsec = r.lastTsNsec;
+        rec.capLen = r.lastCap; rec.origLen = r.lastOrig; rec.tsSec = r.lastTsSec; rec.tsNsec = r.lastTsNsec;
         rec.index = index0 + total - 1; rec.fileOffset = -1;
         const out2 = this.#pkt;
         dec.decode(rec, out2);
@@ -336,7 +339,11 @@ export class FlowEngine implements PcapRecordSink {
       if (this.#sinceSweep >= this.#nextSweep) this.#maybeSweep();
     }
     out.end = at - bo;
-    if (total > 0) { t.batchTotals(out); if (ng !== null) t.batchInterfaces(out); }
+    if (total > 0) {
+      t.batchTotals(out);
+      dec.stats.payloadCut += t.batchCut();
+      if (ng !== null) t.batchInterfaces(out);
+    }
     return total;
   }
 

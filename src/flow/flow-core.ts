@@ -91,11 +91,12 @@ export interface FlowCore {
   advance(tsSec: number, tsNsec: number): void;
   /** (flow id << 2) | (sent by the originator << 1) | (created); addresses at KEY. */
   /**
-   * Decode (the decoder's fast path) and account a packet whose bytes are at `off` in this memory,
-   * captured whole: (flow id << 3) | (to inspect for names << 2) | (sent by the originator << 1) |
-   * (created), or -1 when it is not a fast-path packet (nothing changed).
+   * Decode (the decoder's fast path) and account a packet whose `cap` captured bytes (of `wire` on
+   * the wire) are at `off` in this memory: (flow id << 4) | (its payload was cut << 3) | (to
+   * inspect for names << 2) | (sent by the originator << 1) | (created), or -1 when it is not a
+   * fast-path packet (nothing changed).
    */
-  plain(off: number, cap: number, link: number, tsSec: number, tsNsec: number, fileIndex: number, ifIndex: number): number;
+  plain(off: number, cap: number, wire: number, link: number, tsSec: number, tsNsec: number, fileIndex: number, ifIndex: number): number;
   /** Take classic pcap records from [pos, lim) of this memory (see wasm/flow-core.ts batch); returns how many. */
   batch(pos: number, lim: number, le: boolean, ns: boolean, snaplen: number, maxRecord: number, link: number,
     fileIndex: number, ifIndex: number, index0: number, budget: number): number;
@@ -109,10 +110,13 @@ export interface FlowCore {
   ifTakenClear(): void;
   batchLastIf(): number;
   batchStart(): void;
+  /** Packets taken since batchStart() whose payload was cut (not counting a last one to be looked at for names). */
+  batchCut(): number;
   batchBound(sec: number, nsec: number, tie: boolean): void;
   batchEnd(): number;
   batchLastPos(): number;
   batchLastCap(): number;
+  batchLastOrig(): number;
   batchLastTsSec(): number;
   batchLastTsNsec(): number;
   batchBytes(): number;

@@ -157,6 +157,8 @@ export class FlowTable {
   lastCreated = false;
   /** After plain(): whether the packet's payload is one the engine looks at for names (engine.ts #inspect). */
   inspectNames = false;
+  /** After plain(): whether the snaplen cut the packet's payload (Decoder.stats.payloadCut). */
+  lastCut = false;
 
   readonly #core: FlowCore;
   /** Views of the core's memory (it grows once, in the constructor, so they never detach). */
@@ -292,20 +294,21 @@ export class FlowTable {
   readonly #arenaFree: Buffer[] = [];
 
   /**
-   * Decode and account a packet whose bytes lie in the arena (`off`: its offset in the table's
-   * memory) and were captured whole, as Decoder's fast path and update() would: the flow id, or -1
+   * Decode and account a packet whose `cap` captured bytes (of `wire` on the wire) lie in the arena
+   * (`off`: its offset in the table's memory), as Decoder's fast path and update() would: the flow id, or -1
    * when it is not a fast-path packet (nothing changed; decode it). `inspectNames` is then set when
    * its payload is one the engine looks at for names (a split ClientHello being put together goes
    * back to it once complete; other client payloads only count as looked at, in the core).
    */
-  plain(off: number, cap: number, link: number, tsSec: number, tsNsec: number, fileIndex: number, ifIndex: number, an: Anomalies, packetIndex: number): number {
+  plain(off: number, cap: number, wire: number, link: number, tsSec: number, tsNsec: number, fileIndex: number, ifIndex: number, an: Anomalies, packetIndex: number): number {
     this.#an = an; this.#packetIndex = packetIndex;
-    const r = this.#core.plain(off, cap, link, tsSec, tsNsec, fileIndex, ifIndex);
+    const r = this.#core.plain(off, cap, wire, link, tsSec, tsNsec, fileIndex, ifIndex);
     if (r < 0) return -1;
     this.lastIsOrig = (r & 2) !== 0;
     this.lastCreated = (r & 1) !== 0;
     this.inspectNames = (r & 4) !== 0;
-    return r >> 3;
+    this.lastCut = (r & 8) !== 0;
+    return r >> 4;
   }
 
   /**
@@ -377,7 +380,7 @@ export class FlowTable {
     if (n > 0 && c.batchInspect() !== 0) {
       const fo = c.batchFlow();
       o.inspectFlow = fo >> 1; o.lastPos = c.batchLastPos();
-      o.lastCap = c.batchLastCap(); o.lastTsSec = c.batchLastTsSec(); o.lastTsNsec = c.batchLastTsNsec();
+      o.lastCap = c.batchLastCap(); o.lastOrig = c.batchLastOrig(); o.lastTsSec = c.batchLastTsSec(); o.lastTsNsec = c.batchLastTsNsec();
       this.lastIsOrig = (fo & 1) !== 0;
     }
     return n;
@@ -385,10 +388,13 @@ export class FlowTable {
 
   /**
    * What the last batch() took: see there. `inspectFlow` ≥ 0: its last record (at `lastPos`, with
-   * `lastCap` captured bytes and that time) is to be looked at for names, in that flow. batchNg()
+   * `lastCap` captured bytes of `lastOrig` on the wire, and that time) is to be looked at for names, in that flow. batchNg()
    * also sets `lastIf`, the last block's interface (local id).
    */
-  readonly batchOut = { end: 0, inspectFlow: -1, lastPos: 0, lastCap: 0, lastTsSec: 0, lastTsNsec: 0, lastIf: 0 };
+  readonly batchOut = { end: 0, inspectFlow: -1, lastPos: 0, lastCap: 0, lastOrig: 0, lastTsSec: 0, lastTsNsec: 0, lastIf: 0 };
+
+  /** Packets batch() and batchNg() took since their call with `first` whose payload the snaplen cut (but a last one to be looked at for names). */
+  batchCut(): number { return this.#core.batchCut(); }
 
   /** The captured bytes and the time span of the records batch() took since its call with `first` (into out). */
   batchTotals(out: { bytes: number; firstSec: number; firstNsec: number; lastSec: number; lastNsec: number }): void {

@@ -563,21 +563,23 @@ const INSPECT_MAX: u32 = 8;
 /**
  * The decoder's fast path (Decoder #plain in src/decode/decoder.ts: the same links, at most one
  * 802.1Q tag, IPv4 without options or fragments or IPv6 without extension headers, TCP or UDP
- * that is not a tunnel's, all of it captured and consistent) and update() in one call, for a
- * packet whose `cap` bytes (its whole length on the wire) are in this memory at `off`. Returns -1
- * when the packet is not such a packet (nothing changed: the JavaScript decoder takes it), else
- * (flow id << 3) | (its payload is to be looked at for names << 2) | (sent by the originator << 1)
- * | (created the flow).
+ * that is not a tunnel's, its headers captured and consistent) and update() in one call, for a
+ * packet whose `cap` captured bytes (of `wire` on the wire: the snaplen may have cut its payload)
+ * are in this memory at `off`. Returns -1 when the packet is not such a packet (nothing changed:
+ * the JavaScript decoder takes it), else (flow id << 4) | (its payload was cut << 3) | (its
+ * payload is to be looked at for names << 2) | (sent by the originator << 1) | (created the flow).
  *
  * Names (engine.ts #inspect): a payload from port 53 or a client's payload that starts like a TLS
  * handshake record is the JavaScript side's to look at, as is any client payload of a flow whose
  * split ClientHello is being put together (tlsStart) but that the core puts together itself while
  * the segments come in order (see tlsAppend), unless it is in the name caches (a UDP DNS
  * message or a ClientHello seen before, see dnsRepeat and sniRepeat). Any other client payload
- * within the first INSPECT_MAX only counts as looked at, here.
+ * within the first INSPECT_MAX only counts as looked at, here. A payload the snaplen cut is looked
+ * at only as far as it was captured: by the JavaScript side, whenever it would be looked at.
  */
-export function plain(off: usize, cap: u32, link: u32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): i32 {
-  const end = off + <usize>cap;
+export function plain(off: usize, cap: u32, wire: u32, link: u32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): i32 {
+  // the captured end, and the end on the wire (past the first when the snaplen cut the packet)
+  const end = off + <usize>cap, wireEnd = off + <usize>wire;
   let type: u32, p: usize, vlan: i32 = -1;
   if (link == 1) { // Ethernet
     if (cap < 14) return -1;
@@ -606,32 +608,35 @@ export function plain(off: usize, cap: u32, link: u32, tsSec: f64, tsNsec: f64, 
   if (type == 0x0800) {
     if (end - p < 20 || load<u8>(p) != 0x45) return -1;
     const total = <usize>be16(p + 2);
-    if (total < 20 || p + total > end || (be16(p + 6) & 0x3fff) != 0) return -1;
+    if (total < 20 || p + total > wireEnd || (be16(p + 6) & 0x3fff) != 0) return -1;
     ipEnd = p + total; q = p + 20; proto = load<u8>(p + 9);
   } else if (type == 0x86dd) {
     if (end - p < 40 || (<u32>load<u8>(p) >> 4) != 6) return -1;
     proto = load<u8>(p + 6);
     const plen = <usize>be16(p + 4);
-    if ((proto != 6 && proto != 17) || plen == 0 || p + 40 + plen > end) return -1;
+    if ((proto != 6 && proto != 17) || plen == 0 || p + 40 + plen > wireEnd) return -1;
     ipEnd = p + 40 + plen; q = p + 40; v6 = true;
   } else return -1;
-  const segLen = <u32>(ipEnd - q);
+  // (the transport header must be captured whole; its payload may be cut)
+  const segLen = <u32>(ipEnd - q), capEnd = ipEnd < end ? ipEnd : end;
   let sport: u32, dport: u32, len: u32, flags: u32 = 0, at: usize = 0;
   if (proto == 6) {
-    if (segLen < 20) return -1;
+    if (segLen < 20 || capEnd - q < 20) return -1;
     const hl = (<u32>load<u8>(q + 12) >> 4) << 2;
-    if (hl < 20 || hl > segLen) return -1;
+    if (hl < 20 || hl > segLen || q + <usize>hl > capEnd) return -1;
     sport = be16(q); dport = be16(q + 2);
     flags = load<u8>(q + 13);
     len = segLen - hl; at = q + <usize>hl;
   } else if (proto == 17) {
-    if (segLen < 8) return -1;
+    if (segLen < 8 || capEnd - q < 8) return -1;
     const ulen = be16(q + 4);
     if ((ulen != 0 && ulen < 8) || ulen > segLen) return -1;
     sport = be16(q); dport = be16(q + 2);
     if (sport == 4789 || dport == 4789 || sport == 6081 || dport == 6081 || sport == 3544 || dport == 3544) return -1;
-    len = (ulen == 0 ? segLen : ulen) - 8;
+    len = (ulen == 0 ? segLen : ulen) - 8; at = q + 8;
   } else return -1;
+  // the payload bytes captured (fewer than len when the snaplen cut it)
+  const clen: u32 = at + <usize>len <= capEnd ? len : <u32>(capEnd - at);
   if (v6) {
     const x = p + 8;
     store<u32>(KEY, be32(x)); store<u32>(KEY, be32(x + 4), 4); store<u32>(KEY, be32(x + 8), 8); store<u32>(KEY, be32(x + 12), 12);
@@ -641,10 +646,11 @@ export function plain(off: usize, cap: u32, link: u32, tsSec: f64, tsNsec: f64, 
   const r = account(proto, true, sport, dport, vlan, tsSec, tsNsec, fileIndex, ifIndex, flags, true, len, <f64>(ipEnd - p), 0, -1, -1);
   const f = r >> 2, isOrig = (r & 2) != 0;
   let inspect = false;
-  if (len > 0) {
+  if (clen > 0) {
     const n = <u32>load<u8>(INSP + <usize>f);
     if (n < INSPECT_MAX) {
-      if (sport == 53) {
+      if (clen < len) inspect = sport == 53 || (proto == 6 && isOrig);
+      else if (sport == 53) {
         if (proto == 17 ? dnsOn && len >= 12 && dnsRepeat(q + 8, len) : dnsTcpOn && len >= 14 && be16(at) == len - 2 && dnsRepeat(at + 2, len - 2)) {
           store<u8>(INSP + <usize>f, <u8>(n + 1)); dnsHits++;
         }
@@ -660,7 +666,7 @@ export function plain(off: usize, cap: u32, link: u32, tsSec: f64, tsNsec: f64, 
       }
     }
   }
-  return (f << 3) | (inspect ? 4 : 0) | (r & 3);
+  return (f << 4) | (clen < len ? 8 : 0) | (inspect ? 4 : 0) | (r & 3);
 }
 
 // Split ClientHellos (engine.ts #inspect): the engine starts one when a client's first segment
@@ -844,13 +850,15 @@ function sniRepeat(p: usize, len: u32, f: i32): bool {
 
 // batch() results (read through the getters below); the count, bytes and time span add up over the
 // calls since batchStart()
-let bEnd: usize = 0, bLastPos: usize = 0, bInspect = false, bFlow: i32 = 0, bLastCap: u32 = 0, bLastTsSec: f64 = 0, bLastTsNsec: f64 = 0;
-let bCount: u32 = 0, bBytes: f64 = 0, bFirstSec: f64 = 0, bFirstNsec: f64 = 0, bLastSec: f64 = 0, bLastNsec: f64 = 0;
+let bEnd: usize = 0, bLastPos: usize = 0, bInspect = false, bFlow: i32 = 0, bLastCap: u32 = 0, bLastOrig: u32 = 0, bLastTsSec: f64 = 0, bLastTsNsec: f64 = 0;
+let bCount: u32 = 0, bCut: u32 = 0, bBytes: f64 = 0, bFirstSec: f64 = 0, bFirstNsec: f64 = 0, bLastSec: f64 = 0, bLastNsec: f64 = 0;
 // the time bound of batch() and batchNg(): a record later than (bndSec, bndNsec), or at it when not
 // bndTie, is not taken (several inputs merged by time: another input's packet goes first)
 let bndSec: f64 = Infinity, bndNsec: f64 = 0, bndTie = true;
 /** Start adding up batch() calls (their count, bytes and time span). */
-export function batchStart(): void { bCount = 0; bBytes = 0; }
+export function batchStart(): void { bCount = 0; bCut = 0; bBytes = 0; }
+/** Packets taken since batchStart() whose payload the snaplen cut (but the last one, when it is to be looked at for names). */
+export function batchCut(): u32 { return bCut; }
 /** Bound the records batch() and batchNg() take by time (sec = Infinity: no bound); `tie`: one at the bound itself is taken. */
 export function batchBound(sec: f64, nsec: f64, tie: bool): void { bndSec = sec; bndNsec = nsec; bndTie = tie; }
 /** Whether a record at (sec, nsec) is past the time bound. */
@@ -858,9 +866,10 @@ export function batchBound(sec: f64, nsec: f64, tie: bool): void { bndSec = sec;
   return sec >= bndSec && (sec > bndSec || nsec > bndNsec || (nsec == bndNsec && !bndTie));
 }
 export function batchEnd(): usize { return bEnd; }
-/** Where the last record batch() took starts (its 16-byte header), its captured length and time. */
+/** Where the last record batch() took starts (its 16-byte header), its captured length, its length on the wire and its time. */
 export function batchLastPos(): usize { return bLastPos; }
 export function batchLastCap(): u32 { return bLastCap; }
+export function batchLastOrig(): u32 { return bLastOrig; }
 export function batchLastTsSec(): f64 { return bLastTsSec; }
 export function batchLastTsNsec(): f64 { return bLastTsNsec; }
 export function batchBytes(): f64 { return bBytes; }
@@ -874,13 +883,14 @@ export function batchLastNsec(): f64 { return bLastNsec; }
 
 /**
  * Take classic pcap records from [pos, lim) of this memory, as PcapParser.next and the engine
- * would one by one, while each is whole, free of anything the reader counts as an anomaly (a
- * timestamp fraction out of range, more bytes than the snaplen or than on the wire: such a record
- * is also not captured whole), and a fast-path packet (plain()); at most `budget` records, and up
+ * would one by one, while each is whole in the chunk, free of anything the reader counts as an
+ * anomaly (a timestamp fraction out of range, more bytes than the snaplen or than on the wire), and
+ * a fast-path packet (plain(): its headers captured, its payload possibly cut by the snaplen); at
+ * most `budget` records, and up
  * to and including the first whose payload is to be looked at for names. Returns how many were
  * taken; batchEnd() is where the next record starts, batchInspect() whether the last one is to be
  * inspected, and the other getters what the reader notes (bytes, first and last time) of every
- * record taken since batchStart().
+ * record taken since batchStart(), and batchCut() how many had their payload cut.
  * `index0` is the first record's packet index. A record past the time bound (batchBound) ends the
  * batch too.
  */
@@ -893,11 +903,11 @@ export function batch(pos: usize, lim: usize, isLe: bool, ns: bool, snaplen: u32
     const w0 = load<u32>(pos), w1 = load<u32>(pos, 4), w2 = load<u32>(pos, 8), w3 = load<u32>(pos, 12);
     const sec = isLe ? w0 : bswap<u32>(w0), frac = isLe ? w1 : bswap<u32>(w1);
     const incl = isLe ? w2 : bswap<u32>(w2), orig = isLe ? w3 : bswap<u32>(w3);
-    if (incl > maxRecord || <usize>incl > lim - pos - 16 || frac >= fracMax || incl > snaplen || orig != incl) break;
+    if (incl > maxRecord || <usize>incl > lim - pos - 16 || frac >= fracMax || incl > snaplen || orig < incl) break;
     const tsSec = <f64>sec, tsNsec = <f64>frac * fracMul;
     if (pastBound(tsSec, tsNsec)) break;
     curIndex = index0 + <f64>n;
-    if (!take(pos, 16, incl, link, tsSec, tsNsec, fileIndex, ifIndex)) break;
+    if (!take(pos, 16, incl, orig, link, tsSec, tsNsec, fileIndex, ifIndex)) break;
     n++;
     pos += 16 + <usize>incl;
     if (bInspect) break;
@@ -908,12 +918,12 @@ export function batch(pos: usize, lim: usize, isLe: bool, ns: bool, snaplen: u32
 }
 
 /**
- * A record whose packet (`incl` bytes at pos + dataOff, captured whole) the batch takes if it is
+ * A record whose packet (`incl` bytes at pos + dataOff, of `orig` on the wire) the batch takes if it is
  * a fast-path packet (plain()): then its counts are noted and true returned (bInspect set when it
  * is to be looked at for names), else nothing changed.
  */
-@inline function take(pos: usize, dataOff: usize, incl: u32, link: u32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): bool {
-  const r = plain(pos + dataOff, incl, link, tsSec, tsNsec, fileIndex, ifIndex);
+@inline function take(pos: usize, dataOff: usize, incl: u32, orig: u32, link: u32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): bool {
+  const r = plain(pos + dataOff, incl, orig, link, tsSec, tsNsec, fileIndex, ifIndex);
   if (r < 0) return false;
   if (bCount == 0) { bFirstSec = tsSec; bFirstNsec = tsNsec; bLastSec = tsSec; bLastNsec = tsNsec; }
   else {
@@ -921,9 +931,10 @@ export function batch(pos: usize, lim: usize, isLe: bool, ns: bool, snaplen: u32
     if (tsSec > bLastSec || (tsSec == bLastSec && tsNsec > bLastNsec)) { bLastSec = tsSec; bLastNsec = tsNsec; }
   }
   bCount++;
-  bLastPos = pos; bLastCap = incl; bLastTsSec = tsSec; bLastTsNsec = tsNsec;
+  bLastPos = pos; bLastCap = incl; bLastOrig = orig; bLastTsSec = tsSec; bLastTsNsec = tsNsec;
   bBytes += <f64>incl;
-  if ((r & 4) != 0) { bInspect = true; bFlow = ((r >> 3) << 1) | ((r >> 1) & 1); }
+  if ((r & 4) != 0) { bInspect = true; bFlow = ((r >> 4) << 1) | ((r >> 1) & 1); }
+  else if ((r & 8) != 0) bCut++; // (a packet to be looked at is decoded by the JavaScript side, which counts its cut)
   return true;
 }
 
@@ -960,8 +971,8 @@ export function batchLastIf(): u32 { return bLastIf; }
  * if_tsoffset of each; blocks of several interfaces may alternate), framed soundly (length at
  * least 32, a multiple of 4, at most `maxBlock`, whole in the chunk, the trailer equal), its
  * options sound, free of anything the reader counts as an anomaly (more bytes than the block, the
- * snaplen or `maxRecord`, fewer on the wire than captured, a time out of range), captured whole,
- * and a fast-path packet; at most `budget` records, and up to and including the first to be
+ * snaplen or `maxRecord`, fewer on the wire than captured, a time out of range), and a fast-path
+ * packet (its payload possibly cut by the snaplen); at most `budget` records, and up to and including the first to be
  * looked at for names. As batch() otherwise; the blocks taken of each interface are counted in
  * the table (ifTaken), and batchLastIf() is the last one's interface.
  */
@@ -990,7 +1001,7 @@ export function batchNg(pos: usize, lim: usize, isLe: bool, nIf: u32, maxRecord:
       o = next;
     }
     const snaplen = load<u32>(e, IF_SNAP);
-    if (!sound || (snaplen != 0 && caplen > snaplen) || orig != caplen || caplen > maxRecord) break;
+    if (!sound || (snaplen != 0 && caplen > snaplen) || orig < caplen || caplen > maxRecord) break;
     const unit: u64 = digits == 9 ? 1000000000 : 1000000, mul: u64 = digits == 9 ? 1 : 1000;
     const units = (<u64>rd32(pos + 12, isLe) << 32) | <u64>rd32(pos + 16, isLe);
     const secs = units / unit;
@@ -999,7 +1010,7 @@ export function batchNg(pos: usize, lim: usize, isLe: bool, nIf: u32, maxRecord:
     const tsNsec = <f64>((units - secs * unit) * mul);
     if (pastBound(tsSec, tsNsec)) break;
     curIndex = index0 + <f64>n;
-    if (!take(pos, 28, caplen, load<u32>(e, IF_LINK), tsSec, tsNsec, fileIndex, load<i32>(e, IF_ID))) break;
+    if (!take(pos, 28, caplen, orig, load<u32>(e, IF_LINK), tsSec, tsNsec, fileIndex, load<i32>(e, IF_ID))) break;
     const taken = load<u32>(e, IF_TAKEN);
     if (taken == 0) { store<u8>(IFTOUCH + <usize>ifTouched, <u8>local); ifTouched++; }
     store<u32>(e, taken + 1, IF_TAKEN);
