@@ -15,7 +15,7 @@
  * section gets the id after the last IDB of the first.
  */
 import { tsInRange } from '../core/time.js';
-import type { InterfaceInfo, PcapngSection, PcapRecordSink, ReadOptions, TakenRecords, TimeBound } from './types.js';
+import type { InterfaceInfo, PcapngSection, PcapngSinkInterface, PcapRecordSink, ReadOptions, TakenRecords, TimeBound } from './types.js';
 import { ChunkedParser } from './chunked.js';
 import { addCaptureAnomaly, countSkipped, newInterface, notePacket, notePackets } from './info.js';
 import * as T from './timestamp.js';
@@ -55,18 +55,20 @@ function minLength(type: number): number {
   }
 }
 
+/** An interface of the section being read: what a record sink is given, and its resolution (10^-exp or 2^-exp s) as the reader reads it. */
+interface SectionInterface extends PcapngSinkInterface {
+  pow2: boolean;
+  exp: number;
+}
+
 export class PcapngParser extends ChunkedParser {
   #inSection = false;
   #le = true;
   #sectionBase = 0;
   #orders = new Set<boolean>();
   #digits = new Set<number>();
-  // per interface (global id), parallel arrays
-  readonly #ifLink: number[] = [];
-  readonly #ifSnap: number[] = [];
-  readonly #ifPow2: boolean[] = [];
-  readonly #ifExp: number[] = [];
-  readonly #ifOff: number[] = [];
+  /** The current section's interfaces by local id (also #section.interfaces, as a record sink sees them). */
+  #ifs: SectionInterface[] = [];
   // the interface of the last packet and its values (most captures have one interface: no array
   // loads per packet)
   #cur = -1;
@@ -237,9 +239,10 @@ export class PcapngParser extends ChunkedParser {
 
   /** Make interface `id` (known) the current one. */
   #use(id: number): void {
+    const f = this.#ifs[id - this.#sectionBase]!;
     this.#cur = id;
-    this.#curLink = this.#ifLink[id]!; this.#curSnap = this.#ifSnap[id]!; this.#curPow2 = this.#ifPow2[id]!;
-    this.#curExp = this.#ifExp[id]!; this.#curOff = this.#ifOff[id]!; this.#curIface = this.info.interfaces[id]!;
+    this.#curLink = f.linkType; this.#curSnap = f.snaplen; this.#curPow2 = f.pow2;
+    this.#curExp = f.exp; this.#curOff = f.tsOffset; this.#curIface = this.info.interfaces[id]!;
   }
 
   /** Deliver the packet of interface `id` (made current by the caller). */
@@ -301,7 +304,8 @@ export class PcapngParser extends ChunkedParser {
     this.#le = le;
     this.#sectionBase = info.interfaces.length;
     const sec = this.#section;
-    sec.littleEndian = le; sec.interfaces = []; sec.version++;
+    this.#ifs = [];
+    sec.littleEndian = le; sec.interfaces = this.#ifs; sec.version++;
     sec.maxRecordLength = this.maxRecordLength; sec.maxBlockSize = this.maxBlockSize;
     info.sections++;
     this.#orders.add(le);
@@ -335,8 +339,7 @@ export class PcapngParser extends ChunkedParser {
     ifc.name = name;
     ifc.tsOffsetSec = off;
     info.interfaces.push(ifc);
-    this.#ifLink.push(lt); this.#ifSnap.push(snap); this.#ifPow2.push(pow2); this.#ifExp.push(exp); this.#ifOff.push(off);
-    this.#section.interfaces.push({ ifIndex: id, linkType: lt, snaplen: snap, digits: !pow2 && (exp === 6 || exp === 9) ? exp : 0, tsOffset: off });
+    this.#ifs.push({ ifIndex: id, linkType: lt, snaplen: snap, digits: !pow2 && (exp === 6 || exp === 9) ? exp : 0, tsOffset: off, pow2, exp });
     this.#section.version++;
     this.#digits.add(ifc.tsResolutionDigits);
     info.tsPrecision = this.#digits.size > 1 ? 'mixed' : precisionName(ifc.tsResolutionDigits, pow2, exp);
