@@ -66,6 +66,8 @@ export interface GatherOptions {
   rowBatches?: RowBatchSink;
   /** Row batches the flow table's core has room for (FlowTableOptions.rowBatches; default 1): for a rowBatches sink that lets another thread read them in place. */
   rowBatchCount?: number;
+  /** Flow records from captures carry their Community ID (default true; the audit never reads it: false spares a SHA-1 per record). */
+  communityIds?: boolean;
   /** Threads for capture files, this one included (`--threads`); 2 or more: read and decode in worker threads (src/flow/parallel), same results. */
   threads?: number;
 }
@@ -213,6 +215,7 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
     ...(opts.vlanInKey !== undefined ? { vlanInKey: opts.vlanInKey } : {}),
     ...(opts.timeouts !== undefined ? { timeouts: opts.timeouts } : {}),
     ...(opts.rowBatchCount !== undefined ? { rowBatches: opts.rowBatchCount } : {}),
+    ...(opts.communityIds !== undefined ? { communityIds: opts.communityIds } : {}),
     // capture files read in this thread read into the flow table's memory (see FlowTable.arenaChunk)
     chunkArena: chunkArena(plans.filter((p) => p.kind === 'capture').length, opts.chunkSize ?? DEFAULT_CHUNK_SIZE),
   });

@@ -55,6 +55,11 @@ export interface FlowTableOptions {
    * in place, from another thread, fills another batch meanwhile.
    */
   rowBatches?: number;
+  /**
+   * Records of finished flows (those given to the sink) carry their Community ID (default true).
+   * False: their communityId is '' (no SHA-1 per flow), for a consumer that never reads it (the audit).
+   */
+  communityIds?: boolean;
 }
 
 export interface FlowSource {
@@ -212,6 +217,7 @@ export class FlowTable {
   #an: Anomalies | null = null;
   #packetIndex = -1;
   readonly #records = new RowRecords();
+  readonly #communityIds: boolean;
   // batchNg's interface table in the core (32 bytes per interface, also read as f64 for the offsets),
   // the local ids it took blocks of, and the section it holds (which version, how many interfaces)
   readonly #ifTable: Uint32Array;
@@ -225,6 +231,7 @@ export class FlowTable {
     this.maxFlows = Math.max(1, opts.maxFlows ?? DEFAULT_MAX_FLOWS);
     if (this.maxFlows > MAX_TABLE_FLOWS) throw new RangeError(`maxFlows: at most ${MAX_TABLE_FLOWS} flows (got ${this.maxFlows})`);
     this.vlanInKey = opts.vlanInKey ?? false;
+    this.#communityIds = opts.communityIds ?? true;
     this.timeouts = resolveTimeouts(opts.timeouts);
     const to = timeoutVector(this.timeouts);
     this.#sink = sink;
@@ -539,7 +546,7 @@ export class FlowTable {
     this.#own[f] = 0;
     const rs = this.#rowSink;
     const extras = (this.#icmpErr.size > 0 && this.#icmpErr.has(f)) || (this.#tunnel.size > 0 && this.#tunnel.has(f));
-    const rec = rs === null || extras || !rs(this, f) ? this.toRecord(f) : null;
+    const rec = rs === null || extras || !rs(this, f) ? this.toRecord(f, this.#communityIds) : null;
     this.#core.release(f);
     if (extras) { this.#icmpErr.delete(f); this.#tunnel.delete(f); }
     if (rec !== null) this.#sink(rec);

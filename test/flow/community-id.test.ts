@@ -18,6 +18,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gatherEvidence } from '../../src/cli/gather.js';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildPcap } from '../helpers/capture-builder.js';
+import { withTmpDir } from '../helpers/tmp-dir.js';
+import { eth, ipv4, tcp, udp } from '../decode/helpers/build.js';
 
 const a = (s: string) => parseAddr(s)!;
 const v6a = 'fe80:1:203:405:607:809:a0b:c0d', v6b = 'fe80:1011:1213:1415:1617:1819:1a1b:1c1d';
@@ -90,6 +95,30 @@ test('pilot-full.pcap: every TCP/UDP flow has the Community ID tshark computes f
     n++;
   }
   assert.is(n, 128);
+});
+
+test('flow records of tunnelled flows carry their Community ID, and none (no SHA-1) with communityIds: false, as the audit reads them; nothing else differs', async () => {
+  await withTmpDir('fa-cid-', async (dir) => {
+    // TCP sessions inside VXLAN (records, not rows: flows with a tunnel are emitted as records)
+    const vxlan = (inner: Buffer) => eth(0x0800, ipv4({ src: '10.99.0.1', dst: '10.99.0.2', proto: 17 }, udp(40000, 4789, Buffer.concat([Buffer.from([8, 0, 0, 0, 0, 0, 0x10, 0]), inner]))));
+    const packets = [];
+    for (let i = 0; i < 6; i++) {
+      const c = `10.1.1.${i + 1}`;
+      packets.push({ tsSec: 1_700_000_000 + i, data: vxlan(eth(0x0800, ipv4({ src: c, dst: '10.2.2.2' }, tcp({ sport: 50000 + i, dport: 389, flags: 0x02 })))) });
+      packets.push({ tsSec: 1_700_000_000 + i, tsNsec: 1000, data: vxlan(eth(0x0800, ipv4({ src: '10.2.2.2', dst: c }, tcp({ sport: 389, dport: 50000 + i, flags: 0x12 })))) });
+    }
+    const file = path.join(dir, 'vxlan.pcap');
+    writeFileSync(file, buildPcap({ packets }));
+    const withIds = (await gatherEvidence([file])).flows, without = (await gatherEvidence([file], { communityIds: false })).flows;
+    assert.is(withIds.length, 6);
+    for (let i = 0; i < 6; i++) {
+      const f = withIds[i]!, g = without[i]!;
+      assert.ok(f.tunnel !== null, 'a tunnelled flow');
+      assert.is(f.communityId, communityId(a(f.origH), a(f.respH), 6, f.origP, f.respP));
+      assert.is(g.communityId, '');
+      assert.equal({ ...g, communityId: f.communityId }, f);
+    }
+  });
 });
 
 test.run();

@@ -57,7 +57,8 @@ export async function run(a: AuditArgs): Promise<number> {
     const bar = progressBar(label);
     try {
       return await gatherEvidence(list, {
-        maxFlows: fo.maxFlows, vlanInKey: fo.vlanInKey, timeouts: fo.timeouts, threads: readThreads, ...bar.opts,
+        // (no finding shows a flow's Community ID)
+        maxFlows: fo.maxFlows, vlanInKey: fo.vlanInKey, timeouts: fo.timeouts, threads: readThreads, communityIds: false, ...bar.opts,
         ...(forced !== undefined ? { inputFormat: forced } : {}), ...sinks,
       });
     } finally {
