@@ -83,7 +83,7 @@ class AuditPipeline implements LivePipeline {
       const t = this.engine.table;
       for (const id of this.#newFlows) {
         // A provisional record (first packet only): only an `unexpected` verdict is certain now.
-        const fs = this.#audit.judgeNew(t.toRecord(id));
+        const fs = this.#audit.judgeNew(t.toRecord(id, false));
         this.#print(fs.filter((x) => x.kind === 'unexpected'), 'new flow');
       }
       this.#newFlows.length = 0;
@@ -165,6 +165,7 @@ export async function runLive(a: LiveArgs, deps: LiveDeps = {}): Promise<number>
     onFlow: (f) => pipeline!.onFlow(f),
     nameParsers,
     maxFlows: flowOpts.maxFlows, vlanInKey: flowOpts.vlanInKey, timeouts: flowOpts.timeouts,
+    communityIds: false, // (no finding shows a flow's Community ID)
   });
   engine.addSource(0, `live:${device}`, 'live');
   pipeline = new AuditPipeline(engine, audit, log);
