@@ -262,7 +262,8 @@ export class FlowEngine implements PcapRecordSink {
           this.#curFile = fi; this.#curIndex = rec.index;
           this.#inspect(f, data, out);
         } else {
-          dec.plainPackets++;
+          // (a VXLAN packet is not one of the decoder's fast path: the core took its inner packet)
+          if (!t.lastTunnel) dec.plainPackets++;
           if (t.lastCut) dec.stats.payloadCut++;
         }
         if (++this.#sinceSweep >= this.#nextSweep) this.#maybeSweep();
@@ -342,6 +343,7 @@ export class FlowEngine implements PcapRecordSink {
     if (total > 0) {
       t.batchTotals(out);
       dec.stats.payloadCut += t.batchCut();
+      dec.plainPackets -= t.batchTunnel();
       if (ng !== null) t.batchInterfaces(out);
     }
     return total;

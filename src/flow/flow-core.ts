@@ -92,9 +92,9 @@ export interface FlowCore {
   /** (flow id << 2) | (sent by the originator << 1) | (created); addresses at KEY. */
   /**
    * Decode (the decoder's fast path) and account a packet whose `cap` captured bytes (of `wire` on
-   * the wire) are at `off` in this memory: (flow id << 4) | (its payload was cut << 3) | (to
-   * inspect for names << 2) | (sent by the originator << 1) | (created), or -1 when it is not a
-   * fast-path packet (nothing changed).
+   * the wire) are at `off` in this memory: (flow id << 5) | (inside VXLAN << 4) | (its payload was
+   * cut << 3) | (to inspect for names << 2) | (sent by the originator << 1) | (created), or -1 when
+   * it is not a fast-path packet (nothing changed).
    */
   plain(off: number, cap: number, wire: number, link: number, tsSec: number, tsNsec: number, fileIndex: number, ifIndex: number): number;
   /** Take classic pcap records from [pos, lim) of this memory (see wasm/flow-core.ts batch); returns how many. */
@@ -112,6 +112,8 @@ export interface FlowCore {
   batchStart(): void;
   /** Packets taken since batchStart() whose payload was cut (not counting a last one to be looked at for names). */
   batchCut(): number;
+  /** Packets taken since batchStart() from inside VXLAN (not counting a last one to be looked at for names). */
+  batchTunnel(): number;
   batchBound(sec: number, nsec: number, tie: boolean): void;
   batchEnd(): number;
   batchLastPos(): number;

@@ -162,8 +162,9 @@ export class FlowTable {
   lastCreated = false;
   /** After plain(): whether the packet's payload is one the engine looks at for names (engine.ts #inspect). */
   inspectNames = false;
-  /** After plain(): whether the snaplen cut the packet's payload (Decoder.stats.payloadCut). */
+  /** After plain(): whether the snaplen cut the packet's payload (Decoder.stats.payloadCut), and whether it came inside VXLAN (not the decoder's fast path). */
   lastCut = false;
+  lastTunnel = false;
 
   readonly #core: FlowCore;
   /** Views of the core's memory (it grows once, in the constructor, so they never detach). */
@@ -315,7 +316,8 @@ export class FlowTable {
     this.lastCreated = (r & 1) !== 0;
     this.inspectNames = (r & 4) !== 0;
     this.lastCut = (r & 8) !== 0;
-    return r >> 4;
+    this.lastTunnel = (r & 16) !== 0;
+    return r >> 5;
   }
 
   /**
@@ -402,6 +404,8 @@ export class FlowTable {
 
   /** Packets batch() and batchNg() took since their call with `first` whose payload the snaplen cut (but a last one to be looked at for names). */
   batchCut(): number { return this.#core.batchCut(); }
+  /** Packets batch() and batchNg() took since their call with `first` from inside VXLAN (but a last one to be looked at for names). */
+  batchTunnel(): number { return this.#core.batchTunnel(); }
 
   /** The captured bytes and the time span of the records batch() took since its call with `first` (into out). */
   batchTotals(out: { bytes: number; firstSec: number; firstNsec: number; lastSec: number; lastNsec: number }): void {

@@ -31,10 +31,10 @@ import { withTmpDir } from '../helpers/tmp-dir.js';
 class Run {
   readonly flows: string[] = [];
   readonly engine: FlowEngine;
-  constructor(arena: boolean, chunk = DEFAULT_CHUNK_SIZE, sweepPackets?: number) {
+  constructor(arena: boolean, chunk = DEFAULT_CHUNK_SIZE, sweepPackets?: number, vlanInKey = false) {
     this.engine = new FlowEngine({
       onFlow: (f: FlowRecord) => { this.flows.push(JSON.stringify(f)); },
-      ...(arena ? { chunkArena: FILE_BUFFERS * chunk } : {}), ...(sweepPackets !== undefined ? { sweepPackets } : {}),
+      ...(arena ? { chunkArena: FILE_BUFFERS * chunk } : {}), ...(sweepPackets !== undefined ? { sweepPackets } : {}), vlanInKey,
     });
     this.engine.addSource(0, 'x', 'pcap');
   }
@@ -50,8 +50,8 @@ class Run {
  * Read `file` both ways and compare (small chunks, so that records straddle chunk edges too;
  * `batch`: classic pcap records are offered to the engine straight from the chunk).
  */
-async function compareFile(file: string, chunk: number, batch: boolean, sweepPackets?: number): Promise<{ core: number; batched: number; packets: number; names: string[] }> {
-  const a = new Run(true, chunk, sweepPackets), b = new Run(false, chunk, sweepPackets);
+async function compareFile(file: string, chunk: number, batch: boolean, sweepPackets?: number, vlanInKey = false): Promise<{ core: number; batched: number; packets: number; names: string[] }> {
+  const a = new Run(true, chunk, sweepPackets, vlanInKey), b = new Run(false, chunk, sweepPackets, vlanInKey);
   const ia = await readCaptures([file], { chunkSize: chunk, chunkAlloc: (n) => a.engine.table.arenaChunk(n), ...(batch ? { recordSink: a.engine } : {}) }, (r) => a.engine.packet(r)).catch(() => null);
   const ib = await readCaptures([file], { chunkSize: chunk }, (r) => b.engine.packet(r)).catch(() => null);
   assert.equal(JSON.stringify(ia), JSON.stringify(ib), `${file}: capture info`);
@@ -346,6 +346,58 @@ test('core batches of records the snaplen cut (headers only, part of the payload
       }
       await compareFile(file, 4096, true, 5); // expiry sweeps inside the batches
     }
+  });
+});
+
+test('core batches of VXLAN packets: an existing flow\'s inner packets taken by the core, the same as the reader and decoder (new flows, expiry, reuse, names, nesting, damage)', async () => {
+  await withTmpDir('fa-core-vxlan-', async (dir) => {
+    const vxIp = (inner: Buffer, flags: number, sport: number) => ipv4({ src: '10.99.0.1', dst: '10.99.0.2', proto: 17 }, udp(sport, 4789, Buffer.concat([Buffer.from([flags, 0, 0, 0, 0, 0, 0x10, 0]), inner])));
+    const vx = (inner: Buffer, flags = 0x08, sport = 40000) => eth(0x0800, vxIp(inner, flags, sport));
+    const vxTagged = (inner: Buffer) => ethTagged([[0x8100, 5]], 0x0800, vxIp(inner, 0x08, 40000)); // (the outer VLAN is the flow's)
+    const seg = (c: string, sp: number, dp: number, flags: number, seq: number, body = Buffer.alloc(0), rev = false) =>
+      eth(0x0800, rev ? ipv4({ src: '10.2.2.2', dst: c }, tcp({ sport: dp, dport: sp, flags, seq }, body)) : ipv4({ src: c, dst: '10.2.2.2' }, tcp({ sport: sp, dport: dp, flags, seq }, body)));
+    const frames: Buffer[] = [], times: number[] = [];
+    let t = 0;
+    const add = (f: Buffer, dt = 1) => { t += dt; frames.push(f); times.push(t); };
+    for (let i = 0; i < 12; i++) {
+      const c = `10.1.1.${i + 1}`, sp = 50000 + i;
+      add(vx(seg(c, sp, 389, 0x02, 100)));
+      add(vx(seg(c, sp, 389, 0x12, 500, Buffer.alloc(0), true)));
+      for (let k = 0; k < 6; k++) add(vx(seg(c, sp, 389, 0x18, 101 + k * 10, Buffer.alloc(10, k))));
+      add(vx(seg(c, sp, 389, 0x18, 501, Buffer.alloc(40, i), true)));
+    }
+    // DNS answers and a ClientHello inside (looked at for names), a split ClientHello
+    add(vx(eth(0x0800, ipv4({ src: '10.0.0.53', dst: '10.1.1.1', proto: 17 }, udp(53, 41000, goodDnsResponse('vx.corp.example', '10.0.0.5'))))));
+    add(vx(eth(0x0800, ipv4({ src: '10.0.0.53', dst: '10.1.1.1', proto: 17 }, udp(53, 41000, goodDnsResponse('vx2.corp.example', '10.0.0.6'))))));
+    const hello = Buffer.from(clientHello('tls.vx.example'));
+    add(vx(seg('10.1.1.40', 52000, 443, 0x02, 999)));
+    add(vx(seg('10.1.1.40', 52000, 443, 0x18, 1000, hello.subarray(0, 30))));
+    add(vx(seg('10.1.1.40', 52000, 443, 0x18, 1030, hello.subarray(30))));
+    // inner VLAN tag, inner IPv6, the same 5-tuple bare, nested VXLAN, flag I clear, a cut inner frame
+    const v6 = eth(0x86dd, ipv6({ src: 'fd00::1', dst: 'fd00::2', nh: 17 }, udp(40001, 88, Buffer.alloc(20, 1))));
+    for (let k = 0; k < 3; k++) add(vx(ethTagged([[0x8100, 7]], 0x0800, ipv4({ src: '10.3.3.3', dst: '10.4.4.4', proto: 17 }, udp(40002, 88, Buffer.alloc(20, k))))));
+    for (let k = 0; k < 3; k++) add(vx(v6));
+    for (let k = 0; k < 3; k++) add(vxTagged(ethTagged([[0x8100, 7]], 0x0800, ipv4({ src: '10.3.3.9', dst: '10.4.4.4', proto: 17 }, udp(40003, 88, Buffer.alloc(20, k))))));
+    add(seg('10.1.1.1', 50000, 389, 0x18, 200, Buffer.alloc(5)));
+    add(vx(vx(seg('10.1.1.2', 50001, 389, 0x18, 300, Buffer.alloc(5)))));
+    add(vx(seg('10.1.1.3', 50002, 389, 0x18, 300, Buffer.alloc(5)), 0x00));
+    add(Buffer.from(vx(seg('10.1.1.4', 50003, 389, 0x18, 300, Buffer.alloc(50))).subarray(0, 80)));
+    // a TCP flow closed, then a SYN reusing its 5-tuple; a UDP flow idle past its timeout, then again
+    add(vx(seg('10.1.1.5', 50004, 389, 0x05, 400)));
+    add(vx(seg('10.1.1.5', 50004, 389, 0x04, 900, Buffer.alloc(0), true)));
+    add(vx(seg('10.1.1.5', 50004, 389, 0x02, 100)));
+    add(vx(seg('10.1.1.5', 50004, 389, 0x18, 101, Buffer.alloc(3))));
+    add(vx(ethTagged([[0x8100, 7]], 0x0800, ipv4({ src: '10.3.3.3', dst: '10.4.4.4', proto: 17 }, udp(40002, 88, Buffer.alloc(20, 9))))), 400);
+    add(vx(ethTagged([[0x8100, 7]], 0x0800, ipv4({ src: '10.3.3.3', dst: '10.4.4.4', proto: 17 }, udp(40002, 88, Buffer.alloc(20, 8))))));
+    const file = pcapOf(path.join(dir, 'vxlan.pcap'), frames, (i, w) => { w[0] = 1_700_000_000 + times[i]!; w[1] = 0; });
+    for (const chunk of [DEFAULT_CHUNK_SIZE, 4096]) {
+      const r = await compareFile(file, chunk, true);
+      // (before, every VXLAN packet went to the JavaScript reader and decoder)
+      assert.ok(r.batched > r.packets * 0.6, `the core's batches took ${r.batched} of ${r.packets} packets (chunk ${chunk})`);
+      assert.equal(r.names, ['vx.corp.example', 'vx2.corp.example', 'tls.vx.example']);
+    }
+    await compareFile(file, 4096, true, 5); // expiry sweeps inside the batches
+    await compareFile(file, 4096, true, undefined, true); // the VLAN in the flow key: the outer packet's
   });
 });
 

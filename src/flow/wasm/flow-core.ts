@@ -502,6 +502,21 @@ function setKeyV4(a: u32, b: u32, sport: u32, dport: u32, proto: u32, vlan: i32)
   kPorts = ports; kMeta = meta; kHash = keyHash(0, 0, 0xffff, k3, 0, 0, 0xffff, k7, ports, meta); kFlipped = flip;
 }
 
+/**
+ * Whether flow f ends before a packet at (tsSec, tsNsec) with these TCP flags is accounted: 1 when
+ * it has been idle past its timeout, 2 when a SYN reuses the 5-tuple of a closed TCP flow, else 0.
+ */
+@inline function endsBefore(f: i32, proto: u32, flags: u32, tsSec: f64, tsNsec: f64): u32 {
+  const o = REC + (<usize>f << 7);
+  const ds = tsSec - load<f64>(o, D_LSEC);
+  // (the fraction's share is under a second: a flow idle less than the shortest timeout less one second is not looked at further)
+  const idle = ds <= minTimeout - 1 ? ds : ds + (tsNsec - <f64>load<u32>(o, U_LNSEC)) / 1e9;
+  const st = load<u32>(o, U_STATE) >>> 24;
+  if (idle > minTimeout && idle > load<f64>(TO + (<usize>timeoutClass(load<u32>(o, U_META) & 255, st >> 4, st & 15) << 3))) return 1;
+  if (proto == 6 && (flags & (SYN | ACK)) == SYN && timeoutClass(6, st >> 4, st & 15) == TO_TCP_CLOSED) return 2;
+  return 0;
+}
+
 /** update() once the key is set (setKey or setKeyV4). */
 @inline function account(proto: u32, hasPorts: bool, sport: u32, dport: u32, vlan: i32, tsSec: f64, tsNsec: f64,
   fileIndex: u32, ifIndex: i32, flags: u32, flagsKnown: bool, payloadLen: u32, ipLen: f64, fragment: u32,
@@ -509,16 +524,9 @@ function setKeyV4(a: u32, b: u32, sport: u32, dport: u32, proto: u32, vlan: i32)
   advance(tsSec, tsNsec);
   let f = find();
   if (f >= 0) {
-    const o = REC + (<usize>f << 7);
-    const ds = tsSec - load<f64>(o, D_LSEC);
-    // (the fraction's share is under a second: a flow idle less than the shortest timeout less one second is not looked at further)
-    const idle = ds <= minTimeout - 1 ? ds : ds + (tsNsec - <f64>load<u32>(o, U_LNSEC)) / 1e9;
-    const st = load<u32>(o, U_STATE) >>> 24;
-    if (idle > minTimeout && idle > load<f64>(TO + (<usize>timeoutClass(load<u32>(o, U_META) & 255, st >> 4, st & 15) << 3))) {
-      expired++; finish(f); f = -1;
-    } else if (proto == 6 && (flags & (SYN | ACK)) == SYN && timeoutClass(6, st >> 4, st & 15) == TO_TCP_CLOSED) {
-      portReuse(curIndex); finish(f); f = -1;
-    }
+    const why = endsBefore(f, proto, flags, tsSec, tsNsec);
+    if (why == 1) { expired++; finish(f); f = -1; }
+    else if (why == 2) { portReuse(curIndex); finish(f); f = -1; }
   }
   let created = false;
   if (f < 0) {
@@ -554,6 +562,9 @@ function setKeyV4(a: u32, b: u32, sport: u32, dport: u32, proto: u32, vlan: i32)
   return ret;
 }
 
+/** plain() is taking the inner packet of a VXLAN packet, whose VLAN (-1: none) keys the flow (else -1). */
+let inTunnel = false, tunnelVlan: i32 = -1;
+
 /** Payload packets per flow the JavaScript side looks at for names (engine.ts INSPECT_MAX). */
 const INSPECT_MAX: u32 = 8;
 
@@ -566,8 +577,10 @@ const INSPECT_MAX: u32 = 8;
  * that is not a tunnel's, its headers captured and consistent) and update() in one call, for a
  * packet whose `cap` captured bytes (of `wire` on the wire: the snaplen may have cut its payload)
  * are in this memory at `off`. Returns -1 when the packet is not such a packet (nothing changed:
- * the JavaScript decoder takes it), else (flow id << 4) | (its payload was cut << 3) | (its
- * payload is to be looked at for names << 2) | (sent by the originator << 1) | (created the flow).
+ * the JavaScript decoder takes it), else (flow id << 5) | (inside VXLAN << 4) | (its payload was
+ * cut << 3) | (its payload is to be looked at for names << 2) | (sent by the originator << 1) |
+ * (created the flow). A VXLAN packet (not cut) whose inner packet is such a packet is accounted
+ * by the inner packet when its flow exists and goes on.
  *
  * Names (engine.ts #inspect): a payload from port 53 or a client's payload that starts like a TLS
  * handshake record is the JavaScript side's to look at, as is any client payload of a flow whose
@@ -580,7 +593,8 @@ const INSPECT_MAX: u32 = 8;
 export function plain(off: usize, cap: u32, wire: u32, link: u32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): i32 {
   // the captured end, and the end on the wire (past the first when the snaplen cut the packet)
   const end = off + <usize>cap, wireEnd = off + <usize>wire;
-  let type: u32, p: usize, vlan: i32 = -1;
+  // (a VXLAN packet's inner frame: its 802.1Q tag is not the flow's VLAN, the outer packet's is)
+  let type: u32, p: usize, vlan: i32 = tunnelVlan;
   if (link == 1) { // Ethernet
     if (cap < 14) return -1;
     type = be16(off + 12); p = off + 14;
@@ -600,7 +614,7 @@ export function plain(off: usize, cap: u32, wire: u32, link: u32, tsSec: f64, ts
   } else return -1;
   if (type == 0x8100) {
     if (end - p < 4) return -1;
-    vlan = <i32>(be16(p) & 0x0fff);
+    if (!inTunnel) vlan = <i32>(be16(p) & 0x0fff);
     type = be16(p + 2);
     p += 4;
   }
@@ -632,6 +646,7 @@ export function plain(off: usize, cap: u32, wire: u32, link: u32, tsSec: f64, ts
     const ulen = be16(q + 4);
     if ((ulen != 0 && ulen < 8) || ulen > segLen) return -1;
     sport = be16(q); dport = be16(q + 2);
+    if ((sport == 4789 || dport == 4789) && !inTunnel && cap == wire) return vxlan(q, ulen != 0 ? q + <usize>ulen : ipEnd, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex);
     if (sport == 4789 || dport == 4789 || sport == 6081 || dport == 6081 || sport == 3544 || dport == 3544) return -1;
     len = (ulen == 0 ? segLen : ulen) - 8; at = q + 8;
   } else return -1;
@@ -643,6 +658,10 @@ export function plain(off: usize, cap: u32, wire: u32, link: u32, tsSec: f64, ts
     store<u32>(KEY, be32(x + 16), 16); store<u32>(KEY, be32(x + 20), 20); store<u32>(KEY, be32(x + 24), 24); store<u32>(KEY, be32(x + 28), 28);
     setKey(KEY, KEY + 16, sport, dport, proto, vlan);
   } else setKeyV4(be32(p + 12), be32(p + 16), sport, dport, proto, vlan);
+  if (inTunnel) {
+    const f0 = find();
+    if (f0 < 0 || endsBefore(f0, proto, flags, tsSec, tsNsec) != 0) return -1;
+  }
   const r = account(proto, true, sport, dport, vlan, tsSec, tsNsec, fileIndex, ifIndex, flags, true, len, <f64>(ipEnd - p), 0, -1, -1);
   const f = r >> 2, isOrig = (r & 2) != 0;
   let inspect = false;
@@ -666,7 +685,23 @@ export function plain(off: usize, cap: u32, wire: u32, link: u32, tsSec: f64, ts
       }
     }
   }
-  return (f << 4) | (clen < len ? 8 : 0) | (inspect ? 4 : 0) | (r & 3);
+  return (f << 5) | (clen < len ? 8 : 0) | (inspect ? 4 : 0) | (r & 3);
+}
+
+/**
+ * A VXLAN packet (Decoder #vxlan) whose UDP header is at q and datagram ends at dEnd (captured to
+ * capEnd): its 8-byte header with flag I, then an Ethernet frame inside the datagram as captured,
+ * taken by plain() as a packet of its own (inTunnel: keyed with this packet's VLAN, and accounted
+ * only when its flow exists and goes on: a new flow keeps its tunnel's endpoints, which the
+ * JavaScript side records). plain()'s result with bit 4 set, or -1.
+ */
+function vxlan(q: usize, dEnd: usize, capEnd: usize, vlan: i32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): i32 {
+  const inEnd = dEnd < capEnd ? dEnd : capEnd, v = q + 8;
+  if (inEnd - v < 8 || (load<u8>(v) & 8) == 0) return -1;
+  inTunnel = true; tunnelVlan = vlan;
+  const r = plain(v + 8, <u32>(inEnd - v - 8), <u32>(inEnd - v - 8), 1, tsSec, tsNsec, fileIndex, ifIndex);
+  inTunnel = false; tunnelVlan = -1;
+  return r < 0 ? r : r | 16;
 }
 
 // Split ClientHellos (engine.ts #inspect): the engine starts one when a client's first segment
@@ -851,12 +886,14 @@ function sniRepeat(p: usize, len: u32, f: i32): bool {
 // batch() results (read through the getters below); the count, bytes and time span add up over the
 // calls since batchStart()
 let bEnd: usize = 0, bLastPos: usize = 0, bInspect = false, bFlow: i32 = 0, bLastCap: u32 = 0, bLastOrig: u32 = 0, bLastTsSec: f64 = 0, bLastTsNsec: f64 = 0;
-let bCount: u32 = 0, bCut: u32 = 0, bBytes: f64 = 0, bFirstSec: f64 = 0, bFirstNsec: f64 = 0, bLastSec: f64 = 0, bLastNsec: f64 = 0;
+let bCount: u32 = 0, bCut: u32 = 0, bTunnel: u32 = 0, bBytes: f64 = 0, bFirstSec: f64 = 0, bFirstNsec: f64 = 0, bLastSec: f64 = 0, bLastNsec: f64 = 0;
 // the time bound of batch() and batchNg(): a record later than (bndSec, bndNsec), or at it when not
 // bndTie, is not taken (several inputs merged by time: another input's packet goes first)
 let bndSec: f64 = Infinity, bndNsec: f64 = 0, bndTie = true;
 /** Start adding up batch() calls (their count, bytes and time span). */
-export function batchStart(): void { bCount = 0; bCut = 0; bBytes = 0; }
+export function batchStart(): void { bCount = 0; bCut = 0; bTunnel = 0; bBytes = 0; }
+/** Packets taken since batchStart() from inside a VXLAN tunnel (but the last one, when it is to be looked at for names). */
+export function batchTunnel(): u32 { return bTunnel; }
 /** Packets taken since batchStart() whose payload the snaplen cut (but the last one, when it is to be looked at for names). */
 export function batchCut(): u32 { return bCut; }
 /** Bound the records batch() and batchNg() take by time (sec = Infinity: no bound); `tie`: one at the bound itself is taken. */
@@ -933,8 +970,12 @@ export function batch(pos: usize, lim: usize, isLe: bool, ns: bool, snaplen: u32
   bCount++;
   bLastPos = pos; bLastCap = incl; bLastOrig = orig; bLastTsSec = tsSec; bLastTsNsec = tsNsec;
   bBytes += <f64>incl;
-  if ((r & 4) != 0) { bInspect = true; bFlow = ((r >> 4) << 1) | ((r >> 1) & 1); }
-  else if ((r & 8) != 0) bCut++; // (a packet to be looked at is decoded by the JavaScript side, which counts its cut)
+  if ((r & 4) != 0) { bInspect = true; bFlow = ((r >> 5) << 1) | ((r >> 1) & 1); }
+  else {
+    // (a packet to be looked at is decoded by the JavaScript side, which counts these itself)
+    if ((r & 8) != 0) bCut++;
+    if ((r & 16) != 0) bTunnel++;
+  }
   return true;
 }
 
