@@ -14,6 +14,13 @@ import { FLOW_CORE_WASM } from './flow-core-wasm.js';
 /** Fixed byte offsets in the core's memory (see the layout in wasm/flow-core.ts). */
 export const CORE = { KEY: 0, TO: 128, SVC: 256, PAIR: 256 + 65536, REPLY: 256 + 65536 + 1024 } as const;
 
+/**
+ * One slot of batchNg's interface table (wasm/flow-core.ts IF_*): its size in 32-bit words, the
+ * words of link type, snaplen, global id, resolution digits and blocks taken, and the 64-bit word
+ * of if_tsoffset.
+ */
+export const IF_SLOT = { WORDS: 8, LINK: 0, SNAPLEN: 1, ID: 2, DIGITS: 3, TAKEN: 6, OFFSET_F64: 2 } as const;
+
 /** Most flows one table can hold: the records and their index must fit the 4 GiB of a wasm32 memory. */
 export const MAX_TABLE_FLOWS = 16 * 1024 * 1024;
 

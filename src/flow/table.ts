@@ -30,7 +30,7 @@ import { TUNNEL_NAMES } from '../decode/packet.js';
 import type { PcapngSection, TakenRecords, TimeBound } from '../capture/types.js';
 import { blankRecord, NO_ICMP_ERRORS, type ConnState, type EvidenceKind, type FlowRecord, type IcmpErrorEvidence } from './record.js';
 import { icmpCounterpart } from './community-id.js';
-import { CORE, MAX_TABLE_FLOWS, newFlowCore, type FlowCore } from './flow-core.js';
+import { CORE, IF_SLOT, MAX_TABLE_FLOWS, newFlowCore, type FlowCore } from './flow-core.js';
 import { FlowRow, RowRecords } from './row.js';
 import { isServicePort } from './originator.js';
 import { Tcp, historyString, tcpConnState, udpConnState } from './tcp-state.js';
@@ -263,8 +263,8 @@ export class FlowTable {
     this.tlsSlotBytes = core.tlsSlotBytes();
     this.tlsBuffer = Buffer.from(buf, core.tlsBufferOffset(), core.tlsSlots() * this.tlsSlotBytes);
     this.#key = new Uint32Array(buf, CORE.KEY, 8);
-    this.#ifTable = new Uint32Array(buf, core.ifTableOffset(), core.ifTableSlots() * 8);
-    this.#ifTableF64 = new Float64Array(buf, core.ifTableOffset(), core.ifTableSlots() * 4);
+    this.#ifTable = new Uint32Array(buf, core.ifTableOffset(), core.ifTableSlots() * IF_SLOT.WORDS);
+    this.#ifTableF64 = new Float64Array(buf, core.ifTableOffset(), core.ifTableSlots() * IF_SLOT.WORDS / 2);
     this.#ifTouched = new Uint8Array(buf, core.ifTouchedOffset(), core.ifTableSlots());
     this.dnsCache = new Int32Array(buf, core.dnsCacheOffset(), core.dnsCacheSlots() * 4);
     this.sniCache = new Int32Array(buf, core.sniCacheOffset(), core.sniCacheSlots() * 3);
@@ -356,7 +356,7 @@ export class FlowTable {
     const c = this.#core, n = c.ifTaken(), touched = this.#ifTouched, table = this.#ifTable, pairs = out.ifTaken;
     for (let i = 0; i < n; i++) {
       const local = touched[i]!;
-      pairs[2 * i] = local; pairs[2 * i + 1] = table[local * 8 + 6]!;
+      pairs[2 * i] = local; pairs[2 * i + 1] = table[local * IF_SLOT.WORDS + IF_SLOT.TAKEN]!;
     }
     out.ifPairs = 2 * n;
     c.ifTakenClear();
@@ -364,10 +364,11 @@ export class FlowTable {
 
   /** Write section `s`'s interfaces (its first ifTableSlots) into the core's interface table. */
   #setInterfaces(s: PcapngSection): void {
-    const n = Math.min(s.interfaces.length, this.#ifTable.length >> 3), u = this.#ifTable, d = this.#ifTableF64;
+    const W = IF_SLOT.WORDS, n = Math.min(s.interfaces.length, this.#ifTable.length / W), u = this.#ifTable, d = this.#ifTableF64;
     for (let i = 0; i < n; i++) {
-      const f = s.interfaces[i]!, w = i * 8;
-      u[w] = f.linkType; u[w + 1] = f.snaplen; u[w + 2] = f.ifIndex; u[w + 3] = f.digits; d[(w >> 1) + 2] = f.tsOffset;
+      const f = s.interfaces[i]!, w = i * W;
+      u[w + IF_SLOT.LINK] = f.linkType; u[w + IF_SLOT.SNAPLEN] = f.snaplen; u[w + IF_SLOT.ID] = f.ifIndex; u[w + IF_SLOT.DIGITS] = f.digits;
+      d[w / 2 + IF_SLOT.OFFSET_F64] = f.tsOffset;
     }
     this.#ngSection = s; this.#ngVersion = s.version; this.#ngCount = n;
   }

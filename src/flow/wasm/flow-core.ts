@@ -988,7 +988,8 @@ const MAX_TS_SEC: f64 = 253402300799;
 // batchNg()'s interfaces (written by the JavaScript side through ifTableOffset(), 32 bytes each):
 // +0 link type, +4 snaplen (0: none), +8 global id (PacketRecord.ifIndex), +12 resolution digits
 // (6 or 9; anything else: its blocks are not taken), +16 if_tsoffset (f64 seconds), +24 blocks
-// taken since ifTakenClear() (u32; the first takes its local id into IFTOUCH).
+// taken since ifTakenClear() (u32; the first takes its local id into IFTOUCH). The JavaScript side
+// names these IF_SLOT (../flow-core.ts).
 const IF_LINK: usize = 0, IF_SNAP: usize = 4, IF_ID: usize = 8, IF_DIGITS: usize = 12, IF_OFF: usize = 16, IF_TAKEN: usize = 24;
 let ifTouched: u32 = 0;
 export function ifTableOffset(): usize { return IFT; }
