@@ -71,6 +71,9 @@ export const DECODE_ANOMALIES = {
   'decode.geneve.truncated': Outcome.Truncated,
   'decode.geneve.bad_version': Outcome.Ok,
   'decode.geneve.unsupported_protocol': Outcome.Unsupported,
+  'decode.erspan.truncated': Outcome.Truncated,
+  'decode.erspan.bad_version': Outcome.Malformed,
+  'decode.erspan.unsupported_frame_type': Outcome.Unsupported,
 } as const satisfies Record<string, Outcome>;
 
 export type DecodeAnomaly = keyof typeof DECODE_ANOMALIES;

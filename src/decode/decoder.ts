@@ -35,7 +35,7 @@
  * - **Unsupported** — well-formed but not IP (ARP, LLDP, STP, PPP LCP, MPLS pseudowire, unknown link type or AF):
  *   `ipVersion` = 0, nothing but the VLAN fields is valid.
  *
- * Tunnels: when the payload of a GRE / VXLAN / Geneve / Teredo / IP-in-IP / 6in4 packet cannot
+ * Tunnels: when the payload of a GRE / ERSPAN / VXLAN / Geneve / Teredo / IP-in-IP / 6in4 packet cannot
  * be decoded down to an inner IP header (unknown inner protocol, cut by snaplen, bad tunnel
  * header), the anomaly is counted and the packet is reported as the OUTER packet (Ok, tunnel = 0),
  * since the outer flow is real traffic. Once the inner IP header is complete, the inner packet
@@ -73,8 +73,9 @@ import { checkUdp, udpDstPort, udpLength, udpSrcPort, UDP } from './transport/ud
 import { checkSctp, sctpDstPort, sctpSrcPort } from './transport/sctp.js';
 import { checkIcmp, icmpCode, icmpIsError, icmpType, ICMP } from './transport/icmp.js';
 import { checkIcmpv6, icmpv6Code, icmpv6IsError, icmpv6Type, ICMPV6 } from './transport/icmpv6.js';
-import { checkGre, greHeaderLen, greProtocol } from './tunnel/gre.js';
+import { checkGre, GRE, greHeaderLen, greProtocol, greVersion } from './tunnel/gre.js';
 import { checkVxlan, VXLAN } from './tunnel/vxlan.js';
+import { checkErspan, ERSPAN, erspanFrameType, erspanHeaderLen } from './tunnel/erspan.js';
 import { checkGeneve, geneveHeaderLen, geneveProtocol, GENEVE } from './tunnel/geneve.js';
 import { teredoIpv6Offset, TEREDO } from './tunnel/teredo.js';
 import { MAX_TUNNEL_DEPTH } from './tunnel/ipip.js';
@@ -654,6 +655,7 @@ export class Decoder {
     const inner = q + hl;
     if (segLen <= hl || inner >= capEnd) return Outcome.Ok; // no payload (PPTP ack-only) or cut by snaplen
     const ptype = greProtocol(b, q);
+    if ((ptype === ERSPAN.TYPE_II || ptype === ERSPAN.TYPE_III) && greVersion(b, q) === 0) return this.#erspan(b, q, inner, capEnd, ptype, out, depth);
     if (ptype !== EtherType.IPV4 && ptype !== EtherType.IPV6 && ptype !== EtherType.TEB && ptype !== EtherType.PPP) {
       this.#note('decode.gre.unsupported_protocol');
       return Outcome.Ok;
@@ -664,6 +666,29 @@ export class Decoder {
     else if (ptype === EtherType.IPV6) r = this.#ipv6(b, inner, capEnd, out, depth + 1);
     else if (ptype === EtherType.PPP) r = this.#ppp(b, inner, capEnd, out, depth + 1);
     else r = this.#innerEthernet(b, inner, capEnd, out, depth + 1);
+    return this.#leave(out, depth, r);
+  }
+
+  /**
+   * ERSPAN in GRE (protocol `ptype`, its header at q, the ERSPAN header or frame at p): type I (no
+   * sequence number in GRE) carries the frame right away, type II and III after their header.
+   */
+  #erspan(b: Buffer, q: number, p: number, end: number, ptype: number, out: DecodedPacket, depth: number): Outcome {
+    let frame = p, ip = false;
+    if (ptype === ERSPAN.TYPE_III || (u16(b, q) & GRE.FLAG_S) !== 0) {
+      const c = checkErspan(b, p, end - p);
+      if (c !== null) { this.#note(c); return Outcome.Ok; }
+      frame = p + erspanHeaderLen(b, p);
+      ip = erspanFrameType(b, p) === ERSPAN.FRAME_IP;
+    }
+    if (frame >= end) { this.#note('decode.erspan.truncated'); return Outcome.Ok; }
+    if (!this.#enter(out, Tunnel.ERSPAN, depth)) return Outcome.Malformed;
+    let r: Outcome;
+    if (!ip) r = this.#innerEthernet(b, frame, end, out, depth + 1);
+    else {
+      const v = b[frame]! >> 4;
+      r = v === 4 ? this.#ipv4(b, frame, end, out, depth + 1) : v === 6 ? this.#ipv6(b, frame, end, out, depth + 1) : this.#fail('decode.raw.bad_version');
+    }
     return this.#leave(out, depth, r);
   }
 

@@ -8,8 +8,8 @@ import { Outcome } from '../core/outcome.js';
 export const IpProto = { ICMP: 1, IGMP: 2, IPIP: 4, TCP: 6, UDP: 17, IPV6: 41, GRE: 47, ESP: 50, AH: 51, ICMPV6: 58, SCTP: 132 } as const;
 
 /** Tunnel kinds kept as context for the inner (audited) packet. */
-export const Tunnel = { None: 0, GRE: 1, VXLAN: 2, GENEVE: 3, IPIP: 4, SIXIN4: 5, TEREDO: 6 } as const;
-export const TUNNEL_NAMES = ['', 'gre', 'vxlan', 'geneve', 'ipip', '6in4', 'teredo'] as const;
+export const Tunnel = { None: 0, GRE: 1, VXLAN: 2, GENEVE: 3, IPIP: 4, SIXIN4: 5, TEREDO: 6, ERSPAN: 7 } as const;
+export const TUNNEL_NAMES = ['', 'gre', 'vxlan', 'geneve', 'ipip', '6in4', 'teredo', 'erspan'] as const;
 
 export class DecodedPacket {
   /** Outcome.* for this packet. Ok means the addresses (and ports when hasPorts) are valid. */

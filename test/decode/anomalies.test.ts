@@ -79,6 +79,9 @@ const TRIGGERS: Record<Exclude<DecodeAnomaly, 'decode.internal_error'>, Trigger>
   'decode.geneve.truncated': { lt: LT.IPV4, data: v4(17, udp(1, 6081, hex('00'))), outcome: O.Ok },
   'decode.geneve.bad_version': { lt: LT.IPV4, data: v4(17, udp(1, 6081, hex('c0 00 6558 00000000'))), outcome: O.Ok },
   'decode.geneve.unsupported_protocol': { lt: LT.IPV4, data: v4(17, udp(1, 6081, hex('00 00 0806 00000000 00'))), outcome: O.Ok },
+  'decode.erspan.truncated': { lt: LT.IPV4, data: v4(47, hex('1000 88be 00000001 10')), outcome: O.Ok },
+  'decode.erspan.bad_version': { lt: LT.IPV4, data: v4(47, hex('1000 88be 00000001 30000000 00000000 00')), outcome: O.Ok },
+  'decode.erspan.unsupported_frame_type': { lt: LT.IPV4, data: v4(47, hex('0000 22eb 20000000 00000000 0000 0400 00')), outcome: O.Ok },
 };
 
 test('every anomaly name has a trigger', () => {

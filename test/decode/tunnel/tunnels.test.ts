@@ -114,7 +114,7 @@ test('GRE v0 with checksum, key and sequence number flags; transparent Ethernet 
 
 test('GRE that cannot be opened: outer packet (proto 47) reported Ok, anomaly counted', () => {
   const cases: [Buffer, string][] = [
-    [Buffer.concat([hex('0000 88be'), innerTcp]), 'decode.gre.unsupported_protocol'], // ERSPAN
+    [Buffer.concat([hex('0000 8847'), innerTcp]), 'decode.gre.unsupported_protocol'], // MPLS over GRE (ERSPAN: erspan.test.ts)
     [Buffer.concat([hex('4000 0800 00000000'), innerTcp]), 'decode.gre.routing_present'],
     [Buffer.concat([hex('0002 0800'), innerTcp]), 'decode.gre.unsupported_version'],
     [Buffer.concat([hex('0001 0800'), innerTcp]), 'decode.gre.unsupported_version'], // v1 without the K flag
