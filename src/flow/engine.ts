@@ -262,7 +262,7 @@ export class FlowEngine implements PcapRecordSink {
           this.#curFile = fi; this.#curIndex = rec.index;
           this.#inspect(f, data, out);
         } else {
-          // (a VXLAN packet is not one of the decoder's fast path: the core took its inner packet)
+          // (a tunnelled packet is not one of the decoder's fast path: the core took its inner packet)
           if (!t.lastTunnel) dec.plainPackets++;
           if (t.lastCut) dec.stats.payloadCut++;
         }

@@ -99,7 +99,7 @@ export interface FlowCore {
   /** (flow id << 2) | (sent by the originator << 1) | (created); addresses at KEY. */
   /**
    * Decode (the decoder's fast path) and account a packet whose `cap` captured bytes (of `wire` on
-   * the wire) are at `off` in this memory: (flow id << 5) | (inside VXLAN << 4) | (its payload was
+   * the wire) are at `off` in this memory: (flow id << 5) | (inside a tunnel << 4) | (its payload was
    * cut << 3) | (to inspect for names << 2) | (sent by the originator << 1) | (created), or -1 when
    * it is not a fast-path packet (nothing changed).
    */
@@ -119,7 +119,7 @@ export interface FlowCore {
   batchStart(): void;
   /** Packets taken since batchStart() whose payload was cut (not counting a last one to be looked at for names). */
   batchCut(): number;
-  /** Packets taken since batchStart() from inside VXLAN (not counting a last one to be looked at for names). */
+  /** Packets taken since batchStart() from inside a tunnel (VXLAN, Geneve, GRE, ERSPAN) (not counting a last one to be looked at for names). */
   batchTunnel(): number;
   batchBound(sec: number, nsec: number, tie: boolean): void;
   batchEnd(): number;

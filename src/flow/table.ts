@@ -162,7 +162,7 @@ export class FlowTable {
   lastCreated = false;
   /** After plain(): whether the packet's payload is one the engine looks at for names (engine.ts #inspect). */
   inspectNames = false;
-  /** After plain(): whether the snaplen cut the packet's payload (Decoder.stats.payloadCut), and whether it came inside VXLAN (not the decoder's fast path). */
+  /** After plain(): whether the snaplen cut the packet's payload (Decoder.stats.payloadCut), and whether it came inside a tunnel (not the decoder's fast path). */
   lastCut = false;
   lastTunnel = false;
 
@@ -405,7 +405,7 @@ export class FlowTable {
 
   /** Packets batch() and batchNg() took since their call with `first` whose payload the snaplen cut (but a last one to be looked at for names). */
   batchCut(): number { return this.#core.batchCut(); }
-  /** Packets batch() and batchNg() took since their call with `first` from inside VXLAN (but a last one to be looked at for names). */
+  /** Packets batch() and batchNg() took since their call with `first` from inside a tunnel (but a last one to be looked at for names). */
   batchTunnel(): number { return this.#core.batchTunnel(); }
 
   /** The captured bytes and the time span of the records batch() took since its call with `first` (into out). */

@@ -349,57 +349,82 @@ test('core batches of records the snaplen cut (headers only, part of the payload
   });
 });
 
-test('core batches of VXLAN packets: an existing flow\'s inner packets taken by the core, the same as the reader and decoder (new flows, expiry, reuse, names, nesting, damage)', async () => {
-  await withTmpDir('fa-core-vxlan-', async (dir) => {
-    const vxIp = (inner: Buffer, flags: number, sport: number) => ipv4({ src: '10.99.0.1', dst: '10.99.0.2', proto: 17 }, udp(sport, 4789, Buffer.concat([Buffer.from([flags, 0, 0, 0, 0, 0, 0x10, 0]), inner])));
-    const vx = (inner: Buffer, flags = 0x08, sport = 40000) => eth(0x0800, vxIp(inner, flags, sport));
-    const vxTagged = (inner: Buffer) => ethTagged([[0x8100, 5]], 0x0800, vxIp(inner, 0x08, 40000)); // (the outer VLAN is the flow's)
-    const seg = (c: string, sp: number, dp: number, flags: number, seq: number, body = Buffer.alloc(0), rev = false) =>
-      eth(0x0800, rev ? ipv4({ src: '10.2.2.2', dst: c }, tcp({ sport: dp, dport: sp, flags, seq }, body)) : ipv4({ src: c, dst: '10.2.2.2' }, tcp({ sport: sp, dport: dp, flags, seq }, body)));
-    const frames: Buffer[] = [], times: number[] = [];
-    let t = 0;
-    const add = (f: Buffer, dt = 1) => { t += dt; frames.push(f); times.push(t); };
-    for (let i = 0; i < 12; i++) {
-      const c = `10.1.1.${i + 1}`, sp = 50000 + i;
-      add(vx(seg(c, sp, 389, 0x02, 100)));
-      add(vx(seg(c, sp, 389, 0x12, 500, Buffer.alloc(0), true)));
-      for (let k = 0; k < 6; k++) add(vx(seg(c, sp, 389, 0x18, 101 + k * 10, Buffer.alloc(10, k))));
-      add(vx(seg(c, sp, 389, 0x18, 501, Buffer.alloc(40, i), true)));
-    }
-    // DNS answers and a ClientHello inside (looked at for names), a split ClientHello
-    add(vx(eth(0x0800, ipv4({ src: '10.0.0.53', dst: '10.1.1.1', proto: 17 }, udp(53, 41000, goodDnsResponse('vx.corp.example', '10.0.0.5'))))));
-    add(vx(eth(0x0800, ipv4({ src: '10.0.0.53', dst: '10.1.1.1', proto: 17 }, udp(53, 41000, goodDnsResponse('vx2.corp.example', '10.0.0.6'))))));
-    const hello = Buffer.from(clientHello('tls.vx.example'));
-    add(vx(seg('10.1.1.40', 52000, 443, 0x02, 999)));
-    add(vx(seg('10.1.1.40', 52000, 443, 0x18, 1000, hello.subarray(0, 30))));
-    add(vx(seg('10.1.1.40', 52000, 443, 0x18, 1030, hello.subarray(30))));
-    // inner VLAN tag, inner IPv6, the same 5-tuple bare, nested VXLAN, flag I clear, a cut inner frame
-    const v6 = eth(0x86dd, ipv6({ src: 'fd00::1', dst: 'fd00::2', nh: 17 }, udp(40001, 88, Buffer.alloc(20, 1))));
-    for (let k = 0; k < 3; k++) add(vx(ethTagged([[0x8100, 7]], 0x0800, ipv4({ src: '10.3.3.3', dst: '10.4.4.4', proto: 17 }, udp(40002, 88, Buffer.alloc(20, k))))));
-    for (let k = 0; k < 3; k++) add(vx(v6));
-    for (let k = 0; k < 3; k++) add(vxTagged(ethTagged([[0x8100, 7]], 0x0800, ipv4({ src: '10.3.3.9', dst: '10.4.4.4', proto: 17 }, udp(40003, 88, Buffer.alloc(20, k))))));
-    add(seg('10.1.1.1', 50000, 389, 0x18, 200, Buffer.alloc(5)));
-    add(vx(vx(seg('10.1.1.2', 50001, 389, 0x18, 300, Buffer.alloc(5)))));
-    add(vx(seg('10.1.1.3', 50002, 389, 0x18, 300, Buffer.alloc(5)), 0x00));
-    add(Buffer.from(vx(seg('10.1.1.4', 50003, 389, 0x18, 300, Buffer.alloc(50))).subarray(0, 80)));
-    // a TCP flow closed, then a SYN reusing its 5-tuple; a UDP flow idle past its timeout, then again
-    add(vx(seg('10.1.1.5', 50004, 389, 0x05, 400)));
-    add(vx(seg('10.1.1.5', 50004, 389, 0x04, 900, Buffer.alloc(0), true)));
-    add(vx(seg('10.1.1.5', 50004, 389, 0x02, 100)));
-    add(vx(seg('10.1.1.5', 50004, 389, 0x18, 101, Buffer.alloc(3))));
-    add(vx(ethTagged([[0x8100, 7]], 0x0800, ipv4({ src: '10.3.3.3', dst: '10.4.4.4', proto: 17 }, udp(40002, 88, Buffer.alloc(20, 9))))), 400);
-    add(vx(ethTagged([[0x8100, 7]], 0x0800, ipv4({ src: '10.3.3.3', dst: '10.4.4.4', proto: 17 }, udp(40002, 88, Buffer.alloc(20, 8))))));
-    const file = pcapOf(path.join(dir, 'vxlan.pcap'), frames, (i, w) => { w[0] = 1_700_000_000 + times[i]!; w[1] = 0; });
-    for (const chunk of [DEFAULT_CHUNK_SIZE, 4096]) {
-      const r = await compareFile(file, chunk, true);
-      // (before, every VXLAN packet went to the JavaScript reader and decoder)
-      assert.ok(r.batched > r.packets * 0.6, `the core's batches took ${r.batched} of ${r.packets} packets (chunk ${chunk})`);
-      assert.equal(r.names, ['vx.corp.example', 'vx2.corp.example', 'tls.vx.example']);
-    }
-    await compareFile(file, 4096, true, 5); // expiry sweeps inside the batches
-    await compareFile(file, 4096, true, undefined, true); // the VLAN in the flow key: the outer packet's
+/** A tunnel's encapsulation of an inner Ethernet frame (its outer packet tagged with VLAN `vlan` when given), and a damaged one. */
+interface Encap { name: string; wrap: (inner: Buffer, vlan?: number) => Buffer; damaged: (inner: Buffer) => Buffer }
+const outerFrame = (proto: number, body: Buffer, vlan?: number): Buffer => {
+  const ip = ipv4({ src: '10.99.0.1', dst: '10.99.0.2', proto }, body);
+  return vlan === undefined ? eth(0x0800, ip) : ethTagged([[0x8100, vlan]], 0x0800, ip);
+};
+/** An Ethernet frame's IP packet and its EtherType (one 802.1Q tag at most), for tunnels that carry IP. */
+const ipOf = (frame: Buffer): [Buffer, number] => frame.readUInt16BE(12) === 0x8100 ? [frame.subarray(18), frame.readUInt16BE(16)] : [frame.subarray(14), frame.readUInt16BE(12)];
+const hexb = (h: string): Buffer => Buffer.from(h.replace(/ /g, ''), 'hex');
+const ENCAPS: Encap[] = [
+  { name: 'VXLAN', wrap: (x, v) => outerFrame(17, udp(40000, 4789, Buffer.concat([hexb('08000000 00001000'), x])), v), damaged: (x) => outerFrame(17, udp(40000, 4789, Buffer.concat([hexb('00000000 00001000'), x]))) },
+  { name: 'Geneve (Ethernet, an option)', wrap: (x, v) => outerFrame(17, udp(40000, 6081, Buffer.concat([hexb('02 00 6558 000010 00 0102 03 01 00000000'), x])), v), damaged: (x) => outerFrame(17, udp(40000, 6081, Buffer.concat([hexb('40 00 6558 000010 00'), x]))) },
+  { name: 'Geneve (IP)', wrap: (x, v) => { const [ip, t] = ipOf(x); return outerFrame(17, udp(40000, 6081, Buffer.concat([hexb(`00 00 ${t.toString(16).padStart(4, "0")} 000010 00`), ip])), v); }, damaged: (x) => outerFrame(17, udp(40000, 6081, Buffer.concat([hexb('00 00 0806 000010 00'), x]))) },
+  { name: 'GRE (Ethernet, a key)', wrap: (x, v) => outerFrame(47, Buffer.concat([hexb('2000 6558 00000007'), x]), v), damaged: (x) => outerFrame(47, Buffer.concat([hexb('4000 6558 00000000'), x])) },
+  { name: 'GRE (IP, a checksum: the JavaScript side)', wrap: (x, v) => { const [ip, t] = ipOf(x); return outerFrame(47, Buffer.concat([hexb(`8000 ${t.toString(16).padStart(4, "0")} 00000000`), ip]), v); }, damaged: (x) => outerFrame(47, Buffer.concat([hexb('0002 0800'), ipOf(x)[0]])) },
+  { name: 'GRE (IP)', wrap: (x, v) => { const [ip, t] = ipOf(x); return outerFrame(47, Buffer.concat([hexb(`0000 ${t.toString(16).padStart(4, "0")}`), ip]), v); }, damaged: (x) => outerFrame(47, Buffer.concat([hexb('0000 86dd'), ipOf(x)[0]])) },
+  { name: 'ERSPAN type I', wrap: (x, v) => outerFrame(47, Buffer.concat([hexb('0000 88be'), x]), v), damaged: (x) => outerFrame(47, Buffer.concat([hexb('0001 88be'), x])) },
+  { name: 'ERSPAN type II', wrap: (x, v) => outerFrame(47, Buffer.concat([hexb('1000 88be 0000002a 1007 0005 00000003'), x]), v), damaged: (x) => outerFrame(47, Buffer.concat([hexb('1000 88be 0000002a 3007 0005 00000003'), x])) },
+  { name: 'ERSPAN type III (platform subheader)', wrap: (x, v) => outerFrame(47, Buffer.concat([hexb('1000 22eb 0000002a 2007 0005 01020304 0000 0001 0c000001 05060708'), x]), v), damaged: (x) => outerFrame(47, Buffer.concat([hexb('1000 22eb 0000002a 2007 0005 01020304 0000 0400'), x])) },
+  { name: 'ERSPAN type III (IP frame type: the JavaScript side)', wrap: (x, v) => outerFrame(47, Buffer.concat([hexb('1000 22eb 0000002a 2007 0005 01020304 0000 0800'), ipOf(x)[0]]), v), damaged: (x) => outerFrame(47, Buffer.concat([hexb('1000 22eb 0000002a 2007 0005 01020304 0000 0800 00'), x])) },
+];
+
+for (const enc of ENCAPS) {
+  const core = !enc.name.includes('JavaScript side');
+  test(`core batches of ${enc.name} packets: ${core ? 'an existing flow\'s inner packets taken by the core, ' : ''}the same as the reader and decoder (new flows, expiry, reuse, names, nesting, damage)`, async () => {
+    await withTmpDir('fa-core-tunnel-', async (dir) => {
+      const vx = (inner: Buffer) => enc.wrap(inner);
+      const vxTagged = (inner: Buffer) => enc.wrap(inner, 5); // (the outer VLAN is the flow's)
+      const seg = (c: string, sp: number, dp: number, flags: number, seq: number, body = Buffer.alloc(0), rev = false) =>
+        eth(0x0800, rev ? ipv4({ src: '10.2.2.2', dst: c }, tcp({ sport: dp, dport: sp, flags, seq }, body)) : ipv4({ src: c, dst: '10.2.2.2' }, tcp({ sport: sp, dport: dp, flags, seq }, body)));
+      const frames: Buffer[] = [], times: number[] = [];
+      let t = 0;
+      const add = (f: Buffer, dt = 1) => { t += dt; frames.push(f); times.push(t); };
+      for (let i = 0; i < 12; i++) {
+        const c = `10.1.1.${i + 1}`, sp = 50000 + i;
+        add(vx(seg(c, sp, 389, 0x02, 100)));
+        add(vx(seg(c, sp, 389, 0x12, 500, Buffer.alloc(0), true)));
+        for (let k = 0; k < 6; k++) add(vx(seg(c, sp, 389, 0x18, 101 + k * 10, Buffer.alloc(10, k))));
+        add(vx(seg(c, sp, 389, 0x18, 501, Buffer.alloc(40, i), true)));
+      }
+      // DNS answers and a ClientHello inside (looked at for names), a split ClientHello
+      add(vx(eth(0x0800, ipv4({ src: '10.0.0.53', dst: '10.1.1.1', proto: 17 }, udp(53, 41000, goodDnsResponse('vx.corp.example', '10.0.0.5'))))));
+      add(vx(eth(0x0800, ipv4({ src: '10.0.0.53', dst: '10.1.1.1', proto: 17 }, udp(53, 41000, goodDnsResponse('vx2.corp.example', '10.0.0.6'))))));
+      const hello = Buffer.from(clientHello('tls.vx.example'));
+      add(vx(seg('10.1.1.40', 52000, 443, 0x02, 999)));
+      add(vx(seg('10.1.1.40', 52000, 443, 0x18, 1000, hello.subarray(0, 30))));
+      add(vx(seg('10.1.1.40', 52000, 443, 0x18, 1030, hello.subarray(30))));
+      // inner VLAN tag, inner IPv6, the same 5-tuple bare, nested tunnels, a damaged header, a cut inner frame
+      const v6 = eth(0x86dd, ipv6({ src: 'fd00::1', dst: 'fd00::2', nh: 17 }, udp(40001, 88, Buffer.alloc(20, 1))));
+      for (let k = 0; k < 3; k++) add(vx(ethTagged([[0x8100, 7]], 0x0800, ipv4({ src: '10.3.3.3', dst: '10.4.4.4', proto: 17 }, udp(40002, 88, Buffer.alloc(20, k))))));
+      for (let k = 0; k < 3; k++) add(vx(v6));
+      for (let k = 0; k < 3; k++) add(vxTagged(ethTagged([[0x8100, 7]], 0x0800, ipv4({ src: '10.3.3.9', dst: '10.4.4.4', proto: 17 }, udp(40003, 88, Buffer.alloc(20, k))))));
+      add(seg('10.1.1.1', 50000, 389, 0x18, 200, Buffer.alloc(5)));
+      add(vx(vx(seg('10.1.1.2', 50001, 389, 0x18, 300, Buffer.alloc(5)))));
+      add(enc.damaged(seg('10.1.1.3', 50002, 389, 0x18, 300, Buffer.alloc(5))));
+      add(Buffer.from(vx(seg('10.1.1.4', 50003, 389, 0x18, 300, Buffer.alloc(50))).subarray(0, 80)));
+      // a TCP flow closed, then a SYN reusing its 5-tuple; a UDP flow idle past its timeout, then again
+      add(vx(seg('10.1.1.5', 50004, 389, 0x05, 400)));
+      add(vx(seg('10.1.1.5', 50004, 389, 0x04, 900, Buffer.alloc(0), true)));
+      add(vx(seg('10.1.1.5', 50004, 389, 0x02, 100)));
+      add(vx(seg('10.1.1.5', 50004, 389, 0x18, 101, Buffer.alloc(3))));
+      add(vx(ethTagged([[0x8100, 7]], 0x0800, ipv4({ src: '10.3.3.3', dst: '10.4.4.4', proto: 17 }, udp(40002, 88, Buffer.alloc(20, 9))))), 400);
+      add(vx(ethTagged([[0x8100, 7]], 0x0800, ipv4({ src: '10.3.3.3', dst: '10.4.4.4', proto: 17 }, udp(40002, 88, Buffer.alloc(20, 8))))));
+      const file = pcapOf(path.join(dir, 'tunnel.pcap'), frames, (i, w) => { w[0] = 1_700_000_000 + times[i]!; w[1] = 0; });
+      for (const chunk of [DEFAULT_CHUNK_SIZE, 4096]) {
+        const r = await compareFile(file, chunk, true);
+        // (before, every such packet went to the JavaScript reader and decoder)
+        if (core) assert.ok(r.batched > r.packets * 0.6, `the core's batches took ${r.batched} of ${r.packets} packets (chunk ${chunk})`);
+        else assert.ok(r.batched < r.packets * 0.2, `the core's batches took ${r.batched} of ${r.packets} packets (chunk ${chunk})`);
+        assert.equal(r.names, ['vx.corp.example', 'vx2.corp.example', 'tls.vx.example']);
+      }
+      await compareFile(file, 4096, true, 5); // expiry sweeps inside the batches
+      await compareFile(file, 4096, true, undefined, true); // the VLAN in the flow key: the outer packet's
+    });
   });
-});
+}
 
 test('core batches: the inspection sequences read from a file give what the reader and decoder give', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fa-core-seq-'));

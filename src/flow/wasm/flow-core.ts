@@ -562,7 +562,7 @@ function setKeyV4(a: u32, b: u32, sport: u32, dport: u32, proto: u32, vlan: i32)
   return ret;
 }
 
-/** plain() is taking the inner packet of a VXLAN packet, whose VLAN (-1: none) keys the flow (else -1). */
+/** plain() is taking the inner packet of a tunnel (VXLAN, Geneve, GRE, ERSPAN), whose VLAN (-1: none) keys the flow (else -1). */
 let inTunnel = false, tunnelVlan: i32 = -1;
 
 /** Payload packets per flow the JavaScript side looks at for names (engine.ts INSPECT_MAX). */
@@ -577,10 +577,11 @@ const INSPECT_MAX: u32 = 8;
  * that is not a tunnel's, its headers captured and consistent) and update() in one call, for a
  * packet whose `cap` captured bytes (of `wire` on the wire: the snaplen may have cut its payload)
  * are in this memory at `off`. Returns -1 when the packet is not such a packet (nothing changed:
- * the JavaScript decoder takes it), else (flow id << 5) | (inside VXLAN << 4) | (its payload was
+ * the JavaScript decoder takes it), else (flow id << 5) | (inside a tunnel << 4) | (its payload was
  * cut << 3) | (its payload is to be looked at for names << 2) | (sent by the originator << 1) |
- * (created the flow). A VXLAN packet (not cut) whose inner packet is such a packet is accounted
- * by the inner packet when its flow exists and goes on.
+ * (created the flow). A VXLAN, Geneve or GRE packet (ERSPAN included; over IPv4 for GRE; not cut)
+ * whose inner packet is such a packet is accounted by the inner packet when its flow exists and
+ * goes on.
  *
  * Names (engine.ts #inspect): a payload from port 53 or a client's payload that starts like a TLS
  * handshake record is the JavaScript side's to look at, as is any client payload of a flow whose
@@ -593,7 +594,7 @@ const INSPECT_MAX: u32 = 8;
 export function plain(off: usize, cap: u32, wire: u32, link: u32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): i32 {
   // the captured end, and the end on the wire (past the first when the snaplen cut the packet)
   const end = off + <usize>cap, wireEnd = off + <usize>wire;
-  // (a VXLAN packet's inner frame: its 802.1Q tag is not the flow's VLAN, the outer packet's is)
+  // (a tunnel's inner frame: its 802.1Q tag is not the flow's VLAN, the outer packet's is)
   let type: u32, p: usize, vlan: i32 = tunnelVlan;
   if (link == 1) { // Ethernet
     if (cap < 14) return -1;
@@ -646,10 +647,13 @@ export function plain(off: usize, cap: u32, wire: u32, link: u32, tsSec: f64, ts
     const ulen = be16(q + 4);
     if ((ulen != 0 && ulen < 8) || ulen > segLen) return -1;
     sport = be16(q); dport = be16(q + 2);
-    if ((sport == 4789 || dport == 4789) && !inTunnel && cap == wire) return vxlan(q, ulen != 0 ? q + <usize>ulen : ipEnd, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex);
-    if (sport == 4789 || dport == 4789 || sport == 6081 || dport == 6081 || sport == 3544 || dport == 3544) return -1;
+    // (tunnels in the decoder's order: VXLAN, Geneve, then Teredo, which the JavaScript side takes)
+    if (sport == 4789 || dport == 4789) return !inTunnel && cap == wire ? vxlan(q, ulen != 0 ? q + <usize>ulen : ipEnd, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex) : -1;
+    if (sport == 6081 || dport == 6081) return !inTunnel && cap == wire ? geneve(q, ulen != 0 ? q + <usize>ulen : ipEnd, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex) : -1;
+    if (sport == 3544 || dport == 3544) return -1;
     len = (ulen == 0 ? segLen : ulen) - 8; at = q + 8;
-  } else return -1;
+  } else if (proto == 47 && !v6 && !inTunnel && cap == wire) return gre(q, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex);
+  else return -1;
   // the payload bytes captured (fewer than len when the snaplen cut it)
   const clen: u32 = at + <usize>len <= capEnd ? len : <u32>(capEnd - at);
   if (v6) {
@@ -690,16 +694,68 @@ export function plain(off: usize, cap: u32, wire: u32, link: u32, tsSec: f64, ts
 
 /**
  * A VXLAN packet (Decoder #vxlan) whose UDP header is at q and datagram ends at dEnd (captured to
- * capEnd): its 8-byte header with flag I, then an Ethernet frame inside the datagram as captured,
- * taken by plain() as a packet of its own (inTunnel: keyed with this packet's VLAN, and accounted
- * only when its flow exists and goes on: a new flow keeps its tunnel's endpoints, which the
- * JavaScript side records). plain()'s result with bit 4 set, or -1.
+ * capEnd): its 8-byte header with flag I, then an Ethernet frame (tunnelled()), or -1.
  */
 function vxlan(q: usize, dEnd: usize, capEnd: usize, vlan: i32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): i32 {
   const inEnd = dEnd < capEnd ? dEnd : capEnd, v = q + 8;
   if (inEnd - v < 8 || (load<u8>(v) & 8) == 0) return -1;
+  return tunnelled(v + 8, inEnd, 1, vlan, tsSec, tsNsec, fileIndex, ifIndex);
+}
+
+/**
+ * A Geneve packet (Decoder #geneve) whose UDP header is at q, as vxlan(): version 0, its options,
+ * then an Ethernet frame or an IPv4 or IPv6 packet as its protocol type says (tunnelled()), or -1.
+ */
+function geneve(q: usize, dEnd: usize, capEnd: usize, vlan: i32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): i32 {
+  const inEnd = dEnd < capEnd ? dEnd : capEnd, g = q + 8;
+  if (inEnd - g < 8) return -1;
+  const b0 = <u32>load<u8>(g);
+  if ((b0 >> 6) != 0) return -1;
+  const at = g + 8 + (<usize>(b0 & 0x3f) << 2);
+  if (at >= inEnd) return -1;
+  const link = innerLink(be16(g + 2));
+  return link < 0 ? -1 : tunnelled(at, inEnd, <u32>link, vlan, tsSec, tsNsec, fileIndex, ifIndex);
+}
+
+/**
+ * A GRE packet (Decoder #gre, #erspan) whose GRE header is at q and that was captured whole to
+ * capEnd: version 0 with at most a key and a sequence number, then an Ethernet frame (0x6558),
+ * an IPv4 or IPv6 packet, or ERSPAN's mirrored Ethernet frame (type I; type II; type III of the
+ * Ethernet frame type, with or without its platform subheader) (tunnelled()), or -1.
+ */
+function gre(q: usize, capEnd: usize, vlan: i32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): i32 {
+  if (capEnd - q < 4) return -1;
+  const fv = be16(q), ptype = be16(q + 2);
+  if ((fv & 0xcfff) != 0) return -1; // (checksum, routing, other flags, version 1: the JavaScript side)
+  let at = q + 4 + ((fv & 0x2000) != 0 ? 4 : 0) + ((fv & 0x1000) != 0 ? 4 : 0);
+  let link: i32 = 1;
+  if (ptype == 0x88be || ptype == 0x22eb) {
+    if (ptype == 0x22eb || (fv & 0x1000) != 0) {
+      if (capEnd < at + 12) return -1;
+      const v = <u32>load<u8>(at) >> 4;
+      if (v == 1) at += 8;
+      else if (v == 2 && ((<u32>load<u8>(at + 10) >> 2) & 0x1f) == 0) at += (load<u8>(at + 11) & 1) != 0 ? 20 : 12;
+      else return -1;
+    }
+  } else if (ptype != 0x6558) link = innerLink(ptype);
+  if (link < 0 || at >= capEnd) return -1;
+  return tunnelled(at, capEnd, <u32>link, vlan, tsSec, tsNsec, fileIndex, ifIndex);
+}
+
+/** The link type plain() reads a tunnel's payload of this protocol type as (Ethernet; IPv4 or IPv6 alone), or -1. */
+@inline function innerLink(ptype: u32): i32 {
+  return ptype == 0x6558 ? 1 : ptype == 0x0800 ? 228 : ptype == 0x86dd ? 229 : -1;
+}
+
+/**
+ * A tunnel's inner frame or packet, [at, end) of link type `link`, taken by plain() as a packet of
+ * its own (inTunnel: keyed with the outer packet's VLAN, and accounted only when its flow exists
+ * and goes on: a new flow keeps its tunnel's endpoints, which the JavaScript side records).
+ * plain()'s result with bit 4 set, or -1.
+ */
+function tunnelled(at: usize, end: usize, link: u32, vlan: i32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): i32 {
   inTunnel = true; tunnelVlan = vlan;
-  const r = plain(v + 8, <u32>(inEnd - v - 8), <u32>(inEnd - v - 8), 1, tsSec, tsNsec, fileIndex, ifIndex);
+  const r = plain(at, <u32>(end - at), <u32>(end - at), link, tsSec, tsNsec, fileIndex, ifIndex);
   inTunnel = false; tunnelVlan = -1;
   return r < 0 ? r : r | 16;
 }
@@ -892,7 +948,7 @@ let bCount: u32 = 0, bCut: u32 = 0, bTunnel: u32 = 0, bBytes: f64 = 0, bFirstSec
 let bndSec: f64 = Infinity, bndNsec: f64 = 0, bndTie = true;
 /** Start adding up batch() calls (their count, bytes and time span). */
 export function batchStart(): void { bCount = 0; bCut = 0; bTunnel = 0; bBytes = 0; }
-/** Packets taken since batchStart() from inside a VXLAN tunnel (but the last one, when it is to be looked at for names). */
+/** Packets taken since batchStart() from inside a tunnel (but the last one, when it is to be looked at for names). */
 export function batchTunnel(): u32 { return bTunnel; }
 /** Packets taken since batchStart() whose payload the snaplen cut (but the last one, when it is to be looked at for names). */
 export function batchCut(): u32 { return bCut; }
