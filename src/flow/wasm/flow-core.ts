@@ -648,11 +648,11 @@ export function plain(off: usize, cap: u32, wire: u32, link: u32, tsSec: f64, ts
     if ((ulen != 0 && ulen < 8) || ulen > segLen) return -1;
     sport = be16(q); dport = be16(q + 2);
     // (tunnels in the decoder's order: VXLAN, Geneve, then Teredo, which the JavaScript side takes)
-    if (sport == 4789 || dport == 4789) return !inTunnel && cap == wire ? vxlan(q, ulen != 0 ? q + <usize>ulen : ipEnd, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex) : -1;
-    if (sport == 6081 || dport == 6081) return !inTunnel && cap == wire ? geneve(q, ulen != 0 ? q + <usize>ulen : ipEnd, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex) : -1;
+    if (sport == 4789 || dport == 4789) return !inTunnel && cap == wire ? tunnel(T_VXLAN, q, ulen != 0 ? q + <usize>ulen : ipEnd, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex) : -1;
+    if (sport == 6081 || dport == 6081) return !inTunnel && cap == wire ? tunnel(T_GENEVE, q, ulen != 0 ? q + <usize>ulen : ipEnd, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex) : -1;
     if (sport == 3544 || dport == 3544) return -1;
     len = (ulen == 0 ? segLen : ulen) - 8; at = q + 8;
-  } else if (proto == 47 && !v6 && !inTunnel && cap == wire) return gre(q, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex);
+  } else if (proto == 47 && !v6 && !inTunnel && cap == wire) return tunnel(T_GRE, q, capEnd, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex);
   else return -1;
   // the payload bytes captured (fewer than len when the snaplen cut it)
   const clen: u32 = at + <usize>len <= capEnd ? len : <u32>(capEnd - at);
@@ -692,72 +692,64 @@ export function plain(off: usize, cap: u32, wire: u32, link: u32, tsSec: f64, ts
   return (f << 5) | (clen < len ? 8 : 0) | (inspect ? 4 : 0) | (r & 3);
 }
 
-/**
- * A VXLAN packet (Decoder #vxlan) whose UDP header is at q and datagram ends at dEnd (captured to
- * capEnd): its 8-byte header with flag I, then an Ethernet frame (tunnelled()), or -1.
- */
-function vxlan(q: usize, dEnd: usize, capEnd: usize, vlan: i32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): i32 {
-  const inEnd = dEnd < capEnd ? dEnd : capEnd, v = q + 8;
-  if (inEnd - v < 8 || (load<u8>(v) & 8) == 0) return -1;
-  return tunnelled(v + 8, inEnd, 1, vlan, tsSec, tsNsec, fileIndex, ifIndex);
-}
+/** The tunnels plain() hands to tunnel(). */
+const T_VXLAN: u32 = 0, T_GENEVE: u32 = 1, T_GRE: u32 = 2;
 
 /**
- * A Geneve packet (Decoder #geneve) whose UDP header is at q, as vxlan(): version 0, its options,
- * then an Ethernet frame or an IPv4 or IPv6 packet as its protocol type says (tunnelled()), or -1.
+ * A tunnel's packet (not cut), `kind` T_*: its inner frame or packet taken by plain() as a packet
+ * of its own (inTunnel: keyed with the outer packet's VLAN, and accounted only when its flow
+ * exists and goes on: a new flow keeps its tunnel's endpoints, which the JavaScript side
+ * records). plain()'s result with bit 4 set, or -1.
+ *   - T_VXLAN (Decoder #vxlan): the UDP header at q, the datagram ending at dEnd (captured to
+ *     capEnd); an 8-byte header with flag I, then an Ethernet frame.
+ *   - T_GENEVE (Decoder #geneve): as VXLAN; version 0, its options, then an Ethernet frame or an
+ *     IPv4 or IPv6 packet as its protocol type says.
+ *   - T_GRE (Decoder #gre, #erspan): the GRE header at q, captured to capEnd (= dEnd); version 0
+ *     with at most a key and a sequence number, then an Ethernet frame (0x6558), an IPv4 or IPv6
+ *     packet, or ERSPAN's mirrored Ethernet frame (type I; type II; type III of the Ethernet
+ *     frame type, with or without its platform subheader).
+ * (One function called from three places, so that it stays out of plain(): inlined there, the
+ * tunnels cost small packets 4 %.)
  */
-function geneve(q: usize, dEnd: usize, capEnd: usize, vlan: i32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): i32 {
-  const inEnd = dEnd < capEnd ? dEnd : capEnd, g = q + 8;
-  if (inEnd - g < 8) return -1;
-  const b0 = <u32>load<u8>(g);
-  if ((b0 >> 6) != 0) return -1;
-  const at = g + 8 + (<usize>(b0 & 0x3f) << 2);
-  if (at >= inEnd) return -1;
-  const link = innerLink(be16(g + 2));
-  return link < 0 ? -1 : tunnelled(at, inEnd, <u32>link, vlan, tsSec, tsNsec, fileIndex, ifIndex);
-}
-
-/**
- * A GRE packet (Decoder #gre, #erspan) whose GRE header is at q and that was captured whole to
- * capEnd: version 0 with at most a key and a sequence number, then an Ethernet frame (0x6558),
- * an IPv4 or IPv6 packet, or ERSPAN's mirrored Ethernet frame (type I; type II; type III of the
- * Ethernet frame type, with or without its platform subheader) (tunnelled()), or -1.
- */
-function gre(q: usize, capEnd: usize, vlan: i32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): i32 {
-  if (capEnd - q < 4) return -1;
-  const fv = be16(q), ptype = be16(q + 2);
-  if ((fv & 0xcfff) != 0) return -1; // (checksum, routing, other flags, version 1: the JavaScript side)
-  let at = q + 4 + ((fv & 0x2000) != 0 ? 4 : 0) + ((fv & 0x1000) != 0 ? 4 : 0);
-  let link: i32 = 1;
-  if (ptype == 0x88be || ptype == 0x22eb) {
-    if (ptype == 0x22eb || (fv & 0x1000) != 0) {
-      if (capEnd < at + 12) return -1;
-      const v = <u32>load<u8>(at) >> 4;
-      if (v == 1) at += 8;
-      else if (v == 2 && ((<u32>load<u8>(at + 10) >> 2) & 0x1f) == 0) at += (load<u8>(at + 11) & 1) != 0 ? 20 : 12;
-      else return -1;
-    }
-  } else if (ptype != 0x6558) link = innerLink(ptype);
-  if (link < 0 || at >= capEnd) return -1;
-  return tunnelled(at, capEnd, <u32>link, vlan, tsSec, tsNsec, fileIndex, ifIndex);
+function tunnel(kind: u32, q: usize, dEnd: usize, capEnd: usize, vlan: i32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): i32 {
+  const end = dEnd < capEnd ? dEnd : capEnd;
+  let at: usize, link: i32 = 1;
+  if (kind == T_VXLAN) {
+    const v = q + 8;
+    if (end - v < 8 || (load<u8>(v) & 8) == 0) return -1;
+    at = v + 8;
+  } else if (kind == T_GENEVE) {
+    const g = q + 8;
+    if (end - g < 8) return -1;
+    const b0 = <u32>load<u8>(g);
+    if ((b0 >> 6) != 0) return -1;
+    at = g + 8 + (<usize>(b0 & 0x3f) << 2);
+    link = innerLink(be16(g + 2));
+  } else {
+    if (end - q < 4) return -1;
+    const fv = be16(q), ptype = be16(q + 2);
+    if ((fv & 0xcfff) != 0) return -1; // (checksum, routing, other flags, version 1: the JavaScript side)
+    at = q + 4 + ((fv & 0x2000) != 0 ? 4 : 0) + ((fv & 0x1000) != 0 ? 4 : 0);
+    if (ptype == 0x88be || ptype == 0x22eb) {
+      if (ptype == 0x22eb || (fv & 0x1000) != 0) {
+        if (end < at + 12) return -1;
+        const v = <u32>load<u8>(at) >> 4;
+        if (v == 1) at += 8;
+        else if (v == 2 && ((<u32>load<u8>(at + 10) >> 2) & 0x1f) == 0) at += (load<u8>(at + 11) & 1) != 0 ? 20 : 12;
+        else return -1;
+      }
+    } else link = innerLink(ptype);
+  }
+  if (link < 0 || at >= end) return -1;
+  inTunnel = true; tunnelVlan = vlan;
+  const r = plain(at, <u32>(end - at), <u32>(end - at), <u32>link, tsSec, tsNsec, fileIndex, ifIndex);
+  inTunnel = false; tunnelVlan = -1;
+  return r < 0 ? r : r | 16;
 }
 
 /** The link type plain() reads a tunnel's payload of this protocol type as (Ethernet; IPv4 or IPv6 alone), or -1. */
 @inline function innerLink(ptype: u32): i32 {
   return ptype == 0x6558 ? 1 : ptype == 0x0800 ? 228 : ptype == 0x86dd ? 229 : -1;
-}
-
-/**
- * A tunnel's inner frame or packet, [at, end) of link type `link`, taken by plain() as a packet of
- * its own (inTunnel: keyed with the outer packet's VLAN, and accounted only when its flow exists
- * and goes on: a new flow keeps its tunnel's endpoints, which the JavaScript side records).
- * plain()'s result with bit 4 set, or -1.
- */
-function tunnelled(at: usize, end: usize, link: u32, vlan: i32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): i32 {
-  inTunnel = true; tunnelVlan = vlan;
-  const r = plain(at, <u32>(end - at), <u32>(end - at), link, tsSec, tsNsec, fileIndex, ifIndex);
-  inTunnel = false; tunnelVlan = -1;
-  return r < 0 ? r : r | 16;
 }
 
 // Split ClientHellos (engine.ts #inspect): the engine starts one when a client's first segment

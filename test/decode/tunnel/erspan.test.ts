@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Outcome } from '../../../src/core/outcome.js';
 import { Tunnel } from '../../../src/decode/packet.js';
 import { buildPcap } from '../../helpers/capture-builder.js';
+import { ROOT } from '../../helpers/capture-files.js';
 import { withTmpDir } from '../../helpers/tmp-dir.js';
 import { addr, decodeOnce, eth, ethTagged, hex, ipv4, ipv6, LT, tcp, udp } from '../helpers/build.js';
 
@@ -105,6 +106,20 @@ test('ERSPAN: every case\'s inner addresses and ports are tshark\'s', async () =
       assert.equal([addr(out.src), addr(out.dst), String(out.srcPort), String(out.dstPort)],
         [s6 || s4, d6 || d4, ts || us, td || ud], `${c.name}: tshark row ${row}`);
     });
+  });
+});
+
+test('flowaudit flows: an ERSPAN capture\'s flows are the mirrored traffic\'s, with the tunnel kind and GRE endpoints', async () => {
+  await withTmpDir('fa-erspan-flows-', (dir) => {
+    const file = path.join(dir, 'erspan.pcap');
+    writeFileSync(file, buildPcap({ packets: CASES.map((c, i) => ({ tsSec: 1700000000 + i, data: c.data })) }));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'flows', file, '--format', 'ndjson'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    assert.is(r.status, 0, r.stderr);
+    const flows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { orig_h: string; orig_p: number; resp_h: string; resp_p: number; tunnel: unknown });
+    const got = flows.map((f) => `${f.orig_h}:${f.orig_p}>${f.resp_h}:${f.resp_p}`).sort();
+    // (the type III IP frame is a SYN-ACK alone: its sender is taken for the responder)
+    assert.equal(got, ['192.168.10.21:636>192.168.10.6:50200', '192.168.10.5:50123>192.168.10.20:389', '2001:db8::5:53000>2001:db8::20:53']);
+    for (const f of flows) assert.equal(f.tunnel, { kind: 'erspan', outer_src: OUTER.src, outer_dst: OUTER.dst });
   });
 });
 
