@@ -3,7 +3,8 @@
  * into flow-core-wasm.ts): keying, lookup, creation and the per-packet update of the 128-byte flow
  * records, in the instance's linear memory. FlowTable (table.ts) owns one instance and reads the
  * records through typed-array views of that memory; the module calls back into the table to emit
- * a flow (finish), to evict one (evict) and to count a port reuse.
+ * a flow (finish), to evict one (evict), to count a port reuse and to keep a tunnelled flow's
+ * endpoints (tunnel).
  *
  * Why WebAssembly: the same table code in JavaScript cost about 1 s of a 3.6 s audit of the
  * benchmark capture (update, key, create, history); as WebAssembly it runs without bounds checks,
@@ -33,6 +34,8 @@ export interface FlowCoreHost {
   portReuse(index: number): void;
   /** The row batch is full: take its rows (then rowsTaken). */
   rowsFull(): void;
+  /** Flow f was created by a tunnel's inner packet: its kind (decode/packet.ts Tunnel) and outer source and destination (at tunnelOffset(), 4 words each). */
+  tunnel(f: number, kind: number): void;
 }
 
 export interface FlowCore {
@@ -50,6 +53,8 @@ export interface FlowCore {
   inspectOffset(): number;
   /** Per flow, 1 when the JavaScript side emits it itself (not packed into the row batch). */
   ownOffset(): number;
+  /** Where the core writes a new tunnelled flow's outer source and destination (8 words) before FlowCoreHost.tunnel. */
+  tunnelOffset(): number;
   /** Split ClientHellos being put together: per flow 1 + its slot (u16), per slot need, have, next sequence number, link (u32), the slots' bytes. */
   tlsSlotOffset(): number;
   tlsMetaOffset(): number;
@@ -153,7 +158,10 @@ let compiled: object | null = null;
 export function newFlowCore(host: FlowCoreHost): FlowCore {
   compiled ??= new wasmApi.Module(Buffer.from(FLOW_CORE_WASM, 'base64'));
   const inst = new wasmApi.Instance(compiled, {
-    table: { finish: (f: number) => host.finish(f), evict: () => host.evict(), portReuse: (i: number) => host.portReuse(i), rowsFull: () => host.rowsFull() },
+    table: {
+      finish: (f: number) => host.finish(f), evict: () => host.evict(), portReuse: (i: number) => host.portReuse(i), rowsFull: () => host.rowsFull(),
+      tunnel: (f: number, kind: number) => host.tunnel(f, kind),
+    },
   });
   return inst.exports as FlowCore;
 }

@@ -195,6 +195,8 @@ export class FlowTable {
   #rowBatches: RowBatchSink | null = null;
   /** Per flow: 1 when this side emits it itself (ICMP errors, tunnel), so the core does not pack it. */
   readonly #own: Uint8Array;
+  /** A tunnelled flow the core created: its outer source and destination (4 words each). */
+  readonly #tunnelAddrs: Uint32Array;
   /**
    * Split ClientHellos being put together (engine.ts #inspect), in the core's memory, which appends
    * in-order segments itself: per flow 1 + its slot (0: none); per slot need, have, next sequence
@@ -245,6 +247,7 @@ export class FlowTable {
       evict: () => this.#evictOne(),
       portReuse: (i) => { this.#an?.add('flow.tcp.port_reuse', i >= 0 ? i : this.#packetIndex); },
       rowsFull: () => { this.takeRows(); },
+      tunnel: (f, kind) => { this.#own[f] = 1; this.#keepTunnel(f, kind, this.#tunnelAddrs, 0, this.#tunnelAddrs, 4); },
     });
     const arenaBytes = Math.max(0, Math.floor(opts.chunkArena ?? 0));
     const rec = core.init(this.maxFlows, slots, this.vlanInKey, Math.min(...to), arenaBytes, Math.max(1, Math.floor(opts.rowBatches ?? 1)));
@@ -258,6 +261,7 @@ export class FlowTable {
     this.#file = new Uint16Array(buf, core.fileOffset(), n);
     this.#inspect = new Uint8Array(buf, core.inspectOffset(), n);
     this.#own = new Uint8Array(buf, core.ownOffset(), n);
+    this.#tunnelAddrs = new Uint32Array(buf, core.tunnelOffset(), 8);
     this.tlsSlotOf = new Uint16Array(buf, core.tlsSlotOffset(), n);
     this.tlsMeta = new Uint32Array(buf, core.tlsMetaOffset(), core.tlsSlots() * 4);
     this.tlsSlotBytes = core.tlsSlotBytes();
@@ -545,6 +549,11 @@ export class FlowTable {
     this.#victimLen = order.length;
   }
 
+  /** Flow f came out of a tunnel (decode/packet.ts Tunnel) with these outer endpoints: its record carries them. */
+  #keepTunnel(f: number, kind: number, src: Uint32Array, srcAt: number, dst: Uint32Array, dstAt: number): void {
+    this.#tunnel.set(f, { kind: TUNNEL_NAMES[kind] ?? String(kind), outerSrc: formatAddr(src, srcAt), outerDst: formatAddr(dst, dstAt) });
+  }
+
   /** Emit the flow as a record and forget it. */
   #finish(f: number): void {
     if (this.#own[f] === 0 && this.#rowBatches !== null) { this.#core.packRow(f); return; }
@@ -594,7 +603,7 @@ export class FlowTable {
     this.lastCreated = created;
     if (created && p.tunnel !== 0) {
       this.#own[f] = 1;
-      this.#tunnel.set(f, { kind: TUNNEL_NAMES[p.tunnel] ?? String(p.tunnel), outerSrc: formatAddr(p.outerSrc), outerDst: formatAddr(p.outerDst) });
+      this.#keepTunnel(f, p.tunnel, p.outerSrc, 0, p.outerDst, 0);
     }
     if (p.hasQuoted) this.#addIcmpEvidence(f, p); // an ICMP error whose quoted flow is unknown
     return f;

@@ -19,6 +19,7 @@
 //   IFT   EXPQ + EXPQ_N × 4  the pcapng section's interfaces batchNg() takes blocks of (IF_SLOTS × 32
 //         bytes: link, snaplen, global id, resolution digits, if_tsoffset f64, blocks taken), then
 //         IFTOUCH: the local ids of those it took blocks of since ifTakenClear() (IF_SLOTS u8)
+//   TUN   IFTOUCH + IF_SLOTS  a new tunnelled flow's outer source and destination (8 words, as KEY)
 //   then ARENA (capture chunks read straight into this memory, for plain()), FREE (i32 × maxFlows),
 //   VLAN (i16), IFX (i32), FILE (u16), INSP (u8), OWN (u8: 1 = the JavaScript side emits the flow
 //   itself), TLSS (u16: 1 + the reassembly slot of the flow's split ClientHello, 0 = none),
@@ -44,7 +45,9 @@ const EXPQ: usize = SNIC + <usize>SNI_SLOTS * 12;
 const IF_SLOTS: u32 = 256;
 const IFT: usize = EXPQ + <usize>EXPQ_N * 4;
 const IFTOUCH: usize = IFT + <usize>IF_SLOTS * 32;
-const FIXED_END: usize = IFTOUCH + <usize>IF_SLOTS;
+/** A new tunnelled flow's outer source and destination (4 words each, as KEY), for the JavaScript side (tunnelFlow). */
+const TUN: usize = IFTOUCH + <usize>IF_SLOTS;
+const FIXED_END: usize = TUN + 32;
 
 // record words (as in table.ts)
 const U_PORTS: usize = 8 * 4, U_META: usize = 9 * 4, U_HASH: usize = 10 * 4, U_STATE: usize = 11 * 4;
@@ -68,6 +71,8 @@ const H_S: u32 = 0, H_H: u32 = 1, H_A: u32 = 2, H_D: u32 = 3, H_F: u32 = 4, H_R:
 @external("table", "portReuse") declare function portReuse(index: f64): void;
 /** The row batch is full: the JavaScript side takes its rows (rowCount, at rowsOffset) and calls rowsTaken. */
 @external("table", "rowsFull") declare function rowsFull(): void;
+/** Flow f was created by a tunnel's inner packet (kind: decode/packet.ts Tunnel); its outer endpoints are at TUN. */
+@external("table", "tunnel") declare function tunnelFlow(f: i32, kind: u32): void;
 
 /** Index of the record batch() is accounting (for portReuse), -1 outside batch(). */
 let curIndex: f64 = -1;
@@ -562,8 +567,13 @@ function setKeyV4(a: u32, b: u32, sport: u32, dport: u32, proto: u32, vlan: i32)
   return ret;
 }
 
-/** plain() is taking the inner packet of a tunnel (VXLAN, Geneve, GRE, ERSPAN), whose VLAN (-1: none) keys the flow (else -1). */
-let inTunnel = false, tunnelVlan: i32 = -1;
+/**
+ * plain() is taking the inner packet of a tunnel (VXLAN, Geneve, GRE, ERSPAN), whose VLAN (-1: none)
+ * keys the flow (else -1); its kind (decode/packet.ts Tunnel) and outer IP header (v6: IPv6).
+ */
+let inTunnel = false, tunnelVlan: i32 = -1, tunnelKind: u32 = 0, tunnelIp: usize = 0, tunnelV6 = false;
+/** decode/packet.ts Tunnel. */
+const TK_GRE: u32 = 1, TK_VXLAN: u32 = 2, TK_GENEVE: u32 = 3, TK_ERSPAN: u32 = 7;
 
 /** Payload packets per flow the JavaScript side looks at for names (engine.ts INSPECT_MAX). */
 const INSPECT_MAX: u32 = 8;
@@ -580,8 +590,8 @@ const INSPECT_MAX: u32 = 8;
  * the JavaScript decoder takes it), else (flow id << 5) | (inside a tunnel << 4) | (its payload was
  * cut << 3) | (its payload is to be looked at for names << 2) | (sent by the originator << 1) |
  * (created the flow). A VXLAN, Geneve or GRE packet (ERSPAN included; over IPv4 for GRE; not cut)
- * whose inner packet is such a packet is accounted by the inner packet when its flow exists and
- * goes on.
+ * whose inner packet is such a packet is accounted by the inner packet (a flow it creates is
+ * handed to the JavaScript side with the tunnel's kind and outer endpoints: newTunnelFlow).
  *
  * Names (engine.ts #inspect): a payload from port 53 or a client's payload that starts like a TLS
  * handshake record is the JavaScript side's to look at, as is any client payload of a flow whose
@@ -647,13 +657,12 @@ export function plain(off: usize, cap: u32, wire: u32, link: u32, tsSec: f64, ts
     const ulen = be16(q + 4);
     if ((ulen != 0 && ulen < 8) || ulen > segLen) return -1;
     sport = be16(q); dport = be16(q + 2);
-    // (tunnels in the decoder's order: VXLAN, Geneve, then Teredo, which the JavaScript side takes)
-    if (sport == 4789 || dport == 4789) return !inTunnel && cap == wire ? tunnel(T_VXLAN, q, ulen != 0 ? q + <usize>ulen : ipEnd, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex) : -1;
-    if (sport == 6081 || dport == 6081) return !inTunnel && cap == wire ? tunnel(T_GENEVE, q, ulen != 0 ? q + <usize>ulen : ipEnd, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex) : -1;
-    if (sport == 3544 || dport == 3544) return -1;
+    // (VXLAN, then Geneve, as the decoder tries them; Teredo is the JavaScript side's)
+    if ((sport == 4789 || dport == 4789 || sport == 6081 || dport == 6081) && !inTunnel && cap == wire)
+      return tunnel(sport == 4789 || dport == 4789 ? T_VXLAN : T_GENEVE, p, v6, q, ulen != 0 ? q + <usize>ulen : ipEnd, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex);
+    if (sport == 4789 || dport == 4789 || sport == 6081 || dport == 6081 || sport == 3544 || dport == 3544) return -1;
     len = (ulen == 0 ? segLen : ulen) - 8; at = q + 8;
-  } else if (proto == 47 && !v6 && !inTunnel && cap == wire) return tunnel(T_GRE, q, capEnd, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex);
-  else return -1;
+  } else return proto == 47 && !v6 && !inTunnel && cap == wire ? tunnel(T_GRE, p, false, q, capEnd, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex) : -1;
   // the payload bytes captured (fewer than len when the snaplen cut it)
   const clen: u32 = at + <usize>len <= capEnd ? len : <u32>(capEnd - at);
   if (v6) {
@@ -662,12 +671,9 @@ export function plain(off: usize, cap: u32, wire: u32, link: u32, tsSec: f64, ts
     store<u32>(KEY, be32(x + 16), 16); store<u32>(KEY, be32(x + 20), 20); store<u32>(KEY, be32(x + 24), 24); store<u32>(KEY, be32(x + 28), 28);
     setKey(KEY, KEY + 16, sport, dport, proto, vlan);
   } else setKeyV4(be32(p + 12), be32(p + 16), sport, dport, proto, vlan);
-  if (inTunnel) {
-    const f0 = find();
-    if (f0 < 0 || endsBefore(f0, proto, flags, tsSec, tsNsec) != 0) return -1;
-  }
   const r = account(proto, true, sport, dport, vlan, tsSec, tsNsec, fileIndex, ifIndex, flags, true, len, <f64>(ipEnd - p), 0, -1, -1);
   const f = r >> 2, isOrig = (r & 2) != 0;
+  if (inTunnel && (r & 1) != 0) newTunnelFlow(f);
   let inspect = false;
   if (clen > 0) {
     const n = <u32>load<u8>(INSP + <usize>f);
@@ -696,10 +702,10 @@ export function plain(off: usize, cap: u32, wire: u32, link: u32, tsSec: f64, ts
 const T_VXLAN: u32 = 0, T_GENEVE: u32 = 1, T_GRE: u32 = 2;
 
 /**
- * A tunnel's packet (not cut), `kind` T_*: its inner frame or packet taken by plain() as a packet
- * of its own (inTunnel: keyed with the outer packet's VLAN, and accounted only when its flow
- * exists and goes on: a new flow keeps its tunnel's endpoints, which the JavaScript side
- * records). plain()'s result with bit 4 set, or -1.
+ * A tunnel's packet (not cut; its outer IP header at ip), `kind` T_*: its inner frame or packet
+ * taken by plain() as a packet of its own (inTunnel: keyed with the outer packet's VLAN; a flow it
+ * creates is handed to the JavaScript side with the tunnel's kind and outer endpoints,
+ * newTunnelFlow). plain()'s result with bit 4 set, or -1.
  *   - T_VXLAN (Decoder #vxlan): the UDP header at q, the datagram ending at dEnd (captured to
  *     capEnd); an 8-byte header with flag I, then an Ethernet frame.
  *   - T_GENEVE (Decoder #geneve): as VXLAN; version 0, its options, then an Ethernet frame or an
@@ -708,12 +714,12 @@ const T_VXLAN: u32 = 0, T_GENEVE: u32 = 1, T_GRE: u32 = 2;
  *     with at most a key and a sequence number, then an Ethernet frame (0x6558), an IPv4 or IPv6
  *     packet, or ERSPAN's mirrored Ethernet frame (type I; type II; type III of the Ethernet
  *     frame type, with or without its platform subheader).
- * (One function called from three places, so that it stays out of plain(): inlined there, the
- * tunnels cost small packets 4 %.)
+ * (A function of its own, called from more than one place, so that it stays out of plain(), as
+ * the common packet's code: plain() was kept as close as could be to its form before tunnels.)
  */
-function tunnel(kind: u32, q: usize, dEnd: usize, capEnd: usize, vlan: i32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): i32 {
+function tunnel(kind: u32, ip: usize, v6: bool, q: usize, dEnd: usize, capEnd: usize, vlan: i32, tsSec: f64, tsNsec: f64, fileIndex: u32, ifIndex: i32): i32 {
   const end = dEnd < capEnd ? dEnd : capEnd;
-  let at: usize, link: i32 = 1;
+  let at: usize, link: i32 = 1, tk = TK_VXLAN;
   if (kind == T_VXLAN) {
     const v = q + 8;
     if (end - v < 8 || (load<u8>(v) & 8) == 0) return -1;
@@ -725,12 +731,15 @@ function tunnel(kind: u32, q: usize, dEnd: usize, capEnd: usize, vlan: i32, tsSe
     if ((b0 >> 6) != 0) return -1;
     at = g + 8 + (<usize>(b0 & 0x3f) << 2);
     link = innerLink(be16(g + 2));
+    tk = TK_GENEVE;
   } else {
     if (end - q < 4) return -1;
     const fv = be16(q), ptype = be16(q + 2);
     if ((fv & 0xcfff) != 0) return -1; // (checksum, routing, other flags, version 1: the JavaScript side)
     at = q + 4 + ((fv & 0x2000) != 0 ? 4 : 0) + ((fv & 0x1000) != 0 ? 4 : 0);
+    tk = TK_GRE;
     if (ptype == 0x88be || ptype == 0x22eb) {
+      tk = TK_ERSPAN;
       if (ptype == 0x22eb || (fv & 0x1000) != 0) {
         if (end < at + 12) return -1;
         const v = <u32>load<u8>(at) >> 4;
@@ -741,10 +750,25 @@ function tunnel(kind: u32, q: usize, dEnd: usize, capEnd: usize, vlan: i32, tsSe
     } else link = innerLink(ptype);
   }
   if (link < 0 || at >= end) return -1;
-  inTunnel = true; tunnelVlan = vlan;
+  inTunnel = true; tunnelVlan = vlan; tunnelKind = tk; tunnelIp = ip; tunnelV6 = v6;
   const r = plain(at, <u32>(end - at), <u32>(end - at), <u32>link, tsSec, tsNsec, fileIndex, ifIndex);
   inTunnel = false; tunnelVlan = -1;
   return r < 0 ? r : r | 16;
+}
+
+/**
+ * Flow f was created by a tunnel's inner packet: the JavaScript side keeps the tunnel's kind and
+ * outer endpoints (written at TUN) and emits the flow itself (a row has no room for them).
+ */
+function newTunnelFlow(f: i32): void {
+  if (tunnelV6) {
+    const x = tunnelIp + 8;
+    for (let i: usize = 0; i < 32; i += 4) store<u32>(TUN + i, be32(x + i));
+  } else {
+    store<u32>(TUN, 0); store<u32>(TUN, 0, 4); store<u32>(TUN, 0xffff, 8); store<u32>(TUN, be32(tunnelIp + 12), 12);
+    store<u32>(TUN, 0, 16); store<u32>(TUN, 0, 20); store<u32>(TUN, 0xffff, 24); store<u32>(TUN, be32(tunnelIp + 16), 28);
+  }
+  tunnelFlow(f, tunnelKind);
 }
 
 /** The link type plain() reads a tunnel's payload of this protocol type as (Ethernet; IPv4 or IPv6 alone), or -1. */
@@ -1041,6 +1065,7 @@ const MAX_TS_SEC: f64 = 253402300799;
 const IF_LINK: usize = 0, IF_SNAP: usize = 4, IF_ID: usize = 8, IF_DIGITS: usize = 12, IF_OFF: usize = 16, IF_TAKEN: usize = 24;
 let ifTouched: u32 = 0;
 export function ifTableOffset(): usize { return IFT; }
+export function tunnelOffset(): usize { return TUN; }
 export function ifTableSlots(): u32 { return IF_SLOTS; }
 export function ifTouchedOffset(): usize { return IFTOUCH; }
 /** How many interfaces batchNg() took blocks of since ifTakenClear() (their local ids at ifTouchedOffset(), their counts in the table). */
