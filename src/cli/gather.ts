@@ -68,6 +68,8 @@ export interface GatherOptions {
   rowBatchCount?: number;
   /** Flow records from captures carry their Community ID (default true; the audit never reads it: false spares a SHA-1 per record). */
   communityIds?: boolean;
+  /** Flow records from captures carry a tunnelled flow's tunnel (default true; the audit never reads it: false lets such flows be rows, FlowTableOptions.tunnelEndpoints). */
+  tunnelEndpoints?: boolean;
   /** Threads for capture files, this one included (`--threads`); 2 or more: read and decode in worker threads (src/flow/parallel), same results. */
   threads?: number;
 }
@@ -216,6 +218,7 @@ export async function gatherEvidence(inputs: string[], opts: GatherOptions = {})
     ...(opts.timeouts !== undefined ? { timeouts: opts.timeouts } : {}),
     ...(opts.rowBatchCount !== undefined ? { rowBatches: opts.rowBatchCount } : {}),
     ...(opts.communityIds !== undefined ? { communityIds: opts.communityIds } : {}),
+    ...(opts.tunnelEndpoints !== undefined ? { tunnelEndpoints: opts.tunnelEndpoints } : {}),
     // capture files read in this thread read into the flow table's memory (see FlowTable.arenaChunk)
     chunkArena: chunkArena(plans.filter((p) => p.kind === 'capture').length, opts.chunkSize ?? DEFAULT_CHUNK_SIZE),
   });

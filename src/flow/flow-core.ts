@@ -55,6 +55,8 @@ export interface FlowCore {
   ownOffset(): number;
   /** Where the core writes a new tunnelled flow's outer source and destination (8 words) before FlowCoreHost.tunnel. */
   tunnelOffset(): number;
+  /** Call FlowCoreHost.tunnel for a tunnelled flow the core creates (default true; false: the flow is like any other). */
+  setTunnelFlows(on: boolean): void;
   /** Split ClientHellos being put together: per flow 1 + its slot (u16), per slot need, have, next sequence number, link (u32), the slots' bytes. */
   tlsSlotOffset(): number;
   tlsMetaOffset(): number;

@@ -60,6 +60,12 @@ export interface FlowTableOptions {
    * False: their communityId is '' (no SHA-1 per flow), for a consumer that never reads it (the audit).
    */
   communityIds?: boolean;
+  /**
+   * A tunnelled flow's record carries the tunnel's kind and outer endpoints (default true); such a
+   * flow is then emitted as a record. False: its `tunnel` is null and it is a row like any other,
+   * for a consumer that never reads it (the audit).
+   */
+  tunnelEndpoints?: boolean;
 }
 
 export interface FlowSource {
@@ -221,6 +227,7 @@ export class FlowTable {
   #packetIndex = -1;
   readonly #records = new RowRecords();
   readonly #communityIds: boolean;
+  readonly #tunnelEndpoints: boolean;
   // batchNg's interface table in the core (32 bytes per interface, also read as f64 for the offsets),
   // the local ids it took blocks of, and the section it holds (which version, how many interfaces)
   readonly #ifTable: Uint32Array;
@@ -235,6 +242,7 @@ export class FlowTable {
     if (this.maxFlows > MAX_TABLE_FLOWS) throw new RangeError(`maxFlows: at most ${MAX_TABLE_FLOWS} flows (got ${this.maxFlows})`);
     this.vlanInKey = opts.vlanInKey ?? false;
     this.#communityIds = opts.communityIds ?? true;
+    this.#tunnelEndpoints = opts.tunnelEndpoints ?? true;
     this.timeouts = resolveTimeouts(opts.timeouts);
     const to = timeoutVector(this.timeouts);
     this.#sink = sink;
@@ -253,6 +261,7 @@ export class FlowTable {
     const rec = core.init(this.maxFlows, slots, this.vlanInKey, Math.min(...to), arenaBytes, Math.max(1, Math.floor(opts.rowBatches ?? 1)));
     if (rec === 0) throw new RangeError(`maxFlows: no memory for a table of ${this.maxFlows} flows`);
     this.#core = core;
+    core.setTunnelFlows(this.#tunnelEndpoints);
     const buf = core.memory.buffer, n = this.maxFlows;
     this.#u = new Uint32Array(buf, rec, n * U);
     this.#d = new Float64Array(buf, rec, n * D);
@@ -601,7 +610,7 @@ export class FlowTable {
     const f = r >> 2, created = (r & 1) !== 0;
     this.lastIsOrig = (r & 2) !== 0;
     this.lastCreated = created;
-    if (created && p.tunnel !== 0) {
+    if (created && p.tunnel !== 0 && this.#tunnelEndpoints) {
       this.#own[f] = 1;
       this.#keepTunnel(f, p.tunnel, p.outerSrc, 0, p.outerDst, 0);
     }

@@ -23,6 +23,7 @@ import path from 'node:path';
 import { buildPcap } from '../helpers/capture-builder.js';
 import { withTmpDir } from '../helpers/tmp-dir.js';
 import { eth, ipv4, tcp, udp } from '../decode/helpers/build.js';
+import type { FlowRecord } from '../../src/flow/record.js';
 
 const a = (s: string) => parseAddr(s)!;
 const v6a = 'fe80:1:203:405:607:809:a0b:c0d', v6b = 'fe80:1011:1213:1415:1617:1819:1a1b:1c1d';
@@ -117,6 +118,41 @@ test('flow records of tunnelled flows carry their Community ID, and none (no SHA
       assert.is(f.communityId, communityId(a(f.origH), a(f.respH), 6, f.origP, f.respP));
       assert.is(g.communityId, '');
       assert.equal({ ...g, communityId: f.communityId }, f);
+    }
+  });
+});
+
+test('tunnelEndpoints: false (the audit): tunnelled flows are rows like any other, their records without the tunnel; nothing else differs', async () => {
+  await withTmpDir('fa-tun-', async (dir) => {
+    // sessions inside VXLAN and ERSPAN (taken by the core) and GRE with a checksum (by the decoder)
+    const vxlan = (inner: Buffer) => eth(0x0800, ipv4({ src: '10.99.0.1', dst: '10.99.0.2', proto: 17 }, udp(40000, 4789, Buffer.concat([Buffer.from([8, 0, 0, 0, 0, 0, 0x10, 0]), inner]))));
+    const erspan = (inner: Buffer) => eth(0x0800, ipv4({ src: '10.98.0.1', dst: '10.98.0.2', proto: 47 }, Buffer.concat([Buffer.from('100088be0000002a1007000500000003', 'hex'), inner])));
+    const gre = (inner: Buffer) => eth(0x0800, ipv4({ src: '10.97.0.1', dst: '10.97.0.2', proto: 47 }, Buffer.concat([Buffer.from('8000080000000000', 'hex'), inner.subarray(14)])));
+    const wraps = [vxlan, erspan, gre];
+    const packets = [];
+    for (let i = 0; i < 9; i++) {
+      const c = `10.1.1.${i + 1}`, wrap = wraps[i % 3]!;
+      packets.push({ tsSec: 1_700_000_000 + i, data: wrap(eth(0x0800, ipv4({ src: c, dst: '10.2.2.2' }, tcp({ sport: 50000 + i, dport: 389, flags: 0x02 })))) });
+      packets.push({ tsSec: 1_700_000_000 + i, tsNsec: 1000, data: wrap(eth(0x0800, ipv4({ src: '10.2.2.2', dst: c }, tcp({ sport: 389, dport: 50000 + i, flags: 0x12 })))) });
+      packets.push({ tsSec: 1_700_000_000 + i, tsNsec: 2000, data: wrap(eth(0x0800, ipv4({ src: c, dst: '10.2.2.2' }, tcp({ sport: 50000 + i, dport: 389, flags: 0x10 })))) });
+    }
+    const file = path.join(dir, 'tunnels.pcap');
+    writeFileSync(file, buildPcap({ packets }));
+    const gather = async (tunnelEndpoints: boolean) => {
+      const rows: FlowRecord[] = [];
+      const records = (await gatherEvidence([file], { tunnelEndpoints, rowSink: (t, f) => { rows.push(t.toRecord(f)); return true; } })).flows;
+      return { rows, records };
+    };
+    const kept = await gather(true), dropped = await gather(false);
+    assert.equal([kept.rows.length, kept.records.length], [0, 9]);
+    assert.equal([dropped.rows.length, dropped.records.length], [9, 0]);
+    const byKey = (fs: FlowRecord[]) => [...fs].sort((x, y) => x.origP - y.origP);
+    const k = byKey(kept.records), d = byKey(dropped.rows);
+    const tunnels = [{ kind: 'vxlan', outerSrc: '10.99.0.1', outerDst: '10.99.0.2' }, { kind: 'erspan', outerSrc: '10.98.0.1', outerDst: '10.98.0.2' }, { kind: 'gre', outerSrc: '10.97.0.1', outerDst: '10.97.0.2' }];
+    for (let i = 0; i < 9; i++) {
+      assert.equal(k[i]!.tunnel, tunnels[i % 3]);
+      assert.is(d[i]!.tunnel, null);
+      assert.equal({ ...d[i]!, tunnel: k[i]!.tunnel }, k[i]!);
     }
   });
 });

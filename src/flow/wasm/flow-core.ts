@@ -572,6 +572,9 @@ function setKeyV4(a: u32, b: u32, sport: u32, dport: u32, proto: u32, vlan: i32)
  * keys the flow (else -1); its kind (decode/packet.ts Tunnel) and outer IP header (v6: IPv6).
  */
 let inTunnel = false, tunnelVlan: i32 = -1, tunnelKind: u32 = 0, tunnelIp: usize = 0, tunnelV6 = false;
+/** Hand a tunnelled flow the core creates to the JavaScript side (newTunnelFlow; off: the flow is like any other). */
+let tunnelsOn = true;
+export function setTunnelFlows(on: bool): void { tunnelsOn = on; }
 /** decode/packet.ts Tunnel. */
 const TK_GRE: u32 = 1, TK_VXLAN: u32 = 2, TK_GENEVE: u32 = 3, TK_ERSPAN: u32 = 7;
 
@@ -673,7 +676,7 @@ export function plain(off: usize, cap: u32, wire: u32, link: u32, tsSec: f64, ts
   } else setKeyV4(be32(p + 12), be32(p + 16), sport, dport, proto, vlan);
   const r = account(proto, true, sport, dport, vlan, tsSec, tsNsec, fileIndex, ifIndex, flags, true, len, <f64>(ipEnd - p), 0, -1, -1);
   const f = r >> 2, isOrig = (r & 2) != 0;
-  if (inTunnel && (r & 1) != 0) newTunnelFlow(f);
+  if (inTunnel && (r & 1) != 0 && tunnelsOn) newTunnelFlow(f);
   let inspect = false;
   if (clen > 0) {
     const n = <u32>load<u8>(INSP + <usize>f);

@@ -58,7 +58,7 @@ export async function run(a: AuditArgs): Promise<number> {
     try {
       return await gatherEvidence(list, {
         // (no finding shows a flow's Community ID)
-        maxFlows: fo.maxFlows, vlanInKey: fo.vlanInKey, timeouts: fo.timeouts, threads: readThreads, communityIds: false, ...bar.opts,
+        maxFlows: fo.maxFlows, vlanInKey: fo.vlanInKey, timeouts: fo.timeouts, threads: readThreads, communityIds: false, tunnelEndpoints: false, ...bar.opts,
         ...(forced !== undefined ? { inputFormat: forced } : {}), ...sinks,
       });
     } finally {

@@ -165,7 +165,7 @@ export async function runLive(a: LiveArgs, deps: LiveDeps = {}): Promise<number>
     onFlow: (f) => pipeline!.onFlow(f),
     nameParsers,
     maxFlows: flowOpts.maxFlows, vlanInKey: flowOpts.vlanInKey, timeouts: flowOpts.timeouts,
-    communityIds: false, // (no finding shows a flow's Community ID)
+    communityIds: false, tunnelEndpoints: false, // (no finding shows a flow's Community ID or tunnel)
   });
   engine.addSource(0, `live:${device}`, 'live');
   pipeline = new AuditPipeline(engine, audit, log);
