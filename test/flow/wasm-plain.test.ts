@@ -355,6 +355,10 @@ const outerFrame = (proto: number, body: Buffer, vlan?: number): Buffer => {
   const ip = ipv4({ src: '10.99.0.1', dst: '10.99.0.2', proto }, body);
   return vlan === undefined ? eth(0x0800, ip) : ethTagged([[0x8100, vlan]], 0x0800, ip);
 };
+const outerFrame6 = (nh: number, body: Buffer, vlan?: number): Buffer => {
+  const ip = ipv6({ src: 'fd99::1', dst: 'fd99::2', nh }, body);
+  return vlan === undefined ? eth(0x86dd, ip) : ethTagged([[0x8100, vlan]], 0x86dd, ip);
+};
 /** An Ethernet frame's IP packet and its EtherType (one 802.1Q tag at most), for tunnels that carry IP. */
 const ipOf = (frame: Buffer): [Buffer, number] => frame.readUInt16BE(12) === 0x8100 ? [frame.subarray(18), frame.readUInt16BE(16)] : [frame.subarray(14), frame.readUInt16BE(12)];
 const hexb = (h: string): Buffer => Buffer.from(h.replace(/ /g, ''), 'hex');
@@ -368,6 +372,8 @@ const ENCAPS: Encap[] = [
   { name: 'ERSPAN type I', wrap: (x, v) => outerFrame(47, Buffer.concat([hexb('0000 88be'), x]), v), damaged: (x) => outerFrame(47, Buffer.concat([hexb('0001 88be'), x])) },
   { name: 'ERSPAN type II', wrap: (x, v) => outerFrame(47, Buffer.concat([hexb('1000 88be 0000002a 1007 0005 00000003'), x]), v), damaged: (x) => outerFrame(47, Buffer.concat([hexb('1000 88be 0000002a 3007 0005 00000003'), x])) },
   { name: 'ERSPAN type III (platform subheader)', wrap: (x, v) => outerFrame(47, Buffer.concat([hexb('1000 22eb 0000002a 2007 0005 01020304 0000 0001 0c000001 05060708'), x]), v), damaged: (x) => outerFrame(47, Buffer.concat([hexb('1000 22eb 0000002a 2007 0005 01020304 0000 0400'), x])) },
+  { name: 'ERSPAN type II over IPv6', wrap: (x, v) => outerFrame6(47, Buffer.concat([hexb('1000 88be 0000002a 1007 0005 00000003'), x]), v), damaged: (x) => outerFrame6(47, Buffer.concat([hexb('1000 88be 0000002a 1007'), x.subarray(0, 2)])) },
+  { name: 'VXLAN over IPv6', wrap: (x, v) => outerFrame6(17, udp(40000, 4789, Buffer.concat([hexb('08000000 00001000'), x])), v), damaged: (x) => outerFrame6(17, udp(40000, 4789, Buffer.concat([hexb('08000000'), x.subarray(0, 3)]))) },
   { name: 'ERSPAN type III (IP frame type: the JavaScript side)', wrap: (x, v) => outerFrame(47, Buffer.concat([hexb('1000 22eb 0000002a 2007 0005 01020304 0000 0800'), ipOf(x)[0]]), v), damaged: (x) => outerFrame(47, Buffer.concat([hexb('1000 22eb 0000002a 2007 0005 01020304 0000 0800 00'), x])) },
 ];
 

@@ -592,7 +592,7 @@ const INSPECT_MAX: u32 = 8;
  * are in this memory at `off`. Returns -1 when the packet is not such a packet (nothing changed:
  * the JavaScript decoder takes it), else (flow id << 5) | (inside a tunnel << 4) | (its payload was
  * cut << 3) | (its payload is to be looked at for names << 2) | (sent by the originator << 1) |
- * (created the flow). A VXLAN, Geneve or GRE packet (ERSPAN included; over IPv4 for GRE; not cut)
+ * (created the flow). A VXLAN, Geneve or GRE packet (ERSPAN included; not cut)
  * whose inner packet is such a packet is accounted by the inner packet (a flow it creates is
  * handed to the JavaScript side with the tunnel's kind and outer endpoints: newTunnelFlow).
  *
@@ -642,7 +642,7 @@ export function plain(off: usize, cap: u32, wire: u32, link: u32, tsSec: f64, ts
     if (end - p < 40 || (<u32>load<u8>(p) >> 4) != 6) return -1;
     proto = load<u8>(p + 6);
     const plen = <usize>be16(p + 4);
-    if ((proto != 6 && proto != 17) || plen == 0 || p + 40 + plen > wireEnd) return -1;
+    if ((proto != 6 && proto != 17 && proto != 47) || plen == 0 || p + 40 + plen > wireEnd) return -1;
     ipEnd = p + 40 + plen; q = p + 40; v6 = true;
   } else return -1;
   // (the transport header must be captured whole; its payload may be cut)
@@ -665,7 +665,7 @@ export function plain(off: usize, cap: u32, wire: u32, link: u32, tsSec: f64, ts
       return tunnel(sport == 4789 || dport == 4789 ? T_VXLAN : T_GENEVE, p, v6, q, ulen != 0 ? q + <usize>ulen : ipEnd, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex);
     if (sport == 4789 || dport == 4789 || sport == 6081 || dport == 6081 || sport == 3544 || dport == 3544) return -1;
     len = (ulen == 0 ? segLen : ulen) - 8; at = q + 8;
-  } else return proto == 47 && !v6 && !inTunnel && cap == wire ? tunnel(T_GRE, p, false, q, capEnd, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex) : -1;
+  } else return proto == 47 && !inTunnel && cap == wire ? tunnel(T_GRE, p, v6, q, capEnd, capEnd, vlan, tsSec, tsNsec, fileIndex, ifIndex) : -1;
   // the payload bytes captured (fewer than len when the snaplen cut it)
   const clen: u32 = at + <usize>len <= capEnd ? len : <u32>(capEnd - at);
   if (v6) {
