@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BENCH_SIZE, buildTopology, generateBench, inventoryFor, parseSize, parseCount, Prng } from './gen/index.js';
+import { BENCH_SIZE, buildTopology, ENCAPS, generateBench, inventoryFor, parseSize, parseCount, Prng } from './gen/index.js';
 import type { GenStats } from './gen/generator.js';
 import { findNodePcap, NODE_PCAP_VERSION, PEERS, WASM_FLOOR_FLAGS } from './peers.js';
 import { goalRows, goalTable, median } from './goals.js';
@@ -34,6 +34,7 @@ const { values: a } = parseArgs({
     seed: { type: 'string', default: '42' },
     format: { type: 'string', default: 'pcap' },
     'small-packets': { type: 'boolean', default: false },
+    encap: { type: 'string', default: 'none' },
     runs: { type: 'string', default: '3' },
     only: { type: 'string' },
     skip: { type: 'string' },
@@ -50,7 +51,7 @@ const { values: a } = parseArgs({
   strict: true,
 });
 if (a.help) {
-  process.stdout.write('npm run bench -- [--size 200M|1.65G] [--packets N] [--flows N] [--seed 42] [--format pcap|pcapng] [--small-packets]\n' +
+  process.stdout.write('npm run bench -- [--size 200M|1.65G] [--packets N] [--flows N] [--seed 42] [--format pcap|pcapng] [--small-packets] [--encap none|vxlan|geneve|erspan]\n' +
     '                 [--runs 3] [--only a,b] [--skip a,b] [--file EXISTING.pcap --inventory INV.json] [--no-build] [--no-gc-check] [--timeout S]\n' +
     '                 [--install-peers]   (build npm pcap, node_pcap, into bench/data/peers to run it as a peer)\n');
   process.exit(0);
@@ -58,6 +59,10 @@ if (a.help) {
 const runs = Math.max(1, Number(a.runs));
 const timeoutS = Number(a.timeout);
 const format = a.format === 'pcapng' ? 'pcapng' : 'pcap';
+const encap = ENCAPS.find((e) => e === a.encap) ?? ((): never => {
+  process.stderr.write(`bench: --encap must be one of ${ENCAPS.join(', ')}\n`);
+  process.exit(2);
+})();
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 
 // ---------------------------------------------------------------------------------------------
@@ -82,7 +87,7 @@ function ensureCapture(): Capture {
   const genDir = path.join(ROOT, 'bench/gen');
   for (const f of fs.readdirSync(genDir).sort()) if (f.endsWith('.ts')) h.update(fs.readFileSync(path.join(genDir, f)));
   const parts = [`gen-${h.digest('hex').slice(0, 8)}-s${a.seed}`, a.packets !== undefined ? `p${a.packets}` : '', a.flows !== undefined ? `f${a.flows}` : '',
-    a.packets === undefined && a.flows === undefined ? `b${a.size}` : '', a['small-packets'] ? 'small' : ''].filter((x) => x !== '');
+    a.packets === undefined && a.flows === undefined ? `b${a.size}` : '', a['small-packets'] ? 'small' : '', encap === 'none' ? '' : encap].filter((x) => x !== '');
   const base = path.join(DATA, parts.join('-'));
   const file = `${base}.${format}`;
   const statsFile = `${base}.${format}.stats.json`;
@@ -98,7 +103,7 @@ function ensureCapture(): Capture {
   log(`generating ${path.relative(ROOT, file)} (${JSON.stringify(limits)}) …`);
   const t0 = process.hrtime.bigint();
   const res = generateBench({
-    out: `${file}.tmp`, format, options: { seed: Number(a.seed), small: a['small-packets'] }, limits, inventory, countTuples: true,
+    out: `${file}.tmp`, format, options: { seed: Number(a.seed), small: a['small-packets'] }, limits, inventory, countTuples: true, encap,
   });
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   fs.renameSync(`${file}.tmp`, file);

@@ -2,11 +2,12 @@
  * Capture generator CLI.
  *   node --import tsx bench/gen/cli.ts --out big.pcap --format pcap --size 1.65G --seed 42 \
  *        [--packets N] [--flows N] [--small-packets] [--ipv6-share 0.1] [--vlan-share 0.1] \
- *        [--noise-share 0.05] [--rate 280] [--inventory inv.json] [--stats stats.json] [--count-tuples]
+ *        [--noise-share 0.05] [--rate 280] [--encap none|vxlan|geneve|erspan] [--inventory inv.json]
+ *        [--stats stats.json] [--count-tuples]
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { generateBench, parseCount, parseSize } from './index.js';
+import { ENCAPS, generateBench, parseCount, parseSize } from './index.js';
 import type { GenLimits } from './generator.js';
 
 const { values: a } = parseArgs({
@@ -23,6 +24,7 @@ const { values: a } = parseArgs({
     'vlan-share': { type: 'string', default: '0.1' },
     'noise-share': { type: 'string', default: '0.05' },
     rate: { type: 'string', default: '280' },
+    encap: { type: 'string', default: 'none' },
     inventory: { type: 'string' },
     stats: { type: 'string' },
     'count-tuples': { type: 'boolean', default: false },
@@ -32,7 +34,7 @@ const { values: a } = parseArgs({
   strict: true,
 });
 
-const usage = 'usage: node --import tsx bench/gen/cli.ts --out FILE [--format pcap|pcapng] (--packets N | --size 1.65G | --flows N | --duration SECONDS) [--seed S] [--small-packets] [--ipv6-share 0.1] [--vlan-share 0.1] [--noise-share 0.05] [--rate FLOWS_PER_S] [--inventory FILE] [--stats FILE] [--count-tuples]';
+const usage = 'usage: node --import tsx bench/gen/cli.ts --out FILE [--format pcap|pcapng] (--packets N | --size 1.65G | --flows N | --duration SECONDS) [--seed S] [--small-packets] [--ipv6-share 0.1] [--vlan-share 0.1] [--noise-share 0.05] [--rate FLOWS_PER_S] [--encap none|vxlan|geneve|erspan] [--inventory FILE] [--stats FILE] [--count-tuples]';
 function fail(msg: string): never {
   process.stderr.write(`gen: ${msg}\n${usage}\n`);
   process.exit(2);
@@ -40,6 +42,8 @@ function fail(msg: string): never {
 if (a.help) { process.stdout.write(`${usage}\n`); process.exit(0); }
 if (a.out === undefined) fail('--out is required');
 if (a.format !== 'pcap' && a.format !== 'pcapng') fail(`--format must be pcap or pcapng, not ${a.format}`);
+const encap = ENCAPS.find((e) => e === a.encap);
+if (encap === undefined) fail(`--encap must be one of ${ENCAPS.join(', ')}, not ${a.encap}`);
 const num = (name: string, v: string, lo: number, hi: number): number => {
   const n = Number(v);
   if (!Number.isFinite(n) || n < lo || n > hi) fail(`--${name} must be a number in [${lo}, ${hi}]`);
@@ -71,6 +75,7 @@ const res = generateBench({
   limits,
   ...(a.inventory !== undefined ? { inventory: a.inventory } : {}),
   countTuples: a['count-tuples'],
+  encap,
 });
 const secs = Number(process.hrtime.bigint() - t0) / 1e9;
 const s = res.stats;

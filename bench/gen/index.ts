@@ -7,12 +7,12 @@ import { Generator } from './generator.js';
 import type { GenLimits, GenOptions, GenStats } from './generator.js';
 import { benchMix, buildTopology, BENCH_SIZE, inventoryFor } from './hybrid.js';
 import { CaptureWriter, FdSink, MemorySink } from './writer.js';
-import type { OutFormat, Sink } from './writer.js';
+import type { Encap, OutFormat, Sink } from './writer.js';
 
 export { Generator, DEFAULT_OPTIONS } from './generator.js';
 export type { GenLimits, GenOptions, GenStats, TrafficClass, TcpParams } from './generator.js';
-export { CaptureWriter, FdSink, MemorySink } from './writer.js';
-export type { OutFormat, Sink } from './writer.js';
+export { CaptureWriter, ENCAPS, FdSink, MemorySink } from './writer.js';
+export type { Encap, OutFormat, Sink } from './writer.js';
 export * from './hybrid.js';
 export { Prng } from './prng.js';
 
@@ -24,6 +24,8 @@ export interface BenchGenRequest {
   limits: GenLimits;
   inventory?: string;
   countTuples?: boolean;
+  /** Deliver each frame inside a tunnel, as a mirror sends it (default 'none'; see Encap). */
+  encap?: Encap;
 }
 
 export interface BenchGenResult {
@@ -39,7 +41,7 @@ export function generateBench(req: BenchGenRequest): BenchGenResult {
   g.setMix(benchMix(topo));
   const mem = req.out === null ? new MemorySink() : null;
   const sink: Sink = mem ?? new FdSink(req.out!);
-  const w = new CaptureWriter(sink, req.format);
+  const w = new CaptureWriter(sink, req.format, undefined, undefined, req.encap ?? 'none');
   const stats = g.run(w, req.limits, req.countTuples ?? false);
   w.close();
   const inventory = inventoryFor(topo);

@@ -8,6 +8,17 @@ import fs from 'node:fs';
 
 export type OutFormat = 'pcap' | 'pcapng';
 
+/**
+ * How each frame is delivered: as captured on the wire, or as a mirror sends it to its collector:
+ * inside VXLAN (AWS Traffic Mirroring, Azure vTAP), Geneve (AWS Gateway Load Balancer) or GRE with
+ * an ERSPAN type II header (a switch's or vSphere's remote mirror). Each adds ENCAP_LEN bytes of
+ * outer Ethernet, IPv4 (10.99.0.1 → 10.99.0.2) and tunnel headers.
+ */
+export type Encap = 'none' | 'vxlan' | 'geneve' | 'erspan';
+export const ENCAPS: readonly Encap[] = ['none', 'vxlan', 'geneve', 'erspan'];
+/** Outer bytes per frame: Ethernet 14 + IPv4 20 + UDP 8 + VXLAN or Geneve 8, or GRE 8 + ERSPAN II 8. */
+export const ENCAP_LEN = 50;
+
 export interface Sink {
   write(chunk: Buffer): void;
   close(): void;
@@ -39,7 +50,7 @@ export class MemorySink implements Sink {
   }
 }
 
-/** Largest frame the generator produces (VLAN-tagged full-MSS frame is 1518). */
+/** Largest frame the generator produces (VLAN-tagged full-MSS frame is 1518, plus ENCAP_LEN in a tunnel). */
 export const MAX_FRAME = 1600;
 const PCAP_REC_HDR = 16;
 const EPB_HDR = 28;
@@ -53,10 +64,15 @@ export class CaptureWriter {
   private frameOff = 0;
   packets = 0;
   bytes = 0;
+  readonly encap: Encap;
+  /** Bytes of outer headers before each frame (0 or ENCAP_LEN). */
+  private readonly outer: number;
 
-  constructor(sink: Sink, format: OutFormat, batchBytes = 8 << 20, snaplen = 65535) {
+  constructor(sink: Sink, format: OutFormat, batchBytes = 8 << 20, snaplen = 65535, encap: Encap = 'none') {
     this.sink = sink;
     this.format = format;
+    this.encap = encap;
+    this.outer = encap === 'none' ? 0 : ENCAP_LEN;
     this.batch = Buffer.alloc(batchBytes);
     const b = this.batch;
     if (format === 'pcap') {
@@ -94,15 +110,17 @@ export class CaptureWriter {
   begin(): number {
     if (this.pos + MAX_FRAME + EPB_HDR + 8 > this.batch.length) this.flush();
     this.frameOff = this.pos + (this.format === 'pcap' ? PCAP_REC_HDR : EPB_HDR);
-    return this.frameOff;
+    return this.frameOff + this.outer;
   }
 
   get buf(): Buffer {
     return this.batch;
   }
 
-  /** Finish the frame started by begin(): write the record header for `len` bytes at time `tsUs`. */
-  commit(tsUs: number, len: number): void {
+  /** Finish the frame started by begin(): write the record header for `len` bytes (and the outer headers, in a tunnel) at time `tsUs`. */
+  commit(tsUs: number, frameLen: number): void {
+    if (this.outer !== 0) this.#wrap(frameLen);
+    const len = frameLen + this.outer;
     const b = this.batch;
     const p = this.pos;
     const sec = Math.floor(tsUs / 1e6);
@@ -130,6 +148,34 @@ export class CaptureWriter {
       this.bytes += total;
     }
     this.packets++;
+  }
+
+  /** Write the outer headers before the frame of `len` bytes at frameOff + ENCAP_LEN. */
+  #wrap(len: number): void {
+    const b = this.batch, o = this.frameOff;
+    b.fill(0, o, o + ENCAP_LEN);
+    b.writeUIntBE(0x02000000a001, o, 6); b.writeUIntBE(0x02000000a002, o + 6, 6); b.writeUInt16BE(0x0800, o + 12);
+    const ip = o + 14, inner = ENCAP_LEN - 14 - 20 + len;
+    b[ip] = 0x45; b.writeUInt16BE(20 + inner, ip + 2); b.writeUInt16BE(this.packets & 0xffff, ip + 4);
+    b[ip + 8] = 64; b[ip + 9] = this.encap === 'erspan' ? 47 : 17;
+    b.writeUInt32BE(0x0a630001, ip + 12); b.writeUInt32BE(0x0a630002, ip + 16);
+    let sum = 0;
+    for (let i = 0; i < 20; i += 2) sum += b.readUInt16BE(ip + i);
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    b.writeUInt16BE(~sum & 0xffff, ip + 10);
+    const t = ip + 20;
+    if (this.encap === 'erspan') {
+      // GRE with a sequence number (0x1000), protocol ERSPAN (0x88be); ERSPAN II: version 1, session 1
+      b.writeUInt16BE(0x1000, t); b.writeUInt16BE(0x88be, t + 2); b.writeUInt32BE(this.packets >>> 0, t + 4);
+      b.writeUInt16BE(0x1000, t + 8); b.writeUInt16BE(0x0001, t + 10);
+    } else {
+      // UDP from a port the inner frame's bytes choose (as senders spread flows), checksum 0
+      b.writeUInt16BE(49152 + ((b[o + ENCAP_LEN + len - 1]! * 31 + len) & 0x3fff), t);
+      b.writeUInt16BE(this.encap === 'vxlan' ? 4789 : 6081, t + 2); b.writeUInt16BE(inner, t + 4);
+      const h = t + 8;
+      if (this.encap === 'vxlan') { b[h] = 0x08; b.writeUIntBE(100, h + 4, 3); } // flag I, VNI 100
+      else { b.writeUInt16BE(0x6558, h + 2); b.writeUIntBE(100, h + 4, 3); } // Geneve: Ethernet, VNI 100
+    }
   }
 
   flush(): void {
