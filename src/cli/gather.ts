@@ -55,13 +55,13 @@ export interface GatherOptions {
   /**
    * Finished capture flows are offered here first, as flow-table rows, before any record object is
    * built (FlowTable.setRowSink; FlowStore.rowSink() keeps them compactly). Flows it does not take
-   * (and those with ICMP errors or a tunnel, and flow-log records) go to onFlow or Evidence.flows.
+   * (and those with ICMP errors or a tunnel kept, tunnelEndpoints, and flow-log records) go to onFlow or Evidence.flows.
    */
   rowSink?: FlowRowSink;
   /**
    * Finished capture flows packed into rows by the flow table's core and handed over in batches
    * (FlowTable.setRowBatches), before rowSink; the last rows when the captures are read. Flows with
-   * ICMP errors or a tunnel, and flow-log records, go to onFlow or Evidence.flows.
+   * ICMP errors or a tunnel kept, and flow-log records, go to onFlow or Evidence.flows.
    */
   rowBatches?: RowBatchSink;
   /** Row batches the flow table's core has room for (FlowTableOptions.rowBatches; default 1): for a rowBatches sink that lets another thread read them in place. */

@@ -446,7 +446,7 @@ export class FlowTable {
     return this.#sink;
   }
 
-  /** Hand finished flows (those without ICMP errors or tunnel) to `rowSink` as table rows first; null: records only. */
+  /** Hand finished flows (those without ICMP errors or a tunnel kept, tunnelEndpoints) to `rowSink` as table rows first; null: records only. */
   setRowSink(rowSink: FlowRowSink | null): void {
     this.#rowSink = rowSink;
   }
@@ -456,7 +456,7 @@ export class FlowTable {
   }
 
   /**
-   * Have the core pack finished flows (those without ICMP errors or tunnel) into batches of rows in
+   * Have the core pack finished flows (those without ICMP errors or a tunnel kept) into batches of rows in
    * its memory and hand each full batch to `sink` (before rowSink; null: off). The last rows wait
    * in the core until takeRows.
    */

@@ -88,7 +88,7 @@ export class EarlyAudit {
     }
   }
 
-  /** A flow that comes as a record (ICMP errors, tunnels): audit it now. */
+  /** A flow that comes as a record (ICMP errors; the audit asks for no tunnel endpoints, so tunnelled flows are rows): audit it now. */
   readonly onFlow = (f: FlowRecord): void => {
     if (this.#dropped !== null) return;
     // (a text already here is canonical: parsed only when new, as these few flows are rarely

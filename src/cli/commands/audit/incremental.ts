@@ -52,7 +52,7 @@ export interface FlowBatch extends Omit<PackedBatch, 'buf'> {
   /** The rows' buffer: a batch's own (PackedRows), or the flow table core's shared memory, read in place. */
   buf: ArrayBufferLike;
   names: NameObservation[];
-  /** Flows that come as records (ICMP errors, tunnels, flow logs). */
+  /** Flows that come as records (ICMP errors, flow logs; tunnelled flows are rows in an audit). */
   records: FlowRecord[];
 }
 
@@ -128,7 +128,7 @@ export class IncrementalAudit {
     }
   }
 
-  /** Flow records (flows with ICMP errors or a tunnel, flow-log records). */
+  /** Flow records (flows with ICMP errors, a tunnel when the table keeps it, flow-log records). */
   addRecords(records: readonly FlowRecord[]): void {
     for (const f of records) {
       this.#early.onFlow(f);
