@@ -218,6 +218,10 @@ export class FlowTable {
   #sources: FlowSource[] = [];
   #icmpErr = new Map<number, IcmpErrorEvidence[]>();
   #tunnel = new Map<number, { kind: string; outerSrc: string; outerDst: string }>();
+  /** The tunnel #keepTunnel kept last: its kind and outer words, and its object. */
+  #lastTunnel: { kind: string; outerSrc: string; outerDst: string } | null = null;
+  #lastTunnelKind = 0;
+  readonly #lastTunnelWords = new Uint32Array(8);
   /** The capture-chunk arena: its memory's buffer (null without one), next free offset and end. */
   readonly arena: SharedArrayBuffer | null;
   #arenaNext = 0;
@@ -560,7 +564,16 @@ export class FlowTable {
 
   /** Flow f came out of a tunnel (decode/packet.ts Tunnel) with these outer endpoints: its record carries them. */
   #keepTunnel(f: number, kind: number, src: Uint32Array, srcAt: number, dst: Uint32Array, dstAt: number): void {
-    this.#tunnel.set(f, { kind: TUNNEL_NAMES[kind] ?? String(kind), outerSrc: formatAddr(src, srcAt), outerDst: formatAddr(dst, dstAt) });
+    // (mirrored traffic comes through one or a few tunnels: the last one's object is shared, to be read, not changed)
+    const w = this.#lastTunnelWords;
+    if (this.#lastTunnel === null || kind !== this.#lastTunnelKind ||
+      w[0] !== src[srcAt] || w[1] !== src[srcAt + 1] || w[2] !== src[srcAt + 2] || w[3] !== src[srcAt + 3] ||
+      w[4] !== dst[dstAt] || w[5] !== dst[dstAt + 1] || w[6] !== dst[dstAt + 2] || w[7] !== dst[dstAt + 3]) {
+      for (let k = 0; k < 4; k++) { w[k] = src[srcAt + k]!; w[4 + k] = dst[dstAt + k]!; }
+      this.#lastTunnelKind = kind;
+      this.#lastTunnel = { kind: TUNNEL_NAMES[kind] ?? String(kind), outerSrc: formatAddr(src, srcAt), outerDst: formatAddr(dst, dstAt) };
+    }
+    this.#tunnel.set(f, this.#lastTunnel);
   }
 
   /** Emit the flow as a record and forget it. */

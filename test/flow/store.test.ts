@@ -24,6 +24,11 @@ function corpusCaptures(): string[] {
   return files;
 }
 
+const TUNNELS = [
+  { kind: 'vxlan', outerSrc: '10.99.0.1', outerDst: '10.99.0.2' }, { kind: 'erspan', outerSrc: '192.0.2.7', outerDst: '192.0.2.9' },
+  { kind: 'geneve', outerSrc: 'fd99::1', outerDst: 'fd99::2' },
+];
+
 function roundTrip(flows: FlowRecord[]): void {
   const store = new FlowStore();
   for (const f of flows) store.add(f);
@@ -143,11 +148,32 @@ test('more than two column chunks (65 536 rows each): every record back, sorted 
       origPkts: r(100), respPkts: r(100), origIpBytes: r(1e7), respIpBytes: r(1e7), origFlags: r(256), respFlags: r(256),
       connState: (['SF', 'S0', 'REJ', 'OTH'] as const)[r(4)]!, history: ['ShADadFf', 'S', 'Sr', ''][r(4)]!,
       directionInferred: r(2) === 0, icmpErrors: r(1000) === 0 ? [{ proto: 'icmp', type: 3, code: 3, count: 1, from: '10.9.9.9' }] : [],
-      vlan: r(3) === 0 ? r(4095) : null, tunnel: null, ifIndex: r(2) === 0 ? null : r(4), communityId: r(50) === 0 ? '' : cid,
+      vlan: r(3) === 0 ? r(4095) : null, tunnel: r(4) === 0 ? { ...TUNNELS[r(3)]! } : null, ifIndex: r(2) === 0 ? null : r(4), communityId: r(50) === 0 ? '' : cid,
       evidence: 'pcap', source: `in${r(3)}.pcap`, verdict: null,
     });
   }
   roundTrip(flows);
+});
+
+test('tunnelled flows (mirrored traffic) are kept in the columns, their tunnel interned, not as objects', () => {
+  const store = new FlowStore();
+  const n = 70_000;
+  for (let i = 0; i < n; i++) {
+    store.add({ ...blankRecord(), firstSec: 1_700_000_000 + i, proto: 6, origH: `10.0.${i >> 8 & 255}.${i & 255}`, origP: 50000, respH: '10.1.0.1', respP: 389,
+      connState: 'SF', history: 'ShADadFf', communityId: '', evidence: 'pcap', source: 'm.pcap', tunnel: i % 7 === 0 ? null : { ...TUNNELS[i % 3]! } });
+  }
+  for (let i = 0; i < n; i++) {
+    assert.ok(store.origAddrId(i) >= 0, `record ${i} in the columns`);
+    assert.equal(store.get(i).tunnel, i % 7 === 0 ? null : TUNNELS[i % 3]);
+  }
+  // (a tunnel with more than its three fields is kept as it is, in its record)
+  const odd = { ...blankRecord(), tunnel: { ...TUNNELS[0]!, extra: 1 } as FlowRecord['tunnel'] };
+  store.add(odd);
+  assert.is(store.origAddrId(n), -1);
+  assert.equal(store.get(n), odd);
+  // another thread's view of the store gives the same records
+  const copy = FlowStore.fromShared(store.shareable());
+  for (let i = 0; i <= n; i += 997) assert.equal(copy.get(i), store.get(i));
 });
 
 test.run();

@@ -35,7 +35,7 @@ const rec: fc.Arbitrary<FlowRecord> = fc.record({
   history: fc.constantFrom('ShADadFf', '^hA', '', 'Dd'),
   directionInferred: fc.boolean(),
   icmpErrors: fc.oneof(fc.constant<IcmpErrorEvidence[]>([]), fc.constant<IcmpErrorEvidence[]>([{ proto: 'icmp', type: 3, code: 3, count: 1, from: '10.0.0.9' }])),
-  vlan: fc.oneof(fc.constant(null), num), tunnel: fc.constant(null), ifIndex: fc.oneof(fc.constant(null), num),
+  vlan: fc.oneof(fc.constant(null), num), tunnel: fc.oneof(fc.constant(null), fc.record({ kind: fc.constantFrom('vxlan', 'erspan', 'gre'), outerSrc: text, outerDst: text })), ifIndex: fc.oneof(fc.constant(null), num),
   communityId: fc.constantFrom('', '1:wCb3OG7yAFWelaUydu0D+125CLM='),
   evidence: fc.constantFrom('pcap', 'pcapng', 'zeek') as fc.Arbitrary<FlowRecord['evidence']>,
   source: text, verdict: fc.constantFrom(null, 'allowed', 'denied') as fc.Arbitrary<FlowRecord['verdict']>,

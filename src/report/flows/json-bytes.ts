@@ -2,8 +2,8 @@
  * The NDJSON line of a flow (flowToJsonLine's exact bytes) written straight into an output Buffer:
  * no line string is built and then encoded. Constant key text is copied from pre-encoded bytes,
  * integers are written digit by digit, and the short strings (addresses, conn_state, history,
- * Community ID) character by character. Records this writer does not handle (ICMP errors, tunnel,
- * non-ASCII text, timestamps that are not plain integers) return -1: the caller writes
+ * Community ID) character by character, a tunnel's text once per tunnel. Records this writer does
+ * not handle (ICMP errors, non-ASCII text, timestamps that are not plain integers) return -1: the caller writes
  * flowToJsonLine(f) instead, so the output is the same either way.
  */
 import type { FlowRecord } from '../../flow/record.js';
@@ -36,7 +36,8 @@ const K_HIST = enc('","history":"');
 const K_CID = enc('","community_id":"');
 const K_DIR = enc('","direction_inferred":');
 const K_ICMP = enc(',"icmp_errors":[],"vlan":');
-const K_TUNNEL = enc(',"tunnel":null,"if_index":');
+const K_TUNNEL = enc(',"tunnel":');
+const K_IF_INDEX = enc(',"if_index":');
 const K_EVIDENCE = enc(',"evidence":');
 const K_SOURCE = enc(',"source":');
 const K_VERDICT = enc(',"verdict":');
@@ -53,6 +54,17 @@ function quotedBytes(s: string): Enc | null {
     quoted.set(s, q);
   }
   return q;
+}
+
+/** A tunnel's JSON text as bytes (null when not pure ASCII), for the last tunnel object seen: mirrored traffic comes through one or a few. */
+let lastTunnel: FlowRecord['tunnel'] = null, lastTunnelBytes: Enc | null = null;
+function tunnelBytes(t: NonNullable<FlowRecord['tunnel']>): Enc | null {
+  if (t !== lastTunnel) {
+    const j = JSON.stringify({ kind: t.kind, outer_src: t.outerSrc, outer_dst: t.outerDst });
+    lastTunnelBytes = /^[\x20-\x7e]*$/.test(j) && j.length <= 1024 ? enc(j) : null;
+    lastTunnel = t;
+  }
+  return lastTunnelBytes;
 }
 
 const PROTO_BYTES = new Map<number, Enc>(Object.entries(PROTO_NAMES).map(([k, v]) => [Number(k), enc(v)]));
@@ -123,13 +135,14 @@ function plainTime(sec: number, nsec: number): boolean {
  * bytes free at pos.
  */
 export function writeJsonLine(f: FlowRecord, buf: Buffer, pos: number): number {
-  if (f.icmpErrors.length !== 0 || f.tunnel !== null) return -1;
+  if (f.icmpErrors.length !== 0) return -1;
+  const tunnel = f.tunnel === null ? V_NULL : tunnelBytes(f.tunnel);
   if (buf !== dvBuf) { dv = new DataView(buf.buffer, buf.byteOffset, buf.length); dvBuf = buf; }
   if (!plainTime(f.firstSec, f.firstNsec) || !plainTime(f.lastSec, f.lastNsec)) return -1;
   const proto = PROTO_BYTES.get(f.proto);
   const ev = quotedBytes(f.evidence), src = quotedBytes(f.source);
   const verdict = f.verdict === null ? V_NULL : quotedBytes(f.verdict);
-  if (proto === undefined || ev === null || src === null || verdict === null) return -1;
+  if (proto === undefined || ev === null || src === null || verdict === null || tunnel === null) return -1;
   let p = put(buf, pos, K_TS);
   p = ts(buf, p, f.firstSec, f.firstNsec);
   p = put(buf, p, K_DURATION);
@@ -161,7 +174,7 @@ export function writeJsonLine(f: FlowRecord, buf: Buffer, pos: number): number {
   p = f.directionInferred ? put(buf, p, V_TRUE) : put(buf, p, V_FALSE);
   p = put(buf, p, K_ICMP);
   p = f.vlan === null ? put(buf, p, V_NULL) : num(buf, p, f.vlan);
-  p = put(buf, p, K_TUNNEL);
+  p = put(buf, p, K_TUNNEL); p = put(buf, p, tunnel); p = put(buf, p, K_IF_INDEX);
   p = f.ifIndex === null ? put(buf, p, V_NULL) : num(buf, p, f.ifIndex);
   p = put(buf, p, K_EVIDENCE); p = put(buf, p, ev);
   p = put(buf, p, K_SOURCE); p = put(buf, p, src);

@@ -11,8 +11,9 @@
  *   await writeFlows(out, store.sorted(true, blankRecord()), 'ndjson'); // one record object refilled per flow
  *
  * `get(i)` rebuilds a record equal (field by field) to the one added. Records that do not fit the
- * columns exactly (non-integer or out-of-range numbers, ICMP errors, tunnels, an unusual
- * Community ID, ...) are kept as they are in a side map, so the round trip is always exact.
+ * columns exactly (non-integer or out-of-range numbers, ICMP errors, an unusual Community ID,
+ * ...) are kept as they are in a side map, so the round trip is always exact. A tunnel (kind and
+ * outer endpoints) is interned: a capture of mirrored traffic has one or a few, shared by its flows.
  */
 import { blankRecord, NO_ICMP_ERRORS, type ConnState, type EvidenceKind, type FlowRecord } from '../../flow/record.js';
 import { compareFlows } from '../../flow/order.js';
@@ -20,6 +21,8 @@ import { communityId } from '../../flow/community-id.js';
 import { FlowRow } from '../../flow/row.js';
 import type { FlowRowSink, FlowTable } from '../../flow/table.js';
 import { AddressTable, type AddressTableParts } from './address-table.js';
+
+type Tunnel = NonNullable<FlowRecord['tunnel']>;
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64_CODE = Array.from(B64, (ch) => ch.charCodeAt(0));
@@ -65,6 +68,8 @@ export interface SharedFlowStore {
   strings: string[];
   addrs: AddressTableParts;
   special: [number, FlowRecord][];
+  tuns: (Uint32Array | undefined)[];
+  tunnels: Tunnel[];
   kindOverride: [number, { from: number; to: EvidenceKind }][];
 }
 
@@ -81,6 +86,11 @@ export class FlowStore {
   readonly #u32s: Uint32Array[] = [];    // 12 per flow: firstNsec, lastNsec, origP, respP, vlan, ifIndex, origH, respH, connState, history, evidence, source
   readonly #u8s: Uint8Array[] = [];      // 4 per flow: proto, origFlags, respFlags, bits
   readonly #cids: (Uint8Array | undefined)[] = []; // 20 per flow: Community ID digest (a chunk's column is made when a record brings one; rows from the flow table compute it)
+  readonly #tuns: (Uint32Array | undefined)[] = []; // 1 per flow: 1 + the tunnel's index in #tunnels, 0 = none (a chunk's column is made when a record brings one)
+  readonly #tunnels: Tunnel[] = [];
+  readonly #tunnelIds = new Map<string, number>();
+  #lastTunnelIn: Tunnel | null = null;
+  #lastTunnelId = 0;
   readonly #strings: string[] = [];
   /** Addresses (origH/respH columns hold their ids). */
   #addrs = new AddressTable();
@@ -103,7 +113,8 @@ export class FlowStore {
   shareable(): SharedFlowStore {
     return {
       n: this.#n, f64s: [...this.#f64s], u32s: [...this.#u32s], u8s: [...this.#u8s], cids: [...this.#cids],
-      strings: [...this.#strings], addrs: this.#addrs.parts(), special: [...this.#special], kindOverride: [...this.#kindOverride],
+      strings: [...this.#strings], addrs: this.#addrs.parts(), special: [...this.#special], tuns: [...this.#tuns], tunnels: [...this.#tunnels],
+      kindOverride: [...this.#kindOverride],
     };
   }
 
@@ -115,6 +126,7 @@ export class FlowStore {
     for (let i = 0; i < s.strings.length; i++) st.#ids.set(s.strings[i]!, i);
     st.#addrs = AddressTable.fromParts(s.addrs);
     for (const [i, f] of s.special) st.#special.set(i, f);
+    st.#tuns.push(...s.tuns); st.#tunnels.push(...s.tunnels);
     for (const [k, v] of s.kindOverride) st.#kindOverride.set(k, v);
     st.#n = s.n;
     st.#cap = s.f64s.length * CHUNK;
@@ -131,7 +143,8 @@ export class FlowStore {
 
   /** Bytes held by the columns (not counting the interned strings). */
   get columnBytes(): number {
-    return this.#f64s.length * CHUNK * (ROW_BYTES - 20) + this.#cids.filter((c) => c !== undefined).length * CHUNK * 20;
+    return this.#f64s.length * CHUNK * (ROW_BYTES - 20) + this.#cids.filter((c) => c !== undefined).length * CHUNK * 20 +
+      this.#tuns.filter((c) => c !== undefined).length * CHUNK * 4;
   }
 
   #intern(s: string): number {
@@ -149,6 +162,7 @@ export class FlowStore {
     this.#u32s.push(new Uint32Array(this.#array(CHUNK * 12 * 4)));
     this.#u8s.push(new Uint8Array(this.#array(CHUNK * 4)));
     this.#cids.push(undefined);
+    this.#tuns.push(undefined);
     this.#cap += CHUNK;
   }
 
@@ -169,6 +183,11 @@ export class FlowStore {
     b[q] = f.proto; b[q + 1] = f.origFlags; b[q + 2] = f.respFlags;
     b[q + 3] = (f.directionInferred ? DIR_INFERRED : 0) | (f.verdict === 'allowed' ? VERDICT_ALLOWED : f.verdict === 'denied' ? VERDICT_DENIED : 0) |
       (f.communityId === '' ? CID_EMPTY : 0) | (f.vlan === null ? VLAN_NULL : 0) | (f.ifIndex === null ? IF_NULL : 0);
+    if (f.tunnel !== null) {
+      let t = this.#tuns[ch];
+      if (t === undefined) { t = new Uint32Array(this.#array(CHUNK * 4)); this.#tuns[ch] = t; }
+      t[row] = 1 + this.#tunnelId(f.tunnel);
+    }
     if (f.communityId !== '') {
       // 27 base64 characters + '=' → 20 bytes (checked by #fits)
       let c = this.#cids[ch];
@@ -216,6 +235,20 @@ export class FlowStore {
     };
   }
 
+  /** The index of this tunnel in #tunnels (added when new; the store keeps its own copy). */
+  #tunnelId(t: Tunnel): number {
+    if (t === this.#lastTunnelIn) return this.#lastTunnelId; // (the flow table shares one object while the tunnel stays the same)
+    const key = `${t.kind}\u0000${t.outerSrc}\u0000${t.outerDst}`;
+    let id = this.#tunnelIds.get(key);
+    if (id === undefined) {
+      id = this.#tunnels.length;
+      this.#tunnels.push({ kind: t.kind, outerSrc: t.outerSrc, outerDst: t.outerDst });
+      this.#tunnelIds.set(key, id);
+    }
+    this.#lastTunnelIn = t; this.#lastTunnelId = id;
+    return id;
+  }
+
   /** The low-cardinality string columns (8..11) of the row at u[p]: the same string objects as the previous row most of the time. */
   #putStrings(u: Uint32Array, p: number, cs: string, hs: string, ev: string, so: string): void {
     const lc = this.#lastStr, li = this.#lastId;
@@ -226,7 +259,8 @@ export class FlowStore {
   }
 
   #fits(f: FlowRecord): boolean {
-    if (f.icmpErrors.length !== 0 || f.tunnel !== null) return false;
+    if (f.icmpErrors.length !== 0) return false;
+    if (f.tunnel !== null && (typeof f.tunnel.kind !== 'string' || typeof f.tunnel.outerSrc !== 'string' || typeof f.tunnel.outerDst !== 'string' || Object.keys(f.tunnel).length !== 3)) return false;
     if (!Number.isInteger(f.proto) || f.proto < 0 || f.proto > 255) return false;
     if (!Number.isInteger(f.origFlags) || f.origFlags < 0 || f.origFlags > 255) return false;
     if (!Number.isInteger(f.respFlags) || f.respFlags < 0 || f.respFlags > 255) return false;
@@ -285,7 +319,9 @@ export class FlowStore {
     out.directionInferred = (bits & DIR_INFERRED) !== 0;
     out.icmpErrors = NO_ICMP_ERRORS;
     out.vlan = (bits & VLAN_NULL) !== 0 ? null : u[p + 4]!;
-    out.tunnel = null;
+    const tc = this.#tuns[ch], tid = tc === undefined ? 0 : tc[row]!;
+    // (the store's one object per tunnel, shared by its flows' records: to be read, not changed)
+    out.tunnel = tid === 0 ? null : this.#tunnels[tid - 1]!;
     out.ifIndex = (bits & IF_NULL) !== 0 ? null : u[p + 5]!;
     out.communityId = (bits & CID_LAZY) !== 0 ? (withCommunityId ? this.#cidOf(u[p + 6]!, u[p + 7]!, b[q]!, u[p + 2]!, u[p + 3]!) : '')
       : (bits & CID_EMPTY) !== 0 ? '' : this.#cidText(ch, row);
