@@ -16,7 +16,7 @@
 import type { Check } from '../anomalies.js';
 
 export const ERSPAN = {
-  /** GRE protocol types. */
+  /** GRE protocol types: 0x88be carries types I (no sequence number in GRE) and II, 0x22eb type III. */
   TYPE_II: 0x88be, TYPE_III: 0x22eb,
   TYPE_II_HEADER_LEN: 8, TYPE_III_HEADER_LEN: 12, PLATFORM_SUBHEADER_LEN: 8,
   /** Versions in the header's first 4 bits. */
