@@ -98,6 +98,11 @@ const SEEDS: Buffer[] = [
   eth(0x0800, ipv4({ proto: 17 }, udp(61000, 389, Buffer.alloc(20, 2), 12))),
   ethTagged([[0x8100, 12]], 0x0800, ipv4({ proto: 17 }, udp(389, 389, Buffer.alloc(12)))),
   ethTagged([[0x8100, 4095]], 0x86dd, ipv6({ nh: 6 }, tcp({ dport: 636, options: Buffer.alloc(12, 1) }, Buffer.alloc(7)))),
+  // QinQ (802.1ad outer tag, 802.1Q inner), two 802.1Q tags, a 0x9100 tag, three tags (the general path's)
+  ethTagged([[0x88a8, 100], [0x8100, 12]], 0x0800, ipv4({ proto: 17 }, udp(50000, 88, Buffer.alloc(12, 4)))),
+  ethTagged([[0x8100, 7], [0x8100, 4000]], 0x86dd, ipv6({ nh: 6 }, tcp({ dport: 389 }, Buffer.alloc(9, 5)))),
+  ethTagged([[0x9100, 3]], 0x0800, ipv4({ proto: 6 }, tcp({ dport: 445 }, Buffer.alloc(3)))),
+  ethTagged([[0x88a8, 1], [0x8100, 2], [0x8100, 3]], 0x0800, ipv4({ proto: 17 }, udp(1, 2, Buffer.alloc(4)))),
   eth(0x86dd, ipv6({ nh: 17 }, udp(4500, 88, Buffer.alloc(25, 3)))),
   eth(0x0800, ipv4({ proto: 17 }, udp(1, 4789, Buffer.alloc(30)))),
   eth(0x0800, ipv4({ proto: 6 }, tcp({ dport: 445 }))),
