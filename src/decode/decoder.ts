@@ -151,8 +151,8 @@ export class Decoder {
 
   /**
    * The fast path: the packets most captures are made of (Ethernet, Linux cooked v1 or v2, or raw
-   * IP links; at most two VLAN tags (802.1Q, 802.1ad, 0x9100) after an Ethernet or cooked header;
-   * IPv4 without options or fragmentation, or IPv6 without extension headers; then TCP or UDP that is not a tunnel's, all
+   * IP links; at most one 802.1Q tag after an Ethernet or cooked header; IPv4 without options or
+   * fragmentation, or IPv6 without extension headers; then TCP or UDP that is not a tunnel's, all
    * of its headers captured and consistent; a payload the snaplen cut counts in
    * stats.payloadCut, as there) decoded in one pass into exactly what the general path gives them:
    * the same fields, and no anomaly or note, since such a packet has none. Anything
@@ -166,7 +166,7 @@ export class Decoder {
     // the captured end, and the end on the wire (the IP length may reach past the first when the snaplen cut the packet)
     const end = off + cap, wireEnd = off + rec.origLen;
     // the network header's offset and EtherType (raw IP links: the one the version names)
-    let type: number, p: number, vlan = -1, innerVlan = -1;
+    let type: number, p: number, vlan = -1;
     if (link === 1) { // Ethernet
       if (cap < ETHERNET.HEADER_LEN) return false;
       type = (b[off + 12]! << 8) | b[off + 13]!; p = off + ETHERNET.HEADER_LEN;
@@ -184,17 +184,11 @@ export class Decoder {
       else return false;
       p = off;
     } else return false;
-    if (isVlanTpid(type)) {
+    if (type === EtherType.VLAN) {
       if (end - p < VLAN.HEADER_LEN) return false;
       vlan = ((b[p]! << 8) | b[p + 1]!) & VLAN.VID_MASK;
       type = (b[p + 2]! << 8) | b[p + 3]!;
       p += VLAN.HEADER_LEN;
-      if (isVlanTpid(type)) { // QinQ
-        if (end - p < VLAN.HEADER_LEN) return false;
-        innerVlan = ((b[p]! << 8) | b[p + 1]!) & VLAN.VID_MASK;
-        type = (b[p + 2]! << 8) | b[p + 3]!;
-        p += VLAN.HEADER_LEN;
-      }
     }
     let ipEnd = 0, q = 0, proto = 0, v6 = false;
     if (type === EtherType.IPV4) {
@@ -233,7 +227,7 @@ export class Decoder {
     } else return false;
     // what reset() and the general path leave in every field
     out.reset();
-    out.vlan = vlan; out.innerVlan = innerVlan;
+    out.vlan = vlan;
     // (the address words are written here rather than by putV4/putV6: a 32-bit word returned from
     // a call that is not inlined is boxed when it passes 2^30, an allocation per packet)
     const src = out.src, dst = out.dst;

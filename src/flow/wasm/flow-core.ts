@@ -585,8 +585,8 @@ const INSPECT_MAX: u32 = 8;
 @inline function be32(p: usize): u32 { return bswap<u32>(load<u32>(p)); }
 
 /**
- * The decoder's fast path (Decoder #plain in src/decode/decoder.ts: the same links, at most two
- * VLAN tags (802.1Q, 802.1ad, 0x9100), IPv4 without options or fragments or IPv6 without extension headers, TCP or UDP
+ * The decoder's fast path (Decoder #plain in src/decode/decoder.ts: the same links, at most one
+ * 802.1Q tag, IPv4 without options or fragments or IPv6 without extension headers, TCP or UDP
  * that is not a tunnel's, its headers captured and consistent) and update() in one call, for a
  * packet whose `cap` captured bytes (of `wire` on the wire: the snaplen may have cut its payload)
  * are in this memory at `off`. Returns -1 when the packet is not such a packet (nothing changed:
@@ -626,16 +626,11 @@ export function plain(off: usize, cap: u32, wire: u32, link: u32, tsSec: f64, ts
     else return -1;
     p = off;
   } else return -1;
-  if (type == 0x8100 || type == 0x88a8 || type == 0x9100) {
+  if (type == 0x8100) {
     if (end - p < 4) return -1;
     if (!inTunnel) vlan = <i32>(be16(p) & 0x0fff);
     type = be16(p + 2);
     p += 4;
-    if (type == 0x8100 || type == 0x88a8 || type == 0x9100) { // (QinQ: the flow's VLAN is the outer tag's)
-      if (end - p < 4) return -1;
-      type = be16(p + 2);
-      p += 4;
-    }
   }
   let ipEnd: usize, q: usize, proto: u32, v6 = false;
   if (type == 0x0800) {
