@@ -19,6 +19,9 @@ export interface IcmpErrorEvidence {
   from: string;
 }
 
+/** The tunnel a flow came out of: its kind (decode/packet.ts TUNNEL_NAMES) and outer IP endpoints. */
+export interface TunnelEvidence { kind: string; outerSrc: string; outerDst: string }
+
 /** Where a flow record came from. */
 export type EvidenceKind = 'pcap' | 'pcapng' | 'live' | 'azure-nsg' | 'azure-vnet' | 'aws-vpc' | 'zeek' | 'suricata';
 
@@ -47,7 +50,7 @@ export interface FlowRecord {
   /** Outer VLAN id, or null. */
   vlan: number | null;
   /** Tunnel the flow was carried in, with the outer endpoints, or null. */
-  tunnel: { kind: string; outerSrc: string; outerDst: string } | null;
+  tunnel: TunnelEvidence | null;
   /** Interface id within the input, or null. */
   ifIndex: number | null;
   /** Community ID v1 (seed 0, base64), or '' when it cannot be computed. */

@@ -28,7 +28,7 @@ import { formatAddr } from '../core/ip.js';
 import type { DecodedPacket } from '../decode/packet.js';
 import { TUNNEL_NAMES } from '../decode/packet.js';
 import type { PcapngSection, TakenRecords, TimeBound } from '../capture/types.js';
-import { blankRecord, NO_ICMP_ERRORS, type ConnState, type EvidenceKind, type FlowRecord, type IcmpErrorEvidence } from './record.js';
+import { blankRecord, NO_ICMP_ERRORS, type ConnState, type EvidenceKind, type FlowRecord, type IcmpErrorEvidence, type TunnelEvidence } from './record.js';
 import { icmpCounterpart } from './community-id.js';
 import { CORE, IF_SLOT, MAX_TABLE_FLOWS, newFlowCore, type FlowCore } from './flow-core.js';
 import { FlowRow, RowRecords } from './row.js';
@@ -217,9 +217,9 @@ export class FlowTable {
   readonly #respScratch = new Uint32Array(4);
   #sources: FlowSource[] = [];
   #icmpErr = new Map<number, IcmpErrorEvidence[]>();
-  #tunnel = new Map<number, { kind: string; outerSrc: string; outerDst: string }>();
+  #tunnel = new Map<number, TunnelEvidence>();
   /** The tunnel #keepTunnel kept last: its kind and outer words, and its object. */
-  #lastTunnel: { kind: string; outerSrc: string; outerDst: string } | null = null;
+  #lastTunnel: TunnelEvidence | null = null;
   #lastTunnelKind = 0;
   readonly #lastTunnelWords = new Uint32Array(8);
   /** The capture-chunk arena: its memory's buffer (null without one), next free offset and end. */

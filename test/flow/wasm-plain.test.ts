@@ -19,7 +19,7 @@ import { DEFAULT_CHUNK_SIZE, newPacketRecord } from '../../src/capture/info.js';
 import type { PacketRecord } from '../../src/capture/types.js';
 import { FlowEngine } from '../../src/flow/engine.js';
 import type { FlowRecord } from '../../src/flow/record.js';
-import { eth, ethTagged, ipv4, ipv6, tcp, udp } from '../decode/helpers/build.js';
+import { eth, ethTagged, hex, ipv4, ipv6, tcp, udp } from '../decode/helpers/build.js';
 import { clientHello, goodDnsResponse } from '../fuzz/bytes.js';
 import { comparisonCaptures, ROOT } from '../helpers/capture-files.js';
 import { generateBench } from '../../bench/gen/index.js';
@@ -366,20 +366,19 @@ const outerFrame6 = (nh: number, body: Buffer, vlan?: number): Buffer => {
 };
 /** An Ethernet frame's IP packet and its EtherType (one 802.1Q tag at most), for tunnels that carry IP. */
 const ipOf = (frame: Buffer): [Buffer, number] => frame.readUInt16BE(12) === 0x8100 ? [frame.subarray(18), frame.readUInt16BE(16)] : [frame.subarray(14), frame.readUInt16BE(12)];
-const hexb = (h: string): Buffer => Buffer.from(h.replace(/ /g, ''), 'hex');
 const ENCAPS: Encap[] = [
-  { name: 'VXLAN', wrap: (x, v) => outerFrame(17, udp(40000, 4789, Buffer.concat([hexb('08000000 00001000'), x])), v), damaged: (x) => outerFrame(17, udp(40000, 4789, Buffer.concat([hexb('00000000 00001000'), x]))) },
-  { name: 'Geneve (Ethernet, an option)', wrap: (x, v) => outerFrame(17, udp(40000, 6081, Buffer.concat([hexb('02 00 6558 000010 00 0102 03 01 00000000'), x])), v), damaged: (x) => outerFrame(17, udp(40000, 6081, Buffer.concat([hexb('40 00 6558 000010 00'), x]))) },
-  { name: 'Geneve (IP)', wrap: (x, v) => { const [ip, t] = ipOf(x); return outerFrame(17, udp(40000, 6081, Buffer.concat([hexb(`00 00 ${t.toString(16).padStart(4, "0")} 000010 00`), ip])), v); }, damaged: (x) => outerFrame(17, udp(40000, 6081, Buffer.concat([hexb('00 00 0806 000010 00'), x]))) },
-  { name: 'GRE (Ethernet, a key)', wrap: (x, v) => outerFrame(47, Buffer.concat([hexb('2000 6558 00000007'), x]), v), damaged: (x) => outerFrame(47, Buffer.concat([hexb('4000 6558 00000000'), x])) },
-  { name: 'GRE (IP, a checksum: the JavaScript side)', wrap: (x, v) => { const [ip, t] = ipOf(x); return outerFrame(47, Buffer.concat([hexb(`8000 ${t.toString(16).padStart(4, "0")} 00000000`), ip]), v); }, damaged: (x) => outerFrame(47, Buffer.concat([hexb('0002 0800'), ipOf(x)[0]])) },
-  { name: 'GRE (IP)', wrap: (x, v) => { const [ip, t] = ipOf(x); return outerFrame(47, Buffer.concat([hexb(`0000 ${t.toString(16).padStart(4, "0")}`), ip]), v); }, damaged: (x) => outerFrame(47, Buffer.concat([hexb('0000 86dd'), ipOf(x)[0]])) },
-  { name: 'ERSPAN type I', wrap: (x, v) => outerFrame(47, Buffer.concat([hexb('0000 88be'), x]), v), damaged: (x) => outerFrame(47, Buffer.concat([hexb('0001 88be'), x])) },
-  { name: 'ERSPAN type II', wrap: (x, v) => outerFrame(47, Buffer.concat([hexb('1000 88be 0000002a 1007 0005 00000003'), x]), v), damaged: (x) => outerFrame(47, Buffer.concat([hexb('1000 88be 0000002a 3007 0005 00000003'), x])) },
-  { name: 'ERSPAN type III (platform subheader)', wrap: (x, v) => outerFrame(47, Buffer.concat([hexb('1000 22eb 0000002a 2007 0005 01020304 0000 0001 0c000001 05060708'), x]), v), damaged: (x) => outerFrame(47, Buffer.concat([hexb('1000 22eb 0000002a 2007 0005 01020304 0000 0400'), x])) },
-  { name: 'ERSPAN type II over IPv6', wrap: (x, v) => outerFrame6(47, Buffer.concat([hexb('1000 88be 0000002a 1007 0005 00000003'), x]), v), damaged: (x) => outerFrame6(47, Buffer.concat([hexb('1000 88be 0000002a 1007'), x.subarray(0, 2)])) },
-  { name: 'VXLAN over IPv6', wrap: (x, v) => outerFrame6(17, udp(40000, 4789, Buffer.concat([hexb('08000000 00001000'), x])), v), damaged: (x) => outerFrame6(17, udp(40000, 4789, Buffer.concat([hexb('08000000'), x.subarray(0, 3)]))) },
-  { name: 'ERSPAN type III (IP frame type: the JavaScript side)', wrap: (x, v) => outerFrame(47, Buffer.concat([hexb('1000 22eb 0000002a 2007 0005 01020304 0000 0800'), ipOf(x)[0]]), v), damaged: (x) => outerFrame(47, Buffer.concat([hexb('1000 22eb 0000002a 2007 0005 01020304 0000 0800 00'), x])) },
+  { name: 'VXLAN', wrap: (x, v) => outerFrame(17, udp(40000, 4789, Buffer.concat([hex('08000000 00001000'), x])), v), damaged: (x) => outerFrame(17, udp(40000, 4789, Buffer.concat([hex('00000000 00001000'), x]))) },
+  { name: 'Geneve (Ethernet, an option)', wrap: (x, v) => outerFrame(17, udp(40000, 6081, Buffer.concat([hex('02 00 6558 000010 00 0102 03 01 00000000'), x])), v), damaged: (x) => outerFrame(17, udp(40000, 6081, Buffer.concat([hex('40 00 6558 000010 00'), x]))) },
+  { name: 'Geneve (IP)', wrap: (x, v) => { const [ip, t] = ipOf(x); return outerFrame(17, udp(40000, 6081, Buffer.concat([hex(`00 00 ${t.toString(16).padStart(4, "0")} 000010 00`), ip])), v); }, damaged: (x) => outerFrame(17, udp(40000, 6081, Buffer.concat([hex('00 00 0806 000010 00'), x]))) },
+  { name: 'GRE (Ethernet, a key)', wrap: (x, v) => outerFrame(47, Buffer.concat([hex('2000 6558 00000007'), x]), v), damaged: (x) => outerFrame(47, Buffer.concat([hex('4000 6558 00000000'), x])) },
+  { name: 'GRE (IP, a checksum: the JavaScript side)', wrap: (x, v) => { const [ip, t] = ipOf(x); return outerFrame(47, Buffer.concat([hex(`8000 ${t.toString(16).padStart(4, "0")} 00000000`), ip]), v); }, damaged: (x) => outerFrame(47, Buffer.concat([hex('0002 0800'), ipOf(x)[0]])) },
+  { name: 'GRE (IP)', wrap: (x, v) => { const [ip, t] = ipOf(x); return outerFrame(47, Buffer.concat([hex(`0000 ${t.toString(16).padStart(4, "0")}`), ip]), v); }, damaged: (x) => outerFrame(47, Buffer.concat([hex('0000 86dd'), ipOf(x)[0]])) },
+  { name: 'ERSPAN type I', wrap: (x, v) => outerFrame(47, Buffer.concat([hex('0000 88be'), x]), v), damaged: (x) => outerFrame(47, Buffer.concat([hex('0001 88be'), x])) },
+  { name: 'ERSPAN type II', wrap: (x, v) => outerFrame(47, Buffer.concat([hex('1000 88be 0000002a 1007 0005 00000003'), x]), v), damaged: (x) => outerFrame(47, Buffer.concat([hex('1000 88be 0000002a 3007 0005 00000003'), x])) },
+  { name: 'ERSPAN type III (platform subheader)', wrap: (x, v) => outerFrame(47, Buffer.concat([hex('1000 22eb 0000002a 2007 0005 01020304 0000 0001 0c000001 05060708'), x]), v), damaged: (x) => outerFrame(47, Buffer.concat([hex('1000 22eb 0000002a 2007 0005 01020304 0000 0400'), x])) },
+  { name: 'ERSPAN type II over IPv6', wrap: (x, v) => outerFrame6(47, Buffer.concat([hex('1000 88be 0000002a 1007 0005 00000003'), x]), v), damaged: (x) => outerFrame6(47, Buffer.concat([hex('1000 88be 0000002a 1007'), x.subarray(0, 2)])) },
+  { name: 'VXLAN over IPv6', wrap: (x, v) => outerFrame6(17, udp(40000, 4789, Buffer.concat([hex('08000000 00001000'), x])), v), damaged: (x) => outerFrame6(17, udp(40000, 4789, Buffer.concat([hex('08000000'), x.subarray(0, 3)]))) },
+  { name: 'ERSPAN type III (IP frame type: the JavaScript side)', wrap: (x, v) => outerFrame(47, Buffer.concat([hex('1000 22eb 0000002a 2007 0005 01020304 0000 0800'), ipOf(x)[0]]), v), damaged: (x) => outerFrame(47, Buffer.concat([hex('1000 22eb 0000002a 2007 0005 01020304 0000 0800 00'), x])) },
 ];
 
 for (const enc of ENCAPS) {

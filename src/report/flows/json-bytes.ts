@@ -6,7 +6,7 @@
  * not handle (ICMP errors, non-ASCII text, timestamps that are not plain integers) return -1: the caller writes
  * flowToJsonLine(f) instead, so the output is the same either way.
  */
-import type { FlowRecord } from '../../flow/record.js';
+import type { FlowRecord, TunnelEvidence } from '../../flow/record.js';
 import { PROTO_NAMES } from './fields.js';
 
 /** Room a line needs in the buffer before writeJsonLine is called (the caller checks). */
@@ -57,8 +57,8 @@ function quotedBytes(s: string): Enc | null {
 }
 
 /** A tunnel's JSON text as bytes (null when not pure ASCII), for the last tunnel object seen: mirrored traffic comes through one or a few. */
-let lastTunnel: FlowRecord['tunnel'] = null, lastTunnelBytes: Enc | null = null;
-function tunnelBytes(t: NonNullable<FlowRecord['tunnel']>): Enc | null {
+let lastTunnel: TunnelEvidence | null = null, lastTunnelBytes: Enc | null = null;
+function tunnelBytes(t: TunnelEvidence): Enc | null {
   if (t !== lastTunnel) {
     const j = JSON.stringify({ kind: t.kind, outer_src: t.outerSrc, outer_dst: t.outerDst });
     lastTunnelBytes = /^[\x20-\x7e]*$/.test(j) && j.length <= 1024 ? enc(j) : null;

@@ -15,14 +15,12 @@
  * ...) are kept as they are in a side map, so the round trip is always exact. A tunnel (kind and
  * outer endpoints) is interned: a capture of mirrored traffic has one or a few, shared by its flows.
  */
-import { blankRecord, NO_ICMP_ERRORS, type ConnState, type EvidenceKind, type FlowRecord } from '../../flow/record.js';
+import { blankRecord, NO_ICMP_ERRORS, type ConnState, type EvidenceKind, type FlowRecord, type TunnelEvidence } from '../../flow/record.js';
 import { compareFlows } from '../../flow/order.js';
 import { communityId } from '../../flow/community-id.js';
 import { FlowRow } from '../../flow/row.js';
 import type { FlowRowSink, FlowTable } from '../../flow/table.js';
 import { AddressTable, type AddressTableParts } from './address-table.js';
-
-type Tunnel = NonNullable<FlowRecord['tunnel']>;
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64_CODE = Array.from(B64, (ch) => ch.charCodeAt(0));
@@ -47,6 +45,11 @@ const DIR_INFERRED = 1, VERDICT_ALLOWED = 2, VERDICT_DENIED = 4, CID_EMPTY = 8, 
 /** The row came from the flow table: its Community ID is computed from the address words when asked for. */
 const CID_LAZY = 64;
 
+/** A tunnel of its three text fields and nothing else (another stays an object, so that the round trip is exact). */
+function plainTunnel(t: TunnelEvidence): boolean {
+  return typeof t.kind === 'string' && typeof t.outerSrc === 'string' && typeof t.outerDst === 'string' && Object.keys(t).length === 3;
+}
+
 function isU32(v: number): boolean {
   return Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 }
@@ -69,7 +72,7 @@ export interface SharedFlowStore {
   addrs: AddressTableParts;
   special: [number, FlowRecord][];
   tuns: (Uint32Array | undefined)[];
-  tunnels: Tunnel[];
+  tunnels: TunnelEvidence[];
   kindOverride: [number, { from: number; to: EvidenceKind }][];
 }
 
@@ -87,9 +90,9 @@ export class FlowStore {
   readonly #u8s: Uint8Array[] = [];      // 4 per flow: proto, origFlags, respFlags, bits
   readonly #cids: (Uint8Array | undefined)[] = []; // 20 per flow: Community ID digest (a chunk's column is made when a record brings one; rows from the flow table compute it)
   readonly #tuns: (Uint32Array | undefined)[] = []; // 1 per flow: 1 + the tunnel's index in #tunnels, 0 = none (a chunk's column is made when a record brings one)
-  readonly #tunnels: Tunnel[] = [];
+  readonly #tunnels: TunnelEvidence[] = [];
   readonly #tunnelIds = new Map<string, number>();
-  #lastTunnelIn: Tunnel | null = null;
+  #lastTunnelIn: TunnelEvidence | null = null;
   #lastTunnelId = 0;
   readonly #strings: string[] = [];
   /** Addresses (origH/respH columns hold their ids). */
@@ -236,7 +239,7 @@ export class FlowStore {
   }
 
   /** The index of this tunnel in #tunnels (added when new; the store keeps its own copy). */
-  #tunnelId(t: Tunnel): number {
+  #tunnelId(t: TunnelEvidence): number {
     if (t === this.#lastTunnelIn) return this.#lastTunnelId; // (the flow table shares one object while the tunnel stays the same)
     const key = `${t.kind}\u0000${t.outerSrc}\u0000${t.outerDst}`;
     let id = this.#tunnelIds.get(key);
@@ -260,7 +263,7 @@ export class FlowStore {
 
   #fits(f: FlowRecord): boolean {
     if (f.icmpErrors.length !== 0) return false;
-    if (f.tunnel !== null && (typeof f.tunnel.kind !== 'string' || typeof f.tunnel.outerSrc !== 'string' || typeof f.tunnel.outerDst !== 'string' || Object.keys(f.tunnel).length !== 3)) return false;
+    if (f.tunnel !== null && !plainTunnel(f.tunnel)) return false;
     if (!Number.isInteger(f.proto) || f.proto < 0 || f.proto > 255) return false;
     if (!Number.isInteger(f.origFlags) || f.origFlags < 0 || f.origFlags > 255) return false;
     if (!Number.isInteger(f.respFlags) || f.respFlags < 0 || f.respFlags > 255) return false;
