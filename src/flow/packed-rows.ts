@@ -1,8 +1,9 @@
 /**
  * PackedRows: finished flows of the flow table packed for another thread. Each flow's table
  * record is copied into a batch buffer (FlowTable.packRow, 144 bytes, nothing else made), with the
- * inputs first seen in the batch; a full batch is taken and posted, and the buffers that come back
- * are filled again. Shared by the audit thread and the format thread.
+ * inputs first seen in the batch and the tunnels its flows came through (a tunnelled flow's last
+ * word: 1 + its tunnel's index in the batch's `tunnels`); a full batch is taken and posted, and the
+ * buffers that come back are filled again. Shared by the audit thread and the format thread.
  *
  * The buffers are SharedArrayBuffers, posted without a transfer list: transferring an ArrayBuffer
  * detaches it, and the first detach in a thread invalidates V8's ArrayBufferDetaching protector
@@ -10,7 +11,7 @@
  * about 40 hot functions at once, in both threads) and adds those checks to every typed-array
  * access compiled after. test/cli/no-detach.test.ts checks that no threaded run detaches one.
  */
-import type { EvidenceKind } from './record.js';
+import type { EvidenceKind, TunnelEvidence } from './record.js';
 import { PACKED_ROW_BYTES, PACKED_ROW_WORDS, type FlowTable } from './table.js';
 
 /** Rows per batch (4096 × 144 B = 576 KiB). */
@@ -24,6 +25,14 @@ export interface PackedBatch {
   at: number;
   n: number;
   sources: [number, string, EvidenceKind][];
+  /** The tunnels of the batch's tunnelled flows (a row's last word: 1 + the index here; 0: none). Rows packed by the table's core have none. */
+  tunnels: TunnelEvidence[];
+}
+
+/** The tunnel of packed row `at` (a word index of `u`) among its batch's `tunnels`, or null. */
+export function packedTunnel(u: Uint32Array, at: number, tunnels: readonly TunnelEvidence[]): TunnelEvidence | null {
+  const w = u[at + PACKED_ROW_WORDS - 1]!;
+  return w === 0 ? null : tunnels[w - 1]!;
 }
 
 export class PackedRows {
@@ -32,6 +41,9 @@ export class PackedRows {
   #u = new Uint32Array(this.#buf);
   #n = 0;
   #sources: [number, string, EvidenceKind][] = [];
+  #tunnels: TunnelEvidence[] = [];
+  /** Index in #tunnels of each tunnel object added to this batch (the table shares one object per run of flows of a tunnel). */
+  #tunnelIndex = new Map<TunnelEvidence, number>();
   readonly #sent: boolean[] = [];
   readonly #spare: SharedArrayBuffer[] = [];
 
@@ -55,6 +67,12 @@ export class PackedRows {
     const at = this.#n++ * PACKED_ROW_WORDS;
     t.packRow(f, this.#u, at);
     this.#noteSource(t, this.#u[at + PACKED_ROW_WORDS - 2]!);
+    const tun = t.tunnelOf(f);
+    if (tun !== null) {
+      let k = this.#tunnelIndex.get(tun);
+      if (k === undefined) { k = this.#tunnels.length; this.#tunnels.push(tun); this.#tunnelIndex.set(tun, k); }
+      this.#u[at + PACKED_ROW_WORDS - 1] = k + 1;
+    }
   }
 
   /** Copy `n` rows of t packed by its core (RowBatchSink: at byte `at` of `buf`) into the batch, which must have room for them. */
@@ -93,7 +111,7 @@ export class PackedRows {
 
   /** The batch so far, left in place (for a last batch handled in this thread). */
   peek(): PackedBatch {
-    return { buf: this.#buf, at: 0, n: this.#n, sources: this.#sources };
+    return { buf: this.#buf, at: 0, n: this.#n, sources: this.#sources, tunnels: this.#tunnels };
   }
 
   /** The batch so far, to be posted (not to be touched here until given back); the next one starts in a buffer given back, or a new one. */
@@ -103,6 +121,7 @@ export class PackedRows {
     this.#u = new Uint32Array(this.#buf);
     this.#n = 0;
     this.#sources = [];
+    if (this.#tunnels.length > 0) { this.#tunnels = []; this.#tunnelIndex = new Map(); }
     return b;
   }
 

@@ -76,9 +76,10 @@ export interface FlowSource {
 export type FlowSink = (f: FlowRecord) => void;
 
 /**
- * Takes a finished flow straight from the table (read it with `t.readRow(f, row)` during the
- * call): return true when taken, false to have it built as a FlowRecord and given to the sink
- * instead. Flows with ICMP error evidence or a tunnel always go to the sink as records.
+ * Takes a finished flow straight from the table (read it with `t.readRow(f, row)` and its tunnel
+ * with `t.tunnelOf(f)` during the call): return true when taken, false to have it built as a
+ * FlowRecord and given to the sink instead. Flows with ICMP error evidence always go to the sink
+ * as records.
  */
 export type FlowRowSink = (t: FlowTable, f: number) => boolean;
 
@@ -110,11 +111,17 @@ const D_LSEC = 0, D_PKTO = 1, D_PKTR = 2, D_BYTO = 3, D_BYTR = 4, D_FSEC = 5, D_
 /** bits (low byte of U_STATE) */
 const B_ORIG_IS_B = 1, B_INFERRED = 2, B_FLIPPED = 4, B_PAYLOAD = 8, B_LIVE = 16;
 
+/** Tunnels the table remembers by their outer endpoints (FlowTable #keepTunnel), so that flows alternating between a few share their objects. */
+const TUNNEL_CACHE = 1024;
+
 /** ICMP types that answer a request (their flow's originator is the receiver). */
 const ICMP_REPLY_TYPES_4 = [0, 14, 16, 18];
 const ICMP_REPLY_TYPES_6 = [129, 140, 145];
 
-/** Words of one packed row (FlowTable.packRow): the 32-word record, VLAN, interface, input, padding (8-byte aligned). */
+/**
+ * Words of one packed row (FlowTable.packRow): the 32-word record, VLAN, interface, input, and a
+ * last word (8-byte alignment) that PackedRows uses for the flow's tunnel (0: none).
+ */
 export const PACKED_ROW_WORDS = U + 4;
 /** Bytes of a packed row (PACKED_ROW_WORDS words). */
 export const PACKED_ROW_BYTES = PACKED_ROW_WORDS * 4;
@@ -220,6 +227,8 @@ export class FlowTable {
   #tunnel = new Map<number, TunnelEvidence>();
   /** The tunnel #keepTunnel kept last: its kind and outer words, and its object. */
   #lastTunnel: TunnelEvidence | null = null;
+  /** Tunnels kept lately by kind and outer words (at most TUNNEL_CACHE; cleared when full): one object per tunnel while it lasts. */
+  readonly #tunnelCache = new Map<string, TunnelEvidence>();
   #lastTunnelKind = 0;
   readonly #lastTunnelWords = new Uint32Array(8);
   /** The capture-chunk arena: its memory's buffer (null without one), next free offset and end. */
@@ -450,7 +459,7 @@ export class FlowTable {
     return this.#sink;
   }
 
-  /** Hand finished flows (those without ICMP errors or a tunnel kept, tunnelEndpoints) to `rowSink` as table rows first; null: records only. */
+  /** Hand finished flows (those without ICMP errors; a tunnel kept, tunnelEndpoints, is read with tunnelOf) to `rowSink` as table rows first; null: records only. */
   setRowSink(rowSink: FlowRowSink | null): void {
     this.#rowSink = rowSink;
   }
@@ -564,14 +573,22 @@ export class FlowTable {
 
   /** Flow f came out of a tunnel (decode/packet.ts Tunnel) with these outer endpoints: its record carries them. */
   #keepTunnel(f: number, kind: number, src: Uint32Array, srcAt: number, dst: Uint32Array, dstAt: number): void {
-    // (mirrored traffic comes through one or a few tunnels: the last one's object is shared, to be read, not changed)
+    // (mirrored traffic comes through one or a few tunnels: one object per tunnel is shared by its
+    // flows, to be read, not changed; PackedRows and the flow store keep one copy per object)
     const w = this.#lastTunnelWords;
     if (this.#lastTunnel === null || kind !== this.#lastTunnelKind ||
       w[0] !== src[srcAt] || w[1] !== src[srcAt + 1] || w[2] !== src[srcAt + 2] || w[3] !== src[srcAt + 3] ||
       w[4] !== dst[dstAt] || w[5] !== dst[dstAt + 1] || w[6] !== dst[dstAt + 2] || w[7] !== dst[dstAt + 3]) {
       for (let k = 0; k < 4; k++) { w[k] = src[srcAt + k]!; w[4 + k] = dst[dstAt + k]!; }
       this.#lastTunnelKind = kind;
-      this.#lastTunnel = { kind: TUNNEL_NAMES[kind] ?? String(kind), outerSrc: formatAddr(src, srcAt), outerDst: formatAddr(dst, dstAt) };
+      const key = `${kind} ${w[0]} ${w[1]} ${w[2]} ${w[3]} ${w[4]} ${w[5]} ${w[6]} ${w[7]}`, cache = this.#tunnelCache;
+      let t = cache.get(key);
+      if (t === undefined) {
+        if (cache.size >= TUNNEL_CACHE) cache.clear();
+        t = { kind: TUNNEL_NAMES[kind] ?? String(kind), outerSrc: formatAddr(src, srcAt), outerDst: formatAddr(dst, dstAt) };
+        cache.set(key, t);
+      }
+      this.#lastTunnel = t;
     }
     this.#tunnel.set(f, this.#lastTunnel);
   }
@@ -581,10 +598,12 @@ export class FlowTable {
     if (this.#own[f] === 0 && this.#rowBatches !== null) { this.#core.packRow(f); return; }
     this.#own[f] = 0;
     const rs = this.#rowSink;
-    const extras = (this.#icmpErr.size > 0 && this.#icmpErr.has(f)) || (this.#tunnel.size > 0 && this.#tunnel.has(f));
-    const rec = rs === null || extras || !rs(this, f) ? this.toRecord(f, this.#communityIds) : null;
+    // (a tunnelled flow is a row too: a row sink reads its tunnel with tunnelOf)
+    const icmp = this.#icmpErr.size > 0 && this.#icmpErr.has(f);
+    const rec = rs === null || icmp || !rs(this, f) ? this.toRecord(f, this.#communityIds) : null;
     this.#core.release(f);
-    if (extras) { this.#icmpErr.delete(f); this.#tunnel.delete(f); }
+    if (icmp) this.#icmpErr.delete(f);
+    if (this.#tunnel.size > 0) this.#tunnel.delete(f);
     if (rec !== null) this.#sink(rec);
   }
 
@@ -724,6 +743,14 @@ export class FlowTable {
     const used = this.#core.usedFlows();
     for (let f = 0; f < used; f++) if (this.#isLive(f)) { this.#finish(f); n++; }
     return n;
+  }
+
+  /**
+   * The tunnel flow f came through (kept with tunnelEndpoints), or null. The object is shared by
+   * the flows of the same tunnel: to be read, not changed.
+   */
+  tunnelOf(f: number): TunnelEvidence | null {
+    return this.#tunnel.size > 0 ? this.#tunnel.get(f) ?? null : null;
   }
 
   /** Read flow f into `r` (numbers only; addresses as words): what toRecord builds its object from. */

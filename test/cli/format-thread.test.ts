@@ -53,6 +53,28 @@ test('--unsorted --threads 2 writes the bytes of --threads 1, in every format (a
   }
 });
 
+test('--unsorted --threads 2 of mirrored traffic (every flow tunnelled, in rows with their tunnel): the bytes of --threads 1 and of sorted output', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fa-fmt-'));
+  try {
+    const gen = path.join(dir, 'erspan.pcap');
+    generateBench({ out: gen, format: 'pcap', options: { seed: 37 }, limits: { packets: 120_000 }, encap: 'erspan' });
+    const one = cli(['flows', gen, '--unsorted', '--threads', '1']);
+    const two = cli(['flows', gen, '--unsorted', '--threads', '2']);
+    assert.is(one.status, 0, one.stderr.toString());
+    assert.is(two.status, 0, two.stderr.toString());
+    assert.ok(Buffer.compare(one.stdout, two.stdout) === 0, `the same bytes (${one.stdout.length} and ${two.stdout.length})`);
+    const lines = one.stdout.toString().trimEnd().split('\n');
+    assert.ok(lines.length > 3 * 4096, `${lines.length} flows: several batches`);
+    for (const l of lines) assert.ok(l.includes('"tunnel":{"kind":"erspan"'), `a tunnelled flow: ${l.slice(0, 200)}`);
+    // the same flows as sorted output (another path: the flow store's columns)
+    const sorted = cli(['flows', gen, '--threads', '2']);
+    assert.is(sorted.status, 0, sorted.stderr.toString());
+    assert.equal(sorted.stdout.toString().trimEnd().split('\n').sort(), [...lines].sort());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /** An Output that records what is written, whose writes wait while `gate` is closed, and can be made to fail. */
 function gatedOutput() {
   const written: Buffer[] = [];

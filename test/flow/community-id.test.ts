@@ -22,6 +22,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildPcap } from '../helpers/capture-builder.js';
 import { withTmpDir } from '../helpers/tmp-dir.js';
+import { TUNNELS, writeTunnelCapture } from '../helpers/tunnel-capture.js';
 import { eth, ipv4, tcp, udp } from '../decode/helpers/build.js';
 import type { FlowRecord } from '../../src/flow/record.js';
 
@@ -122,35 +123,34 @@ test('flow records of tunnelled flows carry their Community ID, and none (no SHA
   });
 });
 
-test('tunnelEndpoints: false (the audit): tunnelled flows are rows like any other, their records without the tunnel; nothing else differs', async () => {
+test('tunnelled flows are rows (a row sink reads the tunnel with tunnelOf); tunnelEndpoints: false (the audit) keeps no tunnel; nothing else differs', async () => {
   await withTmpDir('fa-tun-', async (dir) => {
     // sessions inside VXLAN and ERSPAN (taken by the core) and GRE with a checksum (by the decoder)
-    const vxlan = (inner: Buffer) => eth(0x0800, ipv4({ src: '10.99.0.1', dst: '10.99.0.2', proto: 17 }, udp(40000, 4789, Buffer.concat([Buffer.from([8, 0, 0, 0, 0, 0, 0x10, 0]), inner]))));
-    const erspan = (inner: Buffer) => eth(0x0800, ipv4({ src: '10.98.0.1', dst: '10.98.0.2', proto: 47 }, Buffer.concat([Buffer.from('100088be0000002a1007000500000003', 'hex'), inner])));
-    const gre = (inner: Buffer) => eth(0x0800, ipv4({ src: '10.97.0.1', dst: '10.97.0.2', proto: 47 }, Buffer.concat([Buffer.from('8000080000000000', 'hex'), inner.subarray(14)])));
-    const wraps = [vxlan, erspan, gre];
-    const packets = [];
-    for (let i = 0; i < 9; i++) {
-      const c = `10.1.1.${i + 1}`, wrap = wraps[i % 3]!;
-      packets.push({ tsSec: 1_700_000_000 + i, data: wrap(eth(0x0800, ipv4({ src: c, dst: '10.2.2.2' }, tcp({ sport: 50000 + i, dport: 389, flags: 0x02 })))) });
-      packets.push({ tsSec: 1_700_000_000 + i, tsNsec: 1000, data: wrap(eth(0x0800, ipv4({ src: '10.2.2.2', dst: c }, tcp({ sport: 389, dport: 50000 + i, flags: 0x12 })))) });
-      packets.push({ tsSec: 1_700_000_000 + i, tsNsec: 2000, data: wrap(eth(0x0800, ipv4({ src: c, dst: '10.2.2.2' }, tcp({ sport: 50000 + i, dport: 389, flags: 0x10 })))) });
-    }
     const file = path.join(dir, 'tunnels.pcap');
-    writeFileSync(file, buildPcap({ packets }));
+    writeTunnelCapture(file, 9);
     const gather = async (tunnelEndpoints: boolean) => {
       const rows: FlowRecord[] = [];
-      const records = (await gatherEvidence([file], { tunnelEndpoints, rowSink: (t, f) => { rows.push(t.toRecord(f)); return true; } })).flows;
+      const records = (await gatherEvidence([file], {
+        tunnelEndpoints,
+        rowSink: (t, f) => {
+          const r = t.toRecord(f);
+          assert.is(t.tunnelOf(f), r.tunnel, 'tunnelOf is the record\'s tunnel');
+          rows.push(r);
+          return true;
+        },
+      })).flows;
       return { rows, records };
     };
     const kept = await gather(true), dropped = await gather(false);
-    assert.equal([kept.rows.length, kept.records.length], [0, 9]);
+    assert.equal([kept.rows.length, kept.records.length], [9, 0]);
     assert.equal([dropped.rows.length, dropped.records.length], [9, 0]);
+    // and without a row sink, records with their tunnels
+    const asRecords = (await gatherEvidence([file])).flows;
     const byKey = (fs: FlowRecord[]) => [...fs].sort((x, y) => x.origP - y.origP);
-    const k = byKey(kept.records), d = byKey(dropped.rows);
-    const tunnels = [{ kind: 'vxlan', outerSrc: '10.99.0.1', outerDst: '10.99.0.2' }, { kind: 'erspan', outerSrc: '10.98.0.1', outerDst: '10.98.0.2' }, { kind: 'gre', outerSrc: '10.97.0.1', outerDst: '10.97.0.2' }];
+    assert.equal(byKey(asRecords), byKey(kept.rows));
+    const k = byKey(kept.rows), d = byKey(dropped.rows);
     for (let i = 0; i < 9; i++) {
-      assert.equal(k[i]!.tunnel, tunnels[i % 3]);
+      assert.equal(k[i]!.tunnel, TUNNELS[i % 3]);
       assert.is(d[i]!.tunnel, null);
       assert.equal({ ...d[i]!, tunnel: k[i]!.tunnel }, k[i]!);
     }

@@ -186,11 +186,7 @@ export class FlowStore {
     b[q] = f.proto; b[q + 1] = f.origFlags; b[q + 2] = f.respFlags;
     b[q + 3] = (f.directionInferred ? DIR_INFERRED : 0) | (f.verdict === 'allowed' ? VERDICT_ALLOWED : f.verdict === 'denied' ? VERDICT_DENIED : 0) |
       (f.communityId === '' ? CID_EMPTY : 0) | (f.vlan === null ? VLAN_NULL : 0) | (f.ifIndex === null ? IF_NULL : 0);
-    if (f.tunnel !== null) {
-      let t = this.#tuns[ch];
-      if (t === undefined) { t = new Uint32Array(this.#array(CHUNK * 4)); this.#tuns[ch] = t; }
-      t[row] = 1 + this.#tunnelId(f.tunnel);
-    }
+    if (f.tunnel !== null) this.#putTunnel(ch, row, f.tunnel);
     if (f.communityId !== '') {
       // 27 base64 characters + '=' → 20 bytes (checked by #fits)
       let c = this.#cids[ch];
@@ -227,15 +223,24 @@ export class FlowStore {
     b[q + 3] = CID_LAZY | (r.directionInferred ? DIR_INFERRED : 0) | (r.vlan < 0 ? VLAN_NULL : 0) | (r.ifIndex < 0 ? IF_NULL : 0);
   }
 
-  /** A FlowTable row sink (FlowTable.setRowSink) that keeps every finished flow here as a row. */
+  /** A FlowTable row sink (FlowTable.setRowSink) that keeps every finished flow here as a row (with its tunnel). */
   rowSink(): FlowRowSink {
     const row = this.#row;
     return (t: FlowTable, f: number): boolean => {
       t.readRow(f, row);
       const src = t.sourceOf(row.fileIndex);
       this.addRow(row, src?.name ?? '', src?.kind ?? 'pcap');
+      const tun = t.tunnelOf(f);
+      if (tun !== null) { const i = this.#n - 1; this.#putTunnel(i >>> CHUNK_BITS, i & CHUNK_MASK, tun); }
       return true;
     };
+  }
+
+  /** Note tunnel `t` for the flow at `row` of chunk `ch` (the chunk's tunnel column is made with its first). */
+  #putTunnel(ch: number, row: number, t: TunnelEvidence): void {
+    let c = this.#tuns[ch];
+    if (c === undefined) { c = new Uint32Array(this.#array(CHUNK * 4)); this.#tuns[ch] = c; }
+    c[row] = 1 + this.#tunnelId(t);
   }
 
   /** The index of this tunnel in #tunnels (added when new; the store keeps its own copy). */

@@ -163,7 +163,7 @@ export class AuditThread {
    */
   readonly rowBatches: RowBatchSink = (t: FlowTable, buf: SharedArrayBuffer, at: number, n: number, batch: number): number => {
     if (this.#here !== null) {
-      this.#here.addBatch({ buf, at, n, sources: this.#rows.sourcesIn(t, buf, at, n), names: this.#names, records: this.#records });
+      this.#here.addBatch({ buf, at, n, sources: this.#rows.sourcesIn(t, buf, at, n), tunnels: [], names: this.#names, records: this.#records });
       this.#names = [];
       this.#records = [];
       return batch;
@@ -174,7 +174,7 @@ export class AuditThread {
         if (this.#batches.error !== null) throw this.#batches.error;
         const worker = this.#worker ?? this.#start();
         Atomics.store(this.#reading, batch, 1);
-        const m: ToAuditThread = { t: 'flows', batch, buf, at, n, sources: this.#rows.sourcesIn(t, buf, at, n), names: this.#names, records: this.#records };
+        const m: ToAuditThread = { t: 'flows', batch, buf, at, n, sources: this.#rows.sourcesIn(t, buf, at, n), tunnels: [], names: this.#names, records: this.#records };
         worker.postMessage(m);
         this.#inPlace++;
         this.#batches.add();

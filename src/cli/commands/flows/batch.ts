@@ -1,13 +1,13 @@
 /**
  * A batch of finished flows in finishing order, as `flows --unsorted` hands them to its format
- * thread: the flows of the flow table as packed rows (FlowTable.packRow), the others (ICMP errors,
- * tunnels, flow-log records) as records at their positions among them.
+ * thread: the flows of the flow table as packed rows (FlowTable.packRow; tunnelled flows too, with
+ * their tunnels), the others (ICMP errors, flow-log records) as records at their positions among them.
  */
 import { blankRecord, type EvidenceKind, type FlowRecord } from '../../../flow/record.js';
 import { FlowBlockFormatter, type BlockAlloc, type FlowFormat } from '../../../report/flows/writer.js';
 import { FlowRow, RowRecords } from '../../../flow/row.js';
 import { PACKED_ROW_WORDS, unpackRow } from '../../../flow/table.js';
-import type { PackedBatch } from '../../../flow/packed-rows.js';
+import { packedTunnel, type PackedBatch } from '../../../flow/packed-rows.js';
 
 export interface FlowBatch extends PackedBatch {
   /** Flows in the batch in all (rows and records). */
@@ -37,8 +37,11 @@ export class BatchReader {
     let r = 0, next = 0;
     for (let pos = 0; pos < b.k; pos++) {
       if (next < recs.length && recs[next]![0] === pos) { each(recs[next++]![1]); continue; }
-      unpackRow(u, d, r++ * PACKED_ROW_WORDS, row);
-      each(this.#rows.fill(row, this.#sources[row.fileIndex], this.#rec));
+      const at = r++ * PACKED_ROW_WORDS;
+      unpackRow(u, d, at, row);
+      const rec = this.#rows.fill(row, this.#sources[row.fileIndex], this.#rec);
+      rec.tunnel = packedTunnel(u, at, b.tunnels);
+      each(rec);
     }
   }
 }
