@@ -15,7 +15,8 @@ function tsFiles(dir: string): string[] {
   const out: string[] = [];
   for (const n of readdirSync(dir).sort()) {
     const p = path.join(dir, n);
-    if (statSync(p).isDirectory()) out.push(...tsFiles(p));
+    // (a wasm/ folder holds AssemblyScript sources, compiled by tools/build-wasm.mjs, not modules to import)
+    if (statSync(p).isDirectory()) { if (n !== 'wasm') out.push(...tsFiles(p)); }
     else if (n.endsWith('.ts') && !n.endsWith('.d.ts')) out.push(p);
   }
   return out;
