@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { tsCompare, tsDiff, tsToIso } from '../core/time.js';
+import { parseAddr } from '../core/ip.js';
 import { compareFlows } from '../flow/order.js';
 import type { Evidence, EvidenceKind, FlowRecord, InputSummary, NameObservation } from '../flow/record.js';
 import type { FlowRow } from '../flow/row.js';
@@ -357,8 +358,10 @@ export function createAuditor(policy: CompiledPolicy, opts: AuditOptions = {}): 
       keyRoles = roles2; keyKnown = known2;
     }
     if (keyKnown[key] === 1) return keyRoles[key]!;
-    // (rolesOfWords: the answer of rolesOf(addr) without parsing the text again)
-    const m = words !== undefined ? policy.rolesOfWords([words[0]!, words[1]!, words[2]!, words[3]!]) : policy.rolesOf(addr);
+    // (rolesOfWords: the answer of rolesOf(addr) without parsing the text again; a text is parsed
+    // here rather than through rolesOf's cache of texts, as this one remembers the key)
+    const w = words !== undefined ? [words[0]!, words[1]!, words[2]!, words[3]!] as const : parseAddr(addr);
+    const m = w !== null ? policy.rolesOfWords(w) : 0;
     keyRoles[key] = m; keyKnown[key] = 1;
     return m;
   };

@@ -35,18 +35,27 @@ export function formatV6(g: number[]): string {
   return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLen))}`;
 }
 
-/** Parse a dotted quad strictly (four decimal parts 0–255). Returns the uint32 or -1. */
+/**
+ * Parse a dotted quad strictly (four parts of one to three ASCII digits, each 0–255). Returns the
+ * uint32 or -1. One pass over the characters, nothing allocated: records of flow logs and of
+ * flows with ICMP errors come as text, an address or two each.
+ */
 export function parseV4(s: string): number {
-  const parts = s.split('.');
-  if (parts.length !== 4) return -1;
-  let v = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return -1;
-    const n = Number(p);
-    if (n > 255) return -1;
-    v = v * 256 + n;
+  const n = s.length;
+  if (n < 7 || n > 15) return -1;
+  let v = 0, part = 0, digits = 0, dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++digits > 3) return -1;
+      part = part * 10 + (c - 48);
+    } else if (c === 46) {
+      if (digits === 0 || part > 255 || ++dots > 3) return -1;
+      v = v * 256 + part; part = 0; digits = 0;
+    } else return -1;
   }
-  return v >>> 0;
+  if (digits === 0 || part > 255 || dots !== 3) return -1;
+  return (v * 256 + part) >>> 0;
 }
 
 /** Parse an IPv6 address (with optional embedded IPv4 tail, no zone). Returns 8 groups or null. */
