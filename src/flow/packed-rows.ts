@@ -1,9 +1,10 @@
 /**
  * PackedRows: finished flows of the flow table packed for another thread. Each flow's table
  * record is copied into a batch buffer (FlowTable.packRow, 144 bytes, nothing else made), with the
- * inputs first seen in the batch and the tunnels its flows came through (a tunnelled flow's last
- * word: 1 + its tunnel's index in the batch's `tunnels`); a full batch is taken and posted, and the
- * buffers that come back are filled again. Shared by the audit thread and the format thread.
+ * inputs first seen in the batch, the tunnels its flows came through and their ICMP errors (a row's
+ * last word: 1 + its tunnel's index in the batch's `tunnels` in the low 16 bits, 1 + the index of
+ * its ICMP errors in `icmpErrors` in the high 16; 0 for none); a full batch is taken and posted,
+ * and the buffers that come back are filled again. Shared by the audit thread and the format thread.
  *
  * The buffers are SharedArrayBuffers, posted without a transfer list: transferring an ArrayBuffer
  * detaches it, and the first detach in a thread invalidates V8's ArrayBufferDetaching protector
@@ -11,7 +12,7 @@
  * about 40 hot functions at once, in both threads) and adds those checks to every typed-array
  * access compiled after. test/cli/no-detach.test.ts checks that no threaded run detaches one.
  */
-import type { EvidenceKind, TunnelEvidence } from './record.js';
+import type { EvidenceKind, IcmpErrorEvidence, TunnelEvidence } from './record.js';
 import { PACKED_ROW_BYTES, PACKED_ROW_WORDS, type FlowTable } from './table.js';
 
 /** Rows per batch (4096 × 144 B = 576 KiB). */
@@ -25,14 +26,22 @@ export interface PackedBatch {
   at: number;
   n: number;
   sources: [number, string, EvidenceKind][];
-  /** The tunnels of the batch's tunnelled flows (a row's last word: 1 + the index here; 0: none). Rows packed by the table's core have none. */
+  /** The tunnels of the batch's tunnelled flows (packedTunnel). Rows packed by the table's core have none. */
   tunnels: TunnelEvidence[];
+  /** The ICMP errors of the batch's flows that have some (packedIcmpErrors). Rows packed by the table's core have none. */
+  icmpErrors: IcmpErrorEvidence[][];
 }
 
 /** The tunnel of packed row `at` (a word index of `u`) among its batch's `tunnels`, or null. */
 export function packedTunnel(u: Uint32Array, at: number, tunnels: readonly TunnelEvidence[]): TunnelEvidence | null {
-  const w = u[at + PACKED_ROW_WORDS - 1]!;
+  const w = u[at + PACKED_ROW_WORDS - 1]! & 0xffff;
   return w === 0 ? null : tunnels[w - 1]!;
+}
+
+/** The ICMP errors of packed row `at` (a word index of `u`) among its batch's `icmpErrors`, or null. */
+export function packedIcmpErrors(u: Uint32Array, at: number, icmpErrors: readonly IcmpErrorEvidence[][]): IcmpErrorEvidence[] | null {
+  const w = u[at + PACKED_ROW_WORDS - 1]! >>> 16;
+  return w === 0 ? null : icmpErrors[w - 1]!;
 }
 
 export class PackedRows {
@@ -42,6 +51,7 @@ export class PackedRows {
   #n = 0;
   #sources: [number, string, EvidenceKind][] = [];
   #tunnels: TunnelEvidence[] = [];
+  #icmpErrors: IcmpErrorEvidence[][] = [];
   /** Index in #tunnels of each tunnel object added to this batch (the table shares one object per run of flows of a tunnel). */
   #tunnelIndex = new Map<TunnelEvidence, number>();
   readonly #sent: boolean[] = [];
@@ -67,11 +77,16 @@ export class PackedRows {
     const at = this.#n++ * PACKED_ROW_WORDS;
     t.packRow(f, this.#u, at);
     this.#noteSource(t, this.#u[at + PACKED_ROW_WORDS - 2]!);
-    const tun = t.tunnelOf(f);
-    if (tun !== null) {
-      let k = this.#tunnelIndex.get(tun);
-      if (k === undefined) { k = this.#tunnels.length; this.#tunnels.push(tun); this.#tunnelIndex.set(tun, k); }
-      this.#u[at + PACKED_ROW_WORDS - 1] = k + 1;
+    const tun = t.tunnelOf(f), icmp = t.icmpErrorsOf(f);
+    if (tun !== null || icmp !== null) {
+      let w = 0;
+      if (tun !== null) {
+        let k = this.#tunnelIndex.get(tun);
+        if (k === undefined) { k = this.#tunnels.length; this.#tunnels.push(tun); this.#tunnelIndex.set(tun, k); }
+        w = k + 1;
+      }
+      if (icmp !== null) { this.#icmpErrors.push(icmp); w |= this.#icmpErrors.length << 16; }
+      this.#u[at + PACKED_ROW_WORDS - 1] = w >>> 0;
     }
   }
 
@@ -111,7 +126,21 @@ export class PackedRows {
 
   /** The batch so far, left in place (for a last batch handled in this thread). */
   peek(): PackedBatch {
-    return { buf: this.#buf, at: 0, n: this.#n, sources: this.#sources, tunnels: this.#tunnels };
+    return { buf: this.#buf, at: 0, n: this.#n, sources: this.#sources, tunnels: this.#tunnels, icmpErrors: this.#icmpErrors };
+  }
+
+  /**
+   * The batch so far as a copy of its rows in a buffer of their size (for the few rows handed over
+   * with another batch: nothing to give back), and the batch emptied in place.
+   */
+  takeCopy(): PackedBatch {
+    const n = this.#n;
+    const b = { buf: this.#buf.slice(0, n * PACKED_ROW_BYTES), at: 0, n, sources: this.#sources, tunnels: this.#tunnels, icmpErrors: this.#icmpErrors };
+    this.#n = 0;
+    this.#sources = [];
+    if (this.#tunnels.length > 0) { this.#tunnels = []; this.#tunnelIndex = new Map(); }
+    if (this.#icmpErrors.length > 0) this.#icmpErrors = [];
+    return b;
   }
 
   /** The batch so far, to be posted (not to be touched here until given back); the next one starts in a buffer given back, or a new one. */
@@ -122,6 +151,7 @@ export class PackedRows {
     this.#n = 0;
     this.#sources = [];
     if (this.#tunnels.length > 0) { this.#tunnels = []; this.#tunnelIndex = new Map(); }
+    if (this.#icmpErrors.length > 0) this.#icmpErrors = [];
     return b;
   }
 

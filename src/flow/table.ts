@@ -76,10 +76,9 @@ export interface FlowSource {
 export type FlowSink = (f: FlowRecord) => void;
 
 /**
- * Takes a finished flow straight from the table (read it with `t.readRow(f, row)` and its tunnel
- * with `t.tunnelOf(f)` during the call): return true when taken, false to have it built as a
- * FlowRecord and given to the sink instead. Flows with ICMP error evidence always go to the sink
- * as records.
+ * Takes a finished flow straight from the table (read it with `t.readRow(f, row)`, its tunnel with
+ * `t.tunnelOf(f)` and its ICMP errors with `t.icmpErrorsOf(f)` during the call): return true when
+ * taken, false to have it built as a FlowRecord and given to the sink instead.
  */
 export type FlowRowSink = (t: FlowTable, f: number) => boolean;
 
@@ -459,7 +458,7 @@ export class FlowTable {
     return this.#sink;
   }
 
-  /** Hand finished flows (those without ICMP errors; a tunnel kept, tunnelEndpoints, is read with tunnelOf) to `rowSink` as table rows first; null: records only. */
+  /** Hand finished flows to `rowSink` as table rows first (a tunnel kept, tunnelEndpoints, is read with tunnelOf, ICMP errors with icmpErrorsOf); null: records only. */
   setRowSink(rowSink: FlowRowSink | null): void {
     this.#rowSink = rowSink;
   }
@@ -598,11 +597,10 @@ export class FlowTable {
     if (this.#own[f] === 0 && this.#rowBatches !== null) { this.#core.packRow(f); return; }
     this.#own[f] = 0;
     const rs = this.#rowSink;
-    // (a tunnelled flow is a row too: a row sink reads its tunnel with tunnelOf)
-    const icmp = this.#icmpErr.size > 0 && this.#icmpErr.has(f);
-    const rec = rs === null || icmp || !rs(this, f) ? this.toRecord(f, this.#communityIds) : null;
+    // (a flow with a tunnel or ICMP errors is a row too: a row sink reads them with tunnelOf and icmpErrorsOf)
+    const rec = rs === null || !rs(this, f) ? this.toRecord(f, this.#communityIds) : null;
     this.#core.release(f);
-    if (icmp) this.#icmpErr.delete(f);
+    if (this.#icmpErr.size > 0) this.#icmpErr.delete(f);
     if (this.#tunnel.size > 0) this.#tunnel.delete(f);
     if (rec !== null) this.#sink(rec);
   }
@@ -751,6 +749,11 @@ export class FlowTable {
    */
   tunnelOf(f: number): TunnelEvidence | null {
     return this.#tunnel.size > 0 ? this.#tunnel.get(f) ?? null : null;
+  }
+
+  /** The ICMP errors that quoted flow f, or null when none did (the table's own list: to be read, not changed). */
+  icmpErrorsOf(f: number): IcmpErrorEvidence[] | null {
+    return this.#icmpErr.size > 0 ? this.#icmpErr.get(f) ?? null : null;
   }
 
   /** Read flow f into `r` (numbers only; addresses as words): what toRecord builds its object from. */

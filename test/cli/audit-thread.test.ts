@@ -18,6 +18,7 @@ import { AuditThread, MAX_IN_FLIGHT, ROW_BATCHES } from '../../src/cli/commands/
 import { createAuditor } from '../../src/audit/auditor.js';
 import { DEFAULT_FAIL_ON, type AuditReport } from '../../src/audit/types.js';
 import { PACKED_ROW_WORDS } from '../../src/flow/table.js';
+import { PackedRows, type PackedBatch } from '../../src/flow/packed-rows.js';
 import type { FlowRecord, NameObservation } from '../../src/flow/record.js';
 import { FlowStore, blankRecord } from '../../src/report/flows/store.js';
 import { comparePolicies } from '../../src/rules/compare.js';
@@ -58,16 +59,19 @@ test('--threads 2: a damaged capture (what came before is audited, stderr says w
 });
 
 /** A capture's flows as the audit thread gets them: packed rows, records and names, in finishing order. */
-async function streamOf(file: string): Promise<{ rows: ArrayBuffer; n: number; names: NameObservation[]; rowsBefore: number[]; records: FlowRecord[]; recordsBefore: number[]; sources: [number, string, 'pcap' | 'pcapng'][]; evidence: Awaited<ReturnType<typeof gatherEvidence>> }> {
+async function streamOf(file: string): Promise<{ rows: ArrayBuffer; n: number; names: NameObservation[]; rowsBefore: number[]; records: FlowRecord[]; recordsBefore: number[]; own: PackedBatch; sources: [number, string, 'pcap' | 'pcapng'][]; evidence: Awaited<ReturnType<typeof gatherEvidence>> }> {
   const rows: number[] = [];
   const names: NameObservation[] = [];
   const rowsBefore: number[] = []; // per name: rows finished before it was found
   const records: FlowRecord[] = [], recordsBefore: number[] = [];
   const sources: [number, string, 'pcap' | 'pcapng'][] = [];
   const one = new Uint32Array(PACKED_ROW_WORDS);
+  // (the flows with ICMP errors both ways: as records, and packed with their errors as the audit thread packs them)
+  const own = new PackedRows(0);
   const evidence = await gatherEvidence([file], {
     onName: (o) => { names.push(o); rowsBefore.push(rows.length / PACKED_ROW_WORDS); }, onFlow: (f) => { records.push(f); recordsBefore.push(rows.length / PACKED_ROW_WORDS); },
     rowSink: (t, f) => {
+      if (t.icmpErrorsOf(f) !== null) { own.add(t, f); return false; }
       t.packRow(f, one, 0);
       const fi = one[PACKED_ROW_WORDS - 2]!;
       if (!sources.some((s) => s[0] === fi)) { const s = t.sourceOf(fi)!; sources.push([fi, s.name, s.kind as 'pcap' | 'pcapng']); }
@@ -75,7 +79,7 @@ async function streamOf(file: string): Promise<{ rows: ArrayBuffer; n: number; n
       return true;
     },
   });
-  return { rows: new Uint32Array(rows).buffer, n: rows.length / PACKED_ROW_WORDS, names, rowsBefore, records, recordsBefore, sources, evidence };
+  return { rows: new Uint32Array(rows).buffer, n: rows.length / PACKED_ROW_WORDS, names, rowsBefore, records, recordsBefore, own: own.take(), sources, evidence };
 }
 
 /** The one-thread audit (as the audit command runs it without a thread): every name, then every flow. */
@@ -142,6 +146,16 @@ async function incremental(file: string, inventory: string, keep: boolean): Prom
   assert.is(inOrder.store?.size ?? 0, keep ? s.n + s.records.length : 0, keep ? 'every flow kept' : 'no flow kept');
   assert.is(inOrder.dropped, null, 'no name changed an audited address');
   assert.ok(r1 === expected, 'names as found: the report is the one-thread report');
+
+  // the same with the flows with ICMP errors as the audit thread hands them over: rows packed with their errors
+  assert.is(s.own.n, s.records.length);
+  const asRows = await IncrementalAudit.create(setup);
+  for (const [i, name, kind] of s.sources) asRows.setSource(i, name, kind);
+  for (const n of s.names) asRows.addName(n);
+  asRows.addRows(s.rows.slice(0), s.n);
+  asRows.addOwnRows(s.own);
+  assert.is(asRows.store?.size ?? 0, keep ? s.n + s.records.length : 0);
+  assert.ok(JSON.stringify(reportOf(await asRows.finish(s.evidence))) === expected, 'flows with ICMP errors as rows: the one-thread report');
 
   // every row first, the names only at the end: they give roles to addresses already audited
   const late = await IncrementalAudit.create(setup);

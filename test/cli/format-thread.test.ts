@@ -27,7 +27,7 @@ function cli(args: string[], input?: Buffer) {
   });
 }
 
-test('--unsorted --threads 2 writes the bytes of --threads 1, in every format (a capture of many batches with ICMP-error records, the demo, pcapng on stdin)', () => {
+test('--unsorted --threads 2 writes the bytes of --threads 1, in every format (a capture of many batches with ICMP errors, the demo, pcapng on stdin)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fa-fmt-'));
   try {
     const gen = path.join(dir, 'g.pcap'), genNg = path.join(dir, 'g.pcapng');
@@ -46,7 +46,7 @@ test('--unsorted --threads 2 writes the bytes of --threads 1, in every format (a
       assert.ok(Buffer.compare(one.stdout, two.stdout) === 0, `${name}: the same bytes (${one.stdout.length} and ${two.stdout.length})`);
       assert.is(two.stderr.toString(), one.stderr.toString(), `${name}: the same summary`);
     }
-    // the generated capture's flows come partly as records (ICMP errors): they kept their places
+    // the generated capture has flows with ICMP errors (rows that carry them): they kept them
     assert.match(cli(['flows', gen, '--unsorted', '--threads', '2']).stdout.toString(), /"icmp_errors":\[\{/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

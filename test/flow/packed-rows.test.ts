@@ -48,6 +48,46 @@ test('tunnelled flows are packed as rows, each batch naming each of its tunnels 
   });
 });
 
+test('flows with ICMP errors are packed as rows with their errors, also a tunnelled one (both in the last word); read back, the table\'s records', async () => {
+  await withTmpDir('fa-packed-', async (dir) => {
+    const { buildPcap } = await import('../helpers/capture-builder.js');
+    const { eth, ipv4, udp, icmp } = await import('../decode/helpers/build.js');
+    const { writeFileSync } = await import('node:fs');
+    const vxlan = (inner: Buffer) => eth(0x0800, ipv4({ src: '10.99.0.1', dst: '10.99.0.2', proto: 17 }, udp(40000, 4789, Buffer.concat([Buffer.from([8, 0, 0, 0, 0, 0, 0x10, 0]), inner]))));
+    const packets = [];
+    for (let i = 0; i < 40; i++) {
+      // every flow refused by ICMP port unreachable; every other one inside VXLAN, every third answered twice
+      const wrap = i % 2 === 0 ? (b: Buffer) => b : vxlan;
+      const q = eth(0x0800, ipv4({ src: `10.1.1.${i + 1}`, dst: '10.2.2.2', proto: 17 }, udp(50000 + i, 5000, Buffer.alloc(12))));
+      const err = eth(0x0800, ipv4({ src: i % 3 === 0 ? '10.2.2.254' : '10.2.2.2', dst: `10.1.1.${i + 1}`, proto: 1 }, icmp(3, 3, Buffer.alloc(4), q.subarray(14, 14 + 40))));
+      packets.push({ tsSec: 1_700_000_000 + i, data: wrap(q) }, { tsSec: 1_700_000_000 + i, tsNsec: 500, data: wrap(err) });
+      if (i % 3 === 0) packets.push({ tsSec: 1_700_000_000 + i, tsNsec: 900, data: wrap(err) });
+    }
+    const file = path.join(dir, 'icmp.pcap');
+    writeFileSync(file, buildPcap({ packets }));
+    const want = (await gatherEvidence([file])).flows;
+    assert.is(want.filter((f) => f.icmpErrors.length > 0).length, 40);
+    assert.is(want.filter((f) => f.icmpErrors.length > 0 && f.tunnel !== null).length, 20);
+    const rows = new PackedRows(4);
+    let records = 0;
+    await gatherEvidence([file], { onFlow: () => { records++; }, rowSink: (t, f) => { rows.add(t, f); return true; } });
+    assert.is(records, 0, 'no flow came as a record');
+    const b = rows.take();
+    assert.is(b.icmpErrors.length, 40);
+    const got: FlowRecord[] = [], reader = new BatchReader(blankRecord());
+    reader.read({ ...b, k: b.n, records: [] }, (f) => { got.push({ ...f }); });
+    assert.equal(byPort(got), byPort(want));
+    // and a copy taken out (takeCopy) reads the same (by the same reader: an input is named once)
+    await gatherEvidence([file], { rowSink: (t, f) => { rows.add(t, f); return true; } });
+    const c = rows.takeCopy();
+    assert.is(rows.size, 0, 'emptied in place');
+    assert.is(c.buf.byteLength, c.n * PACKED_ROW_WORDS * 4, 'a buffer of the rows\' size');
+    const again: FlowRecord[] = [];
+    reader.read({ ...c, k: c.n, records: [] }, (f) => { again.push({ ...f }); });
+    assert.equal(byPort(again), byPort(want));
+  });
+});
+
 test('a flow without a tunnel is packed with a zero last word (no tunnel), whatever the buffer held before', async () => {
   await withTmpDir('fa-packed-', async (dir) => {
     const file = path.join(dir, 'tunnels.pcap');

@@ -4,7 +4,7 @@
  * a time (FlowTable.packRow), in the same order, whichever way a flow ends (expiry sweeps, a
  * timed-out flow met again, port reuse, eviction when the table is full, the end of the input),
  * with flows that carry ICMP errors or a tunnel still given as records (the core packs neither: a
- * row sink takes tunnelled flows, FlowTable.tunnelOf, but this one declines them to compare).
+ * row sink may take them, FlowTable.tunnelOf and icmpErrorsOf, but this one declines them to compare).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -25,7 +25,7 @@ async function byRowSink(file: string, maxFlows?: number): Promise<Got> {
     ...(maxFlows !== undefined ? { maxFlows } : {}),
     onFlow: (f) => { records.push(JSON.stringify(f)); },
     rowSink: (t, f) => {
-      if (t.tunnelOf(f) !== null) return false;
+      if (t.tunnelOf(f) !== null || t.icmpErrorsOf(f) !== null) return false;
       t.packRow(f, one, 0); for (const w of one) rows.push(w); return true;
     },
   });

@@ -223,10 +223,11 @@ export class FlowStore {
     b[q + 3] = CID_LAZY | (r.directionInferred ? DIR_INFERRED : 0) | (r.vlan < 0 ? VLAN_NULL : 0) | (r.ifIndex < 0 ? IF_NULL : 0);
   }
 
-  /** A FlowTable row sink (FlowTable.setRowSink) that keeps every finished flow here as a row (with its tunnel). */
+  /** A FlowTable row sink (FlowTable.setRowSink) that keeps every finished flow here as a row (with its tunnel), but those with ICMP errors (records). */
   rowSink(): FlowRowSink {
     const row = this.#row;
     return (t: FlowTable, f: number): boolean => {
+      if (t.icmpErrorsOf(f) !== null) return false;
       t.readRow(f, row);
       const src = t.sourceOf(row.fileIndex);
       this.addRow(row, src?.name ?? '', src?.kind ?? 'pcap');

@@ -25,8 +25,8 @@ import { FlowauditError } from '../../../core/errors.js';
 import { spawnWorker } from '../../../core/worker.js';
 import { InFlight } from '../../../core/in-flight.js';
 import type { Evidence, FlowRecord, NameObservation } from '../../../flow/record.js';
-import type { FlowTable, RowBatchSink } from '../../../flow/table.js';
-import { BATCH_ROWS, PackedRows } from '../../../flow/packed-rows.js';
+import type { FlowRowSink, FlowTable, RowBatchSink } from '../../../flow/table.js';
+import { BATCH_ROWS, PackedRows, type PackedBatch } from '../../../flow/packed-rows.js';
 import { IncrementalAudit, type AuditOutcome, type AuditSetup, type FlowBatch } from './incremental.js';
 
 /** Records per batch at most (they are cloned, not transferred). */
@@ -63,6 +63,8 @@ export class AuditThread {
   /** Batches handed over and not taken yet (the reading waits on it: between). */
   readonly #batches = new InFlight(MAX_IN_FLIGHT);
   readonly #rows = new PackedRows(MAX_IN_FLIGHT);
+  /** Flows the table's core does not pack (rowSink), until the next batch. */
+  readonly #own = new PackedRows(0);
   #names: NameObservation[] = [];
   #records: FlowRecord[] = [];
   /** Per core row batch: 1 while the audit thread reads it in place. */
@@ -145,6 +147,22 @@ export class AuditThread {
     this.#names.push(obs);
   };
 
+  /**
+   * For gatherEvidence's rowSink: the flows the table's core leaves to its JavaScript side (those
+   * with ICMP errors), packed with their errors and handed over with the next batch (a full set of
+   * them makes one). Records would be cloned to the audit thread one object at a time.
+   */
+  readonly rowSink: FlowRowSink = (t: FlowTable, f: number): boolean => {
+    if (this.#own.full) this.#flush();
+    this.#own.add(t, f);
+    return true;
+  };
+
+  /** The flows rowSink packed since the last batch (copied out), or null. */
+  #takeOwn(): PackedBatch | null {
+    return this.#own.size === 0 ? null : this.#own.takeCopy();
+  }
+
   /** For gatherEvidence's onFlow. */
   readonly onFlow = (f: FlowRecord): void => {
     this.#records.push(f);
@@ -163,7 +181,7 @@ export class AuditThread {
    */
   readonly rowBatches: RowBatchSink = (t: FlowTable, buf: SharedArrayBuffer, at: number, n: number, batch: number): number => {
     if (this.#here !== null) {
-      this.#here.addBatch({ buf, at, n, sources: this.#rows.sourcesIn(t, buf, at, n), tunnels: [], names: this.#names, records: this.#records });
+      this.#here.addBatch({ buf, at, n, sources: this.#rows.sourcesIn(t, buf, at, n), tunnels: [], icmpErrors: [], own: this.#takeOwn(), names: this.#names, records: this.#records });
       this.#names = [];
       this.#records = [];
       return batch;
@@ -174,7 +192,7 @@ export class AuditThread {
         if (this.#batches.error !== null) throw this.#batches.error;
         const worker = this.#worker ?? this.#start();
         Atomics.store(this.#reading, batch, 1);
-        const m: ToAuditThread = { t: 'flows', batch, buf, at, n, sources: this.#rows.sourcesIn(t, buf, at, n), tunnels: [], names: this.#names, records: this.#records };
+        const m: ToAuditThread = { t: 'flows', batch, buf, at, n, sources: this.#rows.sourcesIn(t, buf, at, n), tunnels: [], icmpErrors: [], own: this.#takeOwn(), names: this.#names, records: this.#records };
         worker.postMessage(m);
         this.#inPlace++;
         this.#batches.add();
@@ -198,7 +216,7 @@ export class AuditThread {
   #flush(): void {
     if (this.#here !== null) {
       const b = this.#rows.take();
-      this.#here.addBatch({ ...b, names: this.#names, records: this.#records });
+      this.#here.addBatch({ ...b, own: this.#takeOwn(), names: this.#names, records: this.#records });
       this.#rows.giveBack(b.buf);
       this.#names = [];
       this.#records = [];
@@ -207,7 +225,7 @@ export class AuditThread {
     if (this.#batches.error !== null) throw this.#batches.error;
     const worker = this.#worker ?? this.#start();
     const b = this.#rows.take();
-    const m: ToAuditThread = { t: 'flows', ...b, names: this.#names, records: this.#records };
+    const m: ToAuditThread = { t: 'flows', ...b, own: this.#takeOwn(), names: this.#names, records: this.#records };
     worker.postMessage(m);
     if (b.n > 0) this.#copied++;
     this.#batches.add();
@@ -223,7 +241,7 @@ export class AuditThread {
     if (this.#worker === null) {
       // one thread, or fewer flows than one batch (starting a thread would cost more than it saves)
       const a = this.#here ?? await IncrementalAudit.create(this.#setup);
-      a.addBatch({ ...this.#rows.peek(), names: this.#names, records: this.#records });
+      a.addBatch({ ...this.#rows.peek(), own: this.#takeOwn(), names: this.#names, records: this.#records });
       return a.finish(evidence);
     }
     this.#flush();

@@ -11,7 +11,7 @@
  * `--two-pass`). Either way the report is the one of keeping every flow until the end; files do
  * without the ~100 B per flow that keeping them costs.
  */
-import type { EvidenceKind, FlowRecord, NameObservation } from '../../../flow/record.js';
+import type { EvidenceKind, FlowRecord, IcmpErrorEvidence, NameObservation, TunnelEvidence } from '../../../flow/record.js';
 import { RowRecords, type FlowRow } from '../../../flow/row.js';
 import { PACKED_ROW_BYTES, PACKED_ROW_WORDS, unpackRow } from '../../../flow/table.js';
 import { RowLane } from '../../../audit/row-lane.js';
@@ -88,6 +88,22 @@ export class EarlyAudit {
         this.#auditKeyed(row, slow[j + 1]!, slow[j + 2]!, lane, src[row.fileIndex]);
       }
     }
+  }
+
+  /**
+   * A flow of a table that its core did not pack (ICMP errors; a tunnel, were it kept), as a row
+   * with them: audited as a record keyed as the rows are (addresses by the lane's ids, texts made
+   * once per address), unless the early audit was dropped. Returns the record: refilled for the
+   * next one, or its own object when `fresh` (to be kept).
+   */
+  auditOwnRow(row: FlowRow, src: { name: string; kind: EvidenceKind } | undefined, icmpErrors: IcmpErrorEvidence[] | null, tunnel: TunnelEvidence | null, fresh: boolean): FlowRecord {
+    const addrs = this.#lane ?? this.#addrs;
+    const o = addrs.idOfWords(row.orig), r = addrs.idOfWords(row.resp);
+    const f = this.#records.fillWith(row, src, fresh ? blankRecord() : this.#rec, addrs.text(o), addrs.text(r), false);
+    if (icmpErrors !== null) f.icmpErrors = icmpErrors;
+    f.tunnel = tunnel;
+    if (this.#dropped === null) this.#stage.auditor.addFlow(f, o, r);
+    return f;
   }
 
   /** A flow that comes as a record (ICMP errors, flow logs; the audit asks for no tunnel endpoints, so tunnelled flows are rows): audit it now. */

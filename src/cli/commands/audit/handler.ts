@@ -83,7 +83,7 @@ export async function run(a: AuditArgs): Promise<number> {
     const setup = { profile: policy.profile, inventory: policy.inventory, features: [...policy.features], failOn, keep: !rereadable };
     const thread = fo.threads >= 2 ? new AuditThread(setup) : await AuditThread.inThisThread(setup);
     try {
-      const evidence = await gather(inputs, { onFlow: thread.onFlow, rowBatches: thread.rowBatches, rowBatchCount: thread.rowBatchCount, onName: thread.onName, between: thread.between });
+      const evidence = await gather(inputs, { onFlow: thread.onFlow, rowSink: thread.rowSink, rowBatches: thread.rowBatches, rowBatchCount: thread.rowBatchCount, onName: thread.onName, between: thread.between });
       if (!reportDamage(evidence)) return ExitCode.Error;
       const outcome = await thread.report(evidence);
       if ('again' in outcome) {

@@ -20,7 +20,7 @@ import { createAuditor, type Auditor } from '../../../audit/auditor.js';
 import type { FindingKind, AuditReport } from '../../../audit/types.js';
 import type { Evidence, EvidenceKind, FlowRecord, NameObservation } from '../../../flow/record.js';
 import { FlowRow } from '../../../flow/row.js';
-import type { PackedBatch } from '../../../flow/packed-rows.js';
+import { packedIcmpErrors, packedTunnel, type PackedBatch } from '../../../flow/packed-rows.js';
 import { PACKED_ROW_WORDS, unpackRow } from '../../../flow/table.js';
 import { FlowStore, blankRecord } from '../../../report/flows/store.js';
 import { comparePolicies } from '../../../rules/compare.js';
@@ -52,8 +52,10 @@ export interface FlowBatch extends Omit<PackedBatch, 'buf'> {
   /** The rows' buffer: a batch's own (PackedRows), or the flow table core's shared memory, read in place. */
   buf: ArrayBufferLike;
   names: NameObservation[];
-  /** Flows that come as records (ICMP errors, flow logs; tunnelled flows are rows in an audit). */
+  /** Flows that come as records (flow logs; tunnelled flows and flows with ICMP errors are rows in an audit). */
   records: FlowRecord[];
+  /** Flows the table's core did not pack (those with ICMP errors), packed with their errors (PackedRows), or null. */
+  own: PackedBatch | null;
 }
 
 export interface Stage {
@@ -106,7 +108,22 @@ export class IncrementalAudit {
     for (const [i, name, kind] of b.sources) this.setSource(i, name, kind);
     for (const n of b.names) this.addName(n);
     if (b.n > 0) this.addRows(b.buf, b.n, b.at);
+    if (b.own !== null) this.addOwnRows(b.own);
     if (b.records.length > 0) this.addRecords(b.records);
+  }
+
+  /** Rows of flows with ICMP errors or a tunnel, packed with them (PackedRows): audited (and kept) as records, keyed as rows are. */
+  addOwnRows(b: PackedBatch): void {
+    for (const [i, name, kind] of b.sources) this.setSource(i, name, kind);
+    const words = b.n * PACKED_ROW_WORDS;
+    const u = new Uint32Array(b.buf, b.at, words), d = new Float64Array(b.buf, b.at, words >>> 1), row = this.#row, store = this.store;
+    for (let k = 0; k < b.n; k++) {
+      const at = k * PACKED_ROW_WORDS;
+      unpackRow(u, d, at, row);
+      // (a record kept by the store is its own object; one refilled otherwise)
+      const f = this.#early.auditOwnRow(row, this.#sources[row.fileIndex], packedIcmpErrors(u, at, b.icmpErrors), packedTunnel(u, at, b.tunnels), store !== null);
+      store?.add(f);
+    }
   }
 
   /** A new DNS/SNI name observation, before the flows that finished after it was found. */
@@ -128,7 +145,7 @@ export class IncrementalAudit {
     }
   }
 
-  /** Flow records (flows with ICMP errors, a tunnel when the table keeps it, flow-log records). */
+  /** Flow records (flow-log records; from a flow table, those that came as records). */
   addRecords(records: readonly FlowRecord[]): void {
     for (const f of records) {
       this.#early.onFlow(f);

@@ -1,13 +1,13 @@
 /**
  * A batch of finished flows in finishing order, as `flows --unsorted` hands them to its format
- * thread: the flows of the flow table as packed rows (FlowTable.packRow; tunnelled flows too, with
- * their tunnels), the others (ICMP errors, flow-log records) as records at their positions among them.
+ * thread: the flows of the flow table as packed rows (FlowTable.packRow; with their tunnels and
+ * ICMP errors), the others (flow-log records) as records at their positions among them.
  */
 import { blankRecord, type EvidenceKind, type FlowRecord } from '../../../flow/record.js';
 import { FlowBlockFormatter, type BlockAlloc, type FlowFormat } from '../../../report/flows/writer.js';
 import { FlowRow, RowRecords } from '../../../flow/row.js';
 import { PACKED_ROW_WORDS, unpackRow } from '../../../flow/table.js';
-import { packedTunnel, type PackedBatch } from '../../../flow/packed-rows.js';
+import { packedIcmpErrors, packedTunnel, type PackedBatch } from '../../../flow/packed-rows.js';
 
 export interface FlowBatch extends PackedBatch {
   /** Flows in the batch in all (rows and records). */
@@ -41,6 +41,8 @@ export class BatchReader {
       unpackRow(u, d, at, row);
       const rec = this.#rows.fill(row, this.#sources[row.fileIndex], this.#rec);
       rec.tunnel = packedTunnel(u, at, b.tunnels);
+      const icmp = packedIcmpErrors(u, at, b.icmpErrors);
+      if (icmp !== null) rec.icmpErrors = icmp;
       each(rec);
     }
   }
