@@ -1,0 +1,90 @@
+/**
+ * A capture of blocked attempts, as a pilot whose firewall refuses with ICMP delivers it: `flows`
+ * UDP datagrams to 50 DCs (10.200.0.1–50), half from four Azure AD Connect servers (10.100.0.1–4)
+ * to DNS, Kerberos and LDAP, half from as many users (10.0.0.0/10) to ports 5000–5299, each
+ * answered by ICMP port unreachable quoting it (`--answer icmp`), or, as the control, by a UDP
+ * datagram of the same size (`--answer udp`). Deterministic; classic pcap, 100
+ * flows a second. With `--inventory FILE` it writes the inventory used for the measurements
+ * (`aadconnect`, `dc`, `users`). bench/RESULTS.md ("Flows refused by ICMP as rows") measured
+ * `flowaudit audit` and `flows` on 300 k flows both ways:
+ *
+ *   node --import tsx bench/refused.ts --flows 300000 --answer icmp --out /tmp/refused.pcap --inventory /tmp/refused.json
+ *   node --import tsx bench/refused.ts --flows 300000 --answer udp --out /tmp/answered.pcap
+ */
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+
+const ETH = 14, IP = 20, UDP = 8, PAYLOAD = 40;
+/** UDP ports of the default profile's rules from Azure AD Connect to a DC (DNS, Kerberos, LDAP). */
+const DC_PORTS = [53, 88, 389];
+
+/** One's-complement sum of b[from, from + len) (16-bit words, big-endian). */
+function checksum(b: Buffer, from: number, len: number): number {
+  let s = 0;
+  for (let i = 0; i < len; i += 2) s += (b[from + i]! << 8) | (i + 1 < len ? b[from + i + 1]! : 0);
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return ~s & 0xffff;
+}
+
+/** An Ethernet frame with an IPv4 header (protocol `proto`, checksummed) from `src` to `dst` (uint32) over `body`. */
+function frame(src: number, dst: number, proto: number, body: Buffer): Buffer {
+  const b = Buffer.alloc(ETH + IP + body.length);
+  b.writeUInt16BE(0x0800, 12);
+  b[ETH] = 0x45; b.writeUInt16BE(IP + body.length, ETH + 2); b[ETH + 8] = 64; b[ETH + 9] = proto;
+  b.writeUInt32BE(src >>> 0, ETH + 12); b.writeUInt32BE(dst >>> 0, ETH + 16);
+  b.writeUInt16BE(checksum(b, ETH, IP), ETH + 10);
+  body.copy(b, ETH + IP);
+  return b;
+}
+
+function udp(sport: number, dport: number, payload: number): Buffer {
+  const b = Buffer.alloc(UDP + payload);
+  b.writeUInt16BE(sport, 0); b.writeUInt16BE(dport, 2); b.writeUInt16BE(UDP + payload, 4);
+  return b;
+}
+
+function record(tsSec: number, tsUsec: number, data: Buffer): Buffer {
+  const h = Buffer.alloc(16);
+  h.writeUInt32LE(tsSec, 0); h.writeUInt32LE(tsUsec, 4); h.writeUInt32LE(data.length, 8); h.writeUInt32LE(data.length, 12);
+  return Buffer.concat([h, data]);
+}
+
+/** The capture's bytes. */
+export function refusedCapture(flows: number, answer: 'icmp' | 'udp'): Buffer {
+  const head = Buffer.alloc(24);
+  head.writeUInt32LE(0xa1b2c3d4, 0); head.writeUInt16LE(2, 4); head.writeUInt16LE(4, 6); head.writeUInt32LE(65535, 16); head.writeUInt32LE(1, 20);
+  const parts: Buffer[] = [head];
+  for (let i = 0; i < flows; i++) {
+    // (half from four sync servers to ports a DC must answer them on: blocked; half from users to
+    // other ports: unexpected)
+    const sync = i % 2 === 0;
+    const c = sync ? (10 << 24) + (100 << 16) + 1 + ((i >> 1) % 4) : (10 << 24) + i, s = (10 << 24) + (200 << 16) + 1 + (i % 50);
+    const sport = sync ? 1024 + ((i >> 1) % 60000) : 40000 + (i % 20000), dport = sync ? DC_PORTS[(i >> 1) % DC_PORTS.length]! : 5000 + (i % 300);
+    const t = 1_700_000_000 + Math.floor(i / 100), us = (i % 100) * 10;
+    const q = frame(c, s, 17, udp(sport, dport, PAYLOAD));
+    parts.push(record(t, us, q));
+    if (answer === 'icmp') {
+      // type 3 code 3, quoting the datagram's IP header, UDP header and payload
+      const quote = q.subarray(ETH);
+      const icmp = Buffer.alloc(8 + quote.length);
+      icmp[0] = 3; icmp[1] = 3;
+      quote.copy(icmp, 8);
+      icmp.writeUInt16BE(checksum(icmp, 0, icmp.length), 2);
+      parts.push(record(t, us + 5, frame(s, c, 1, icmp)));
+    } else {
+      parts.push(record(t, us + 5, frame(s, c, 17, udp(dport, sport, PAYLOAD + IP))));
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+if (process.argv[1] !== undefined && /refused\.ts$/.test(process.argv[1])) {
+  const { values: a } = parseArgs({ options: { flows: { type: 'string', default: '300000' }, answer: { type: 'string', default: 'icmp' }, out: { type: 'string' }, inventory: { type: 'string' } } });
+  const flows = Number(a.flows);
+  if (a.out === undefined || !Number.isInteger(flows) || flows < 1 || flows > 1 << 22 || (a.answer !== 'icmp' && a.answer !== 'udp')) {
+    process.stderr.write('usage: node --import tsx bench/refused.ts --flows N (1 to 4194304) --answer icmp|udp --out FILE [--inventory FILE]\n');
+    process.exit(2);
+  }
+  fs.writeFileSync(a.out, refusedCapture(flows, a.answer));
+  if (a.inventory !== undefined) fs.writeFileSync(a.inventory, `${JSON.stringify({ roles: { aadconnect: ['10.100.0.0/29'], dc: ['10.200.0.0/24'], users: ['10.0.0.0/10'] } }, null, 2)}\n`);
+}
