@@ -59,14 +59,14 @@ test('corpus captures: every record comes back equal, in gatherEvidence order', 
     special += ev.flows.filter((r) => r.icmpErrors.length > 0 || r.tunnel !== null).length;
   }
   assert.ok(n > 500, `${n} flows`);
-  assert.ok(special > 0, 'some records with ICMP errors or tunnels (kept aside) were exercised');
+  assert.ok(special > 0, 'some records with ICMP errors or tunnels (in their interned columns) were exercised');
 });
 
 test('rows taken straight from the flow table (rowSink) give the same records as FlowRecords, Community IDs computed on demand', async () => {
   if (!existsSync(corpus)) { console.log('skip: ../shared/corpus not available'); return; }
   const files = corpusCaptures();
   files.push(fileURLToPath(new URL('../../fixtures/demo/sample.pcapng', import.meta.url)));
-  let rows = 0, tunnelled = 0;
+  let rows = 0, tunnelled = 0, refused = 0;
   for (const f of files) {
     const ev = await gatherEvidence([f]);
     const store = new FlowStore();
@@ -78,15 +78,17 @@ test('rows taken straight from the flow table (rowSink) give the same records as
     const lean = [...store.sorted(false)];
     for (let i = 0; i < lean.length; i++) {
       const want = ev.flows[i]!;
-      // (tunnelled flows are rows too, their tunnels kept with them: FlowTable.tunnelOf)
-      const special = want.icmpErrors.length > 0;
-      assert.equal(lean[i], special ? want : { ...want, communityId: '' }, `${f} flow ${i}`);
-      if (!special) rows++;
-      if (!special && want.tunnel !== null) tunnelled++;
+      // (flows with a tunnel or ICMP errors are rows too, kept with them: FlowTable.tunnelOf, icmpErrorsOf)
+      assert.equal(lean[i], { ...want, communityId: '' }, `${f} flow ${i}`);
+      rows++;
+      if (want.tunnel !== null) tunnelled++;
+      if (want.icmpErrors.length > 0) refused++;
+      assert.ok(store.origAddrId(i) >= 0, `${f} flow ${i} in the columns`);
     }
   }
   assert.ok(rows > 500, `${rows} rows`);
   assert.ok(tunnelled > 0, `${tunnelled} tunnelled rows`);
+  assert.ok(refused > 0, `${refused} rows with ICMP errors`);
 });
 
 test('FlowEngine.flush(onFlow) hands every flow to onFlow as a record, even with a row sink set', async () => {
@@ -132,8 +134,39 @@ test('records that do not fit the columns (odd numbers, odd Community IDs) come 
     { ...base, origPkts: 2.5, respIpBytes: 1e300, origP: -1, vlan: 4095, ifIndex: 3 },
     { ...base, firstNsec: 1.5, proto: 300 },
     { ...base, verdict: 'allowed', directionInferred: true, lastSec: 0 },
+    // ICMP errors of other shapes than the flow table's stay objects
+    { ...base, icmpErrors: [{ proto: 'icmp', type: 3, code: 3, count: 1.5, from: '10.0.0.9' }] },
+    { ...base, icmpErrors: [{ proto: 'icmp', type: -0, code: 3, count: 1, from: '10.0.0.9' }] },
+    { ...base, icmpErrors: [{ proto: 'icmp', type: 3, code: 3, count: 1, from: '10.0.0.9', note: 'x' } as FlowRecord['icmpErrors'][number]] },
+    { ...base, icmpErrors: [{ proto: 'udp' as 'icmp', type: 3, code: 3, count: 1, from: '10.0.0.9' }] },
   ];
   roundTrip(odd);
+  const store = new FlowStore();
+  for (const f of odd) store.add(f);
+  for (let i = 7; i < odd.length; i++) assert.is(store.origAddrId(i), -1, `odd ICMP errors ${i}: kept as the object`);
+});
+
+test('ICMP errors in the columns: each distinct list once, records back equal, lists of one flow not changed by another\'s', () => {
+  const flows: FlowRecord[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const icmpErrors = i % 3 === 0 ? [] : i % 3 === 1
+      ? [{ proto: 'icmp' as const, type: 3, code: 3, count: 1 + (i % 2), from: `10.1.0.${i % 5}` }]
+      : [{ proto: 'icmp6' as const, type: 1, code: 4, count: 1, from: 'fd00::1' }, { proto: 'icmp' as const, type: 3, code: 13, count: 2, from: '10.9.9.9' }];
+    flows.push({
+      firstSec: 1_700_000_000 + i, firstNsec: 0, lastSec: 1_700_000_000 + i, lastNsec: 0, proto: 17, origH: `10.0.${i >> 8}.${i & 255}`, origP: 40000, respH: '10.1.0.1', respP: 53,
+      origPkts: 1, respPkts: 0, origIpBytes: 60, respIpBytes: 0, origFlags: 0, respFlags: 0, connState: 'S0', history: 'D', directionInferred: false,
+      icmpErrors, vlan: null, tunnel: null, ifIndex: null, communityId: '', evidence: 'pcap', source: 'x.pcap', verdict: null,
+    });
+  }
+  const store = new FlowStore();
+  for (const f of flows) store.add(f);
+  for (let i = 0; i < flows.length; i++) assert.ok(store.origAddrId(i) >= 0, `flow ${i} in the columns`);
+  roundTrip(flows);
+  // the store keeps its own copy: changing a list given to it changes nothing kept
+  flows[1]!.icmpErrors[0]!.count = 99;
+  assert.is(store.get(1).icmpErrors[0]!.count, 2);
+  assert.ok(store.get(4).icmpErrors === store.get(34).icmpErrors, 'one list for equal lists');
+  assert.ok(store.get(4).icmpErrors !== store.get(5).icmpErrors);
 });
 
 test('more than two column chunks (65 536 rows each): every record back, sorted like sortFlows', () => {

@@ -11,11 +11,13 @@
  *   await writeFlows(out, store.sorted(true, blankRecord()), 'ndjson'); // one record object refilled per flow
  *
  * `get(i)` rebuilds a record equal (field by field) to the one added. Records that do not fit the
- * columns exactly (non-integer or out-of-range numbers, ICMP errors, an unusual Community ID,
- * ...) are kept as they are in a side map, so the round trip is always exact. A tunnel (kind and
- * outer endpoints) is interned: a capture of mirrored traffic has one or a few, shared by its flows.
+ * columns exactly (non-integer or out-of-range numbers, an unusual Community ID, ...) are kept as
+ * they are in a side map, so the round trip is always exact. A tunnel (kind and outer endpoints)
+ * is interned: a capture of mirrored traffic has one or a few, shared by its flows. So is a flow's
+ * list of ICMP errors (kind, type, code, count and sender of each): the flows a firewall refuses
+ * share a few.
  */
-import { blankRecord, NO_ICMP_ERRORS, type ConnState, type EvidenceKind, type FlowRecord, type TunnelEvidence } from '../../flow/record.js';
+import { blankRecord, NO_ICMP_ERRORS, type ConnState, type EvidenceKind, type FlowRecord, type IcmpErrorEvidence, type TunnelEvidence } from '../../flow/record.js';
 import { compareFlows } from '../../flow/order.js';
 import { communityId } from '../../flow/community-id.js';
 import { FlowRow } from '../../flow/row.js';
@@ -50,6 +52,15 @@ function plainTunnel(t: TunnelEvidence): boolean {
   return typeof t.kind === 'string' && typeof t.outerSrc === 'string' && typeof t.outerDst === 'string' && Object.keys(t).length === 3;
 }
 
+/** ICMP errors of their five fields each and nothing else, with integer numbers (others stay an object, so that the round trip is exact). */
+function plainIcmpErrors(list: readonly IcmpErrorEvidence[]): boolean {
+  for (const e of list) {
+    if ((e.proto !== 'icmp' && e.proto !== 'icmp6') || !Number.isSafeInteger(e.type) || !Number.isSafeInteger(e.code) || !Number.isSafeInteger(e.count) ||
+      typeof e.from !== 'string' || Object.keys(e).length !== 5 || Object.is(e.type, -0) || Object.is(e.code, -0) || Object.is(e.count, -0)) return false;
+  }
+  return true;
+}
+
 function isU32(v: number): boolean {
   return Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 }
@@ -73,6 +84,8 @@ export interface SharedFlowStore {
   special: [number, FlowRecord][];
   tuns: (Uint32Array | undefined)[];
   tunnels: TunnelEvidence[];
+  icmps: (Uint32Array | undefined)[];
+  icmpLists: IcmpErrorEvidence[][];
   kindOverride: [number, { from: number; to: EvidenceKind }][];
 }
 
@@ -94,6 +107,9 @@ export class FlowStore {
   readonly #tunnelIds = new Map<string, number>();
   #lastTunnelIn: TunnelEvidence | null = null;
   #lastTunnelId = 0;
+  readonly #icmps: (Uint32Array | undefined)[] = []; // 1 per flow: 1 + the index of its ICMP errors in #icmpLists, 0 = none (a chunk's column is made when a flow brings some)
+  readonly #icmpLists: IcmpErrorEvidence[][] = [];
+  readonly #icmpListIds = new Map<string, number>();
   readonly #strings: string[] = [];
   /** Addresses (origH/respH columns hold their ids). */
   #addrs = new AddressTable();
@@ -117,6 +133,7 @@ export class FlowStore {
     return {
       n: this.#n, f64s: [...this.#f64s], u32s: [...this.#u32s], u8s: [...this.#u8s], cids: [...this.#cids],
       strings: [...this.#strings], addrs: this.#addrs.parts(), special: [...this.#special], tuns: [...this.#tuns], tunnels: [...this.#tunnels],
+      icmps: [...this.#icmps], icmpLists: [...this.#icmpLists],
       kindOverride: [...this.#kindOverride],
     };
   }
@@ -130,6 +147,7 @@ export class FlowStore {
     st.#addrs = AddressTable.fromParts(s.addrs);
     for (const [i, f] of s.special) st.#special.set(i, f);
     st.#tuns.push(...s.tuns); st.#tunnels.push(...s.tunnels);
+    st.#icmps.push(...s.icmps); st.#icmpLists.push(...s.icmpLists);
     for (const [k, v] of s.kindOverride) st.#kindOverride.set(k, v);
     st.#n = s.n;
     st.#cap = s.f64s.length * CHUNK;
@@ -147,7 +165,7 @@ export class FlowStore {
   /** Bytes held by the columns (not counting the interned strings). */
   get columnBytes(): number {
     return this.#f64s.length * CHUNK * (ROW_BYTES - 20) + this.#cids.filter((c) => c !== undefined).length * CHUNK * 20 +
-      this.#tuns.filter((c) => c !== undefined).length * CHUNK * 4;
+      (this.#tuns.filter((c) => c !== undefined).length + this.#icmps.filter((c) => c !== undefined).length) * CHUNK * 4;
   }
 
   #intern(s: string): number {
@@ -166,6 +184,7 @@ export class FlowStore {
     this.#u8s.push(new Uint8Array(this.#array(CHUNK * 4)));
     this.#cids.push(undefined);
     this.#tuns.push(undefined);
+    this.#icmps.push(undefined);
     this.#cap += CHUNK;
   }
 
@@ -187,6 +206,7 @@ export class FlowStore {
     b[q + 3] = (f.directionInferred ? DIR_INFERRED : 0) | (f.verdict === 'allowed' ? VERDICT_ALLOWED : f.verdict === 'denied' ? VERDICT_DENIED : 0) |
       (f.communityId === '' ? CID_EMPTY : 0) | (f.vlan === null ? VLAN_NULL : 0) | (f.ifIndex === null ? IF_NULL : 0);
     if (f.tunnel !== null) this.#putTunnel(ch, row, f.tunnel);
+    if (f.icmpErrors.length !== 0) this.#putIcmpErrors(ch, row, f.icmpErrors);
     if (f.communityId !== '') {
       // 27 base64 characters + '=' → 20 bytes (checked by #fits)
       let c = this.#cids[ch];
@@ -223,18 +243,35 @@ export class FlowStore {
     b[q + 3] = CID_LAZY | (r.directionInferred ? DIR_INFERRED : 0) | (r.vlan < 0 ? VLAN_NULL : 0) | (r.ifIndex < 0 ? IF_NULL : 0);
   }
 
-  /** A FlowTable row sink (FlowTable.setRowSink) that keeps every finished flow here as a row (with its tunnel), but those with ICMP errors (records). */
+  /** A FlowTable row sink (FlowTable.setRowSink) that keeps every finished flow here as a row (with its tunnel and ICMP errors). */
   rowSink(): FlowRowSink {
     const row = this.#row;
     return (t: FlowTable, f: number): boolean => {
-      if (t.icmpErrorsOf(f) !== null) return false;
+      const icmp = t.icmpErrorsOf(f);
+      if (icmp !== null && !plainIcmpErrors(icmp)) return false;
       t.readRow(f, row);
       const src = t.sourceOf(row.fileIndex);
       this.addRow(row, src?.name ?? '', src?.kind ?? 'pcap');
-      const tun = t.tunnelOf(f);
-      if (tun !== null) { const i = this.#n - 1; this.#putTunnel(i >>> CHUNK_BITS, i & CHUNK_MASK, tun); }
+      const tun = t.tunnelOf(f), i = this.#n - 1;
+      if (tun !== null) this.#putTunnel(i >>> CHUNK_BITS, i & CHUNK_MASK, tun);
+      if (icmp !== null && icmp.length > 0) this.#putIcmpErrors(i >>> CHUNK_BITS, i & CHUNK_MASK, icmp);
       return true;
     };
+  }
+
+  /** Note the ICMP errors of the flow at `row` of chunk `ch` (interned: its own copy, once per distinct list; the chunk's column is made with its first). */
+  #putIcmpErrors(ch: number, row: number, list: readonly IcmpErrorEvidence[]): void {
+    let c = this.#icmps[ch];
+    if (c === undefined) { c = new Uint32Array(this.#array(CHUNK * 4)); this.#icmps[ch] = c; }
+    let key = '';
+    for (const e of list) key += `${e.proto} ${e.type} ${e.code} ${e.count} ${e.from}\n`;
+    let id = this.#icmpListIds.get(key);
+    if (id === undefined) {
+      id = this.#icmpLists.length;
+      this.#icmpLists.push(list.map((e) => ({ proto: e.proto, type: e.type, code: e.code, count: e.count, from: e.from })));
+      this.#icmpListIds.set(key, id);
+    }
+    c[row] = 1 + id;
   }
 
   /** Note tunnel `t` for the flow at `row` of chunk `ch` (the chunk's tunnel column is made with its first). */
@@ -268,7 +305,7 @@ export class FlowStore {
   }
 
   #fits(f: FlowRecord): boolean {
-    if (f.icmpErrors.length !== 0) return false;
+    if (f.icmpErrors.length !== 0 && !plainIcmpErrors(f.icmpErrors)) return false;
     if (f.tunnel !== null && !plainTunnel(f.tunnel)) return false;
     if (!Number.isInteger(f.proto) || f.proto < 0 || f.proto > 255) return false;
     if (!Number.isInteger(f.origFlags) || f.origFlags < 0 || f.origFlags > 255) return false;
@@ -326,7 +363,9 @@ export class FlowStore {
     out.connState = str[u[p + 8]!]! as ConnState;
     out.history = str[u[p + 9]!]!;
     out.directionInferred = (bits & DIR_INFERRED) !== 0;
-    out.icmpErrors = NO_ICMP_ERRORS;
+    const ic = this.#icmps[ch], iid = ic === undefined ? 0 : ic[row]!;
+    // (the store's one list per distinct list of ICMP errors, shared by its flows' records: to be read, not changed)
+    out.icmpErrors = iid === 0 ? NO_ICMP_ERRORS : this.#icmpLists[iid - 1]!;
     out.vlan = (bits & VLAN_NULL) !== 0 ? null : u[p + 4]!;
     const tc = this.#tuns[ch], tid = tc === undefined ? 0 : tc[row]!;
     // (the store's one object per tunnel, shared by its flows' records: to be read, not changed)
