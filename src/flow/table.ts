@@ -119,7 +119,7 @@ const ICMP_REPLY_TYPES_6 = [129, 140, 145];
 
 /**
  * Words of one packed row (FlowTable.packRow): the 32-word record, VLAN, interface, input, and a
- * last word (8-byte alignment) that PackedRows uses for the flow's tunnel (0: none).
+ * last word (8-byte alignment; 0 here) that PackedRows uses for the flow's tunnel and ICMP errors.
  */
 export const PACKED_ROW_WORDS = U + 4;
 /** Bytes of a packed row (PACKED_ROW_WORDS words). */

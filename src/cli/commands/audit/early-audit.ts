@@ -17,17 +17,15 @@ import { PACKED_ROW_BYTES, PACKED_ROW_WORDS, unpackRow } from '../../../flow/tab
 import { RowLane } from '../../../audit/row-lane.js';
 import { AddressTable } from '../../../report/flows/address-table.js';
 import { blankRecord } from '../../../report/flows/store.js';
-import { canonicalAddr, parseAddr } from '../../../core/ip.js';
+import { canonicalAddr } from '../../../core/ip.js';
 import type { Stage } from './incremental.js';
 
 export class EarlyAudit {
   readonly #stage: Stage;
   /** Addresses of the flows audited from the table (ids: the auditor's address keys) when there is no lane. */
   readonly #addrs = new AddressTable();
-  /** Addresses (canonical text) of the flows of flow logs audited as records. */
+  /** Addresses (canonical text) of the flows audited as records. */
   readonly #recordAddrs = new Set<string>();
-  /** Words of an address parsed by #keyOf. */
-  readonly #words = new Uint32Array(4);
   readonly #records = new RowRecords();
   readonly #rec = blankRecord();
   /** The flows that only count, counted in WebAssembly (auditRows); null when its memory could not be had. */
@@ -106,17 +104,9 @@ export class EarlyAudit {
     return f;
   }
 
-  /** A flow that comes as a record (ICMP errors, flow logs; the audit asks for no tunnel endpoints, so tunnelled flows are rows): audit it now. */
+  /** A flow that comes as a record (flow logs; flows of a table come as rows, auditOwnRow): audit it now. */
   readonly onFlow = (f: FlowRecord): void => {
     if (this.#dropped !== null) return;
-    if (f.evidence === 'pcap' || f.evidence === 'pcapng' || f.evidence === 'live') {
-      // a flow of the flow table (with ICMP errors): its texts are canonical (formatAddr), so it is
-      // keyed as the rows are, its roles looked up and its peers kept by key, and its addresses
-      // known to the names' check as the rows' are (a blocked scan of many hosts brings many)
-      const addrs = this.#lane ?? this.#addrs;
-      const o = this.#keyOf(addrs, f.origH), r = o < 0 ? -1 : this.#keyOf(addrs, f.respH);
-      if (r >= 0) { this.#stage.auditor.addFlow(f, o, r); return; }
-    }
     // (a text already here is canonical: parsed only when new, as these few flows are rarely
     // optimised and parsing took about 11 µs a record)
     const seen = this.#recordAddrs;
@@ -124,15 +114,6 @@ export class EarlyAudit {
     if (!seen.has(f.respH)) seen.add(canonicalAddr(f.respH) ?? f.respH);
     this.#stage.auditor.addFlow(f);
   };
-
-  /** The key of an address text (-1 when it does not parse), of `addrs`, which remembers it. */
-  #keyOf(addrs: RowLane | AddressTable, text: string): number {
-    const w = parseAddr(text);
-    if (w === null) return -1;
-    const ws = this.#words;
-    ws[0] = w[0]; ws[1] = w[1]; ws[2] = w[2]; ws[3] = w[3];
-    return addrs.idOfWords(ws);
-  }
 
   /** A name found in the capture, before the flows that finish after it. */
   readonly onName = (obs: NameObservation): void => {
