@@ -13,6 +13,7 @@
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { CaptureWriter, FdSink, MemorySink, type Sink } from './gen/writer.js';
 
 const ETH = 14, IP = 20, UDP = 8, PAYLOAD = 40;
 /** UDP ports of the default profile's rules from Azure AD Connect to a DC (DNS, Kerberos, LDAP). */
@@ -43,26 +44,19 @@ function udp(sport: number, dport: number, payload: number): Buffer {
   return b;
 }
 
-function record(tsSec: number, tsUsec: number, data: Buffer): Buffer {
-  const h = Buffer.alloc(16);
-  h.writeUInt32LE(tsSec, 0); h.writeUInt32LE(tsUsec, 4); h.writeUInt32LE(data.length, 8); h.writeUInt32LE(data.length, 12);
-  return Buffer.concat([h, data]);
-}
-
-/** The capture's bytes. */
-export function refusedCapture(flows: number, answer: 'icmp' | 'udp'): Buffer {
-  const head = Buffer.alloc(24);
-  head.writeUInt32LE(0xa1b2c3d4, 0); head.writeUInt16LE(2, 4); head.writeUInt16LE(4, 6); head.writeUInt32LE(65535, 16); head.writeUInt32LE(1, 20);
-  const parts: Buffer[] = [head];
+/** Write the capture into `sink` (the generator's CaptureWriter: classic pcap, µs). */
+export function writeRefused(sink: Sink, flows: number, answer: 'icmp' | 'udp'): void {
+  const w = new CaptureWriter(sink, 'pcap');
+  const put = (tsUs: number, frame: Buffer): void => { frame.copy(w.buf, w.begin()); w.commit(tsUs, frame.length); };
   for (let i = 0; i < flows; i++) {
     // (half from four sync servers to ports a DC must answer them on: blocked; half from users to
     // other ports: unexpected)
     const sync = i % 2 === 0;
     const c = sync ? (10 << 24) + (100 << 16) + 1 + ((i >> 1) % 4) : (10 << 24) + i, s = (10 << 24) + (200 << 16) + 1 + (i % 50);
     const sport = sync ? 1024 + ((i >> 1) % 60000) : 40000 + (i % 20000), dport = sync ? DC_PORTS[(i >> 1) % DC_PORTS.length]! : 5000 + (i % 300);
-    const t = 1_700_000_000 + Math.floor(i / 100), us = (i % 100) * 10;
+    const t = (1_700_000_000 + Math.floor(i / 100)) * 1e6 + (i % 100) * 10;
     const q = frame(c, s, 17, udp(sport, dport, PAYLOAD));
-    parts.push(record(t, us, q));
+    put(t, q);
     if (answer === 'icmp') {
       // type 3 code 3, quoting the datagram's IP header, UDP header and payload
       const quote = q.subarray(ETH);
@@ -70,12 +64,19 @@ export function refusedCapture(flows: number, answer: 'icmp' | 'udp'): Buffer {
       icmp[0] = 3; icmp[1] = 3;
       quote.copy(icmp, 8);
       icmp.writeUInt16BE(checksum(icmp, 0, icmp.length), 2);
-      parts.push(record(t, us + 5, frame(s, c, 1, icmp)));
+      put(t + 5, frame(s, c, 1, icmp));
     } else {
-      parts.push(record(t, us + 5, frame(s, c, 17, udp(dport, sport, PAYLOAD + IP))));
+      put(t + 5, frame(s, c, 17, udp(dport, sport, PAYLOAD + IP)));
     }
   }
-  return Buffer.concat(parts);
+  w.close();
+}
+
+/** The capture's bytes (small captures and tests). */
+export function refusedCapture(flows: number, answer: 'icmp' | 'udp'): Buffer {
+  const sink = new MemorySink();
+  writeRefused(sink, flows, answer);
+  return sink.result();
 }
 
 if (process.argv[1] !== undefined && /refused\.ts$/.test(process.argv[1])) {
@@ -85,6 +86,6 @@ if (process.argv[1] !== undefined && /refused\.ts$/.test(process.argv[1])) {
     process.stderr.write('usage: node --import tsx bench/refused.ts --flows N (1 to 4194304) --answer icmp|udp --out FILE [--inventory FILE]\n');
     process.exit(2);
   }
-  fs.writeFileSync(a.out, refusedCapture(flows, a.answer));
+  writeRefused(new FdSink(a.out), flows, a.answer);
   if (a.inventory !== undefined) fs.writeFileSync(a.inventory, `${JSON.stringify({ roles: { aadconnect: ['10.100.0.0/29'], dc: ['10.200.0.0/24'], users: ['10.0.0.0/10'] } }, null, 2)}\n`);
 }
