@@ -33,7 +33,9 @@ export class FlowRow {
 /**
  * Fills FlowRecords from FlowRows: what FlowTable.recordInto does for a flow of the table, for a
  * row read anywhere (a packed row in another thread, say). Address texts of IPv4 addresses are
- * cached (servers repeat across flows). A row has no ICMP errors and no tunnel.
+ * cached (servers repeat across flows). The record comes with no ICMP errors and no tunnel: a caller
+ * whose rows carry them puts them on (FlowTable.icmpErrorsOf and tunnelOf; packedIcmpErrors and
+ * packedTunnel for PackedRows).
  */
 export class RowRecords {
   readonly #v4 = new Map<number, string>();
