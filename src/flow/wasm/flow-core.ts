@@ -237,7 +237,7 @@ function growIndex(): void {
 
 // Finished flows packed here (setRows): the JavaScript side takes them in batches instead of being
 // called for each flow, except the flows it marked as its own (OWN: those with ICMP errors or a
-// tunnel, which it emits as records).
+// tunnel, which it finishes itself: to its row sink with them, or as records).
 const ROW_SLOTS: u32 = 4096, ROW_BYTES: usize = 144, ROW_BATCH: usize = <usize>ROW_SLOTS * ROW_BYTES;
 let rowsOn = false;
 let rowN: u32 = 0;
