@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { MERGE_BUFFER_BUDGET, MIN_MERGE_CHUNK, mergeChunkSize, readCaptures, readCaptureStream, resumeChunkSize } from '../../src/capture/read.js';
 import { isPageBuffer } from '../../src/capture/page-buffers.js';
 import { FILE_BUFFERS } from '../../src/capture/source.js';
@@ -21,8 +20,8 @@ import { PcapParser } from '../../src/capture/pcap-reader.js';
 import { FlowauditError } from '../../src/core/errors.js';
 import { buildPcap, buildPcapng, ethIpv4Udp, filler, pcapHeader, pcapRecord } from '../helpers/capture-builder.js';
 import { copyRec, parseWith, type Rec } from '../helpers/capture-collect.js';
+import { runCliText } from '../helpers/cli.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'flowaudit-capture-'));
 const f = (name: string, b: Buffer) => { const p = join(dir, name); writeFileSync(p, b); return p; };
 
@@ -304,8 +303,8 @@ test('onProgress reports bytes read and the total for files', async () => {
 
 // ---- CLI
 function cli(args: string[], input?: Buffer): { status: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, ...(input ? { input } : {}) });
-  return { status: r.status, out: r.stdout.toString(), err: r.stderr.toString() };
+  const r = runCliText(args, input ? { input } : {});
+  return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
 test('CLI: inspect - reads a (gzip) capture from standard input', () => {

@@ -1,7 +1,7 @@
 /** The audit and rules commands end to end: exit codes, --fail-on, --output, config errors. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { runCliText } from '../helpers/cli.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +14,7 @@ const have = existsSync(PILOT + 'pilot-full.pcap');
 const tmp = mkdtempSync(path.join(tmpdir(), 'flowaudit-cli-'));
 
 function cli(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = runCliText(args, { env: { NO_COLOR: '1' } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -66,8 +66,7 @@ test('configuration and usage errors exit 2 with one located line', () => {
 
 test('stdin: "-" reads a capture piped in and names it "-"', () => {
   if (!have) { console.log('skip: ../shared/corpus/pilot not present'); return; }
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'audit', '-', '--inventory', INV, '--format', 'json'],
-    { cwd: ROOT, encoding: 'utf8', input: readFileSync(PILOT + 'pilot-no-ldaps.pcap') });
+  const r = runCliText(['audit', '-', '--inventory', INV, '--format', 'json'], { input: readFileSync(PILOT + 'pilot-no-ldaps.pcap') });
   assert.is(r.status, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.is(doc.inputs[0].file, '-');

@@ -12,6 +12,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, cliSync } from '../helpers/same-audit.js';
+import { runCliText } from '../helpers/cli.js';
 import { buildPcap, ethIpv4Udp } from '../helpers/capture-builder.js';
 import { dnsResponse, DnsType } from '../../bench/gen/payloads.js';
 import { generateBench } from '../../bench/gen/index.js';
@@ -150,7 +151,7 @@ test('a name that comes batches after a flow of its address was audited (thousan
       assert.ok(r.stdout.split(fifo).join(late) === kept.out, `a pipe, ${threads} threads: the report of --two-pass on the file`);
     }
     // (refused before anything is read: no writer on the FIFO, which would wait for a reader)
-    const refused = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'audit', gen, fifo, ...args, '--two-pass'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const refused = runCliText(['audit', gen, fifo, ...args, '--two-pass'], { timeout: 60_000 });
     assert.is(refused.status, 2);
     assert.match(refused.stderr, /--two-pass reads the capture files twice, and stdin or a pipe can be read only once/);
   } finally {

@@ -6,7 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { runCliBytes } from '../helpers/cli.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,11 +21,7 @@ import { withTmpDir } from '../helpers/tmp-dir.js';
 
 const DEMO = path.join(ROOT, 'fixtures/demo/sample.pcapng');
 
-function cli(args: string[], input?: Buffer) {
-  return spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], {
-    cwd: ROOT, timeout: 180_000, maxBuffer: 1 << 29, ...(input ? { input } : {}),
-  });
-}
+const cli = (args: string[], input?: Buffer) => runCliBytes(args, { timeout: 180_000, ...(input ? { input } : {}) });
 
 test('--unsorted --threads 2 writes the bytes of --threads 1, in every format (a capture of many batches with ICMP errors, the demo, pcapng on stdin)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fa-fmt-'));

@@ -15,7 +15,8 @@ import { CORPUS, corpusPresent } from '../fuzz/harness.js';
 import { skip } from '../fuzz/modules.js';
 import { expectations, type Expectation } from './table.js';
 import { expectFixed } from './known-bugs.js';
-import { cliAvailable, runMany, startCli, INVENTORY, hasStackTrace, MAIN, type CliResult } from './cli.js';
+import { cliAvailable, runMany, startCli, INVENTORY, hasStackTrace, type CliResult } from './cli.js';
+import { runCliText } from '../helpers/cli.js';
 
 interface InputJson { file: string; packets: number; end: { clean: boolean; code: string | null; offset: number; reason: string | null } }
 
@@ -84,7 +85,7 @@ test('stdin: a damaged capture piped in is read up to the damage and named "-"',
   if (!corpusPresent()) return skip(`${CORPUS} not present`);
   if (!cliAvailable('audit')) return skip('the audit command is not there yet');
   const bytes = readFileSync(path.join(CORPUS, 'derived-cut-mid-record.pcap'));
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'audit', '-', '--inventory', INVENTORY, '--format', 'json'], { input: bytes, encoding: 'utf8', timeout: 60000 });
+  const r = runCliText(['audit', '-', '--inventory', INVENTORY, '--format', 'json'], { input: bytes, timeout: 60_000 });
   assert.not.ok(hasStackTrace(r.stderr), r.stderr);
   assert.ok(r.status === 0 || r.status === 1, `exit ${r.status}: ${r.stderr}`);
   assert.match(r.stderr, /-: at byte 46138: /, 'stderr names stdin, the offset and the reason');

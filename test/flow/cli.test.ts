@@ -1,7 +1,7 @@
 /** `flowaudit flows` end to end (child process), and gatherEvidence over mixed inputs. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { runCliText } from '../helpers/cli.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
@@ -11,15 +11,12 @@ import { gatherEvidence, unreadableInputs } from '../../src/cli/gather.js';
 import { openOutput } from '../../src/report/output.js';
 import { writeFlows } from '../../src/report/flows/writer.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const corpus = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
 const pilot = corpus + 'pilot/pilot-full.pcap';
 const have = existsSync(pilot);
 const dir = mkdtempSync(path.join(tmpdir(), 'flowaudit-cli-'));
 
-function cli(args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-}
+const cli = (args: string[]) => runCliText(args, { timeout: 60_000 });
 
 test('usage: no input is a usage error (exit 2)', () => {
   const r = cli(['flows']);
@@ -89,8 +86,7 @@ if (have) {
   });
 
   test('stdin (-) and a gzip-compressed copy give the same flows as the file', async () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'flows', '-', '--format', 'csv'],
-      { cwd: root, input: readFileSync(pilot), encoding: 'utf8', timeout: 60_000 });
+    const r = runCliText(['flows', '-', '--format', 'csv'], { input: readFileSync(pilot), timeout: 60_000 });
     assert.is(r.status, 0, r.stderr);
     assert.is(r.stdout.trimEnd().split('\n').length, 129, 'header + 128 flows');
     const gz = path.join(dir, 'pilot.pcap.gz');

@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { runCliText } from '../helpers/cli.js';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,9 +20,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const pilot = fileURLToPath(new URL('../../../shared/corpus/pilot/pilot-full.pcapng', import.meta.url));
 const sample = path.join(root, 'fixtures/demo/sample.pcapng');
 
-function cli(args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28 });
-}
+const cli = (args: string[]) => runCliText(args);
 
 function lines(s: string): string[] {
   return s.trimEnd().split('\n');

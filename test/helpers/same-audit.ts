@@ -3,18 +3,17 @@
  * that must not change the report does not: same stdout (the report), exit code and stderr.
  */
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateBench } from '../../bench/gen/index.js';
+import { runCliText } from './cli.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export function cliSync(args: string[], input?: Buffer): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args],
-    { cwd: ROOT, encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28, env: { ...process.env, NO_COLOR: '1' }, ...(input ? { input } : {}) });
+  const r = runCliText(args, { env: { NO_COLOR: '1' }, ...(input ? { input } : {}) });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

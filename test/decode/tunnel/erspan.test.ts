@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Outcome } from '../../../src/core/outcome.js';
 import { Tunnel } from '../../../src/decode/packet.js';
 import { buildPcap } from '../../helpers/capture-builder.js';
-import { ROOT } from '../../helpers/capture-files.js';
+import { runCliText } from '../../helpers/cli.js';
 import { withTmpDir } from '../../helpers/tmp-dir.js';
 import { addr, decodeOnce, eth, ethTagged, hex, ipv4, ipv6, LT, tcp, udp } from '../helpers/build.js';
 
@@ -113,7 +113,7 @@ test('flowaudit flows: an ERSPAN capture\'s flows are the mirrored traffic\'s, w
   await withTmpDir('fa-erspan-flows-', (dir) => {
     const file = path.join(dir, 'erspan.pcap');
     writeFileSync(file, buildPcap({ packets: CASES.map((c, i) => ({ tsSec: 1700000000 + i, data: c.data })) }));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'flows', file, '--format', 'ndjson'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const r = runCliText(['flows', file, '--format', 'ndjson']);
     assert.is(r.status, 0, r.stderr);
     const flows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { orig_h: string; orig_p: number; resp_h: string; resp_p: number; tunnel: unknown });
     const got = flows.map((f) => `${f.orig_h}:${f.orig_p}>${f.resp_h}:${f.resp_p}`).sort();
