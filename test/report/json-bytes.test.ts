@@ -34,7 +34,12 @@ const rec: fc.Arbitrary<FlowRecord> = fc.record({
   connState: fc.constantFrom('SF', 'S0', 'REJ', '', 'OTH') as fc.Arbitrary<FlowRecord['connState']>,
   history: fc.constantFrom('ShADadFf', '^hA', '', 'Dd'),
   directionInferred: fc.boolean(),
-  icmpErrors: fc.oneof(fc.constant<IcmpErrorEvidence[]>([]), fc.constant<IcmpErrorEvidence[]>([{ proto: 'icmp', type: 3, code: 3, count: 1, from: '10.0.0.9' }])),
+  icmpErrors: fc.oneof(
+    { arbitrary: fc.constant<IcmpErrorEvidence[]>([]), weight: 6 },
+    { arbitrary: fc.constant<IcmpErrorEvidence[]>([{ proto: 'icmp', type: 3, code: 3, count: 1, from: '10.0.0.9' }]), weight: 2 },
+    // several, of either kind, with awkward numbers and senders (written exactly, or declined), up to more than the writer takes
+    { arbitrary: fc.array(fc.record({ proto: fc.constantFrom('icmp', 'icmp6', 'icmpx') as fc.Arbitrary<IcmpErrorEvidence['proto']>, type: num, code: num, count: num, from: text }), { maxLength: 10 }), weight: 2 },
+  ),
   vlan: fc.oneof(fc.constant(null), num), tunnel: fc.oneof(fc.constant(null), fc.record({ kind: fc.constantFrom('vxlan', 'erspan', 'gre'), outerSrc: text, outerDst: text })), ifIndex: fc.oneof(fc.constant(null), num),
   communityId: fc.constantFrom('', '1:wCb3OG7yAFWelaUydu0D+125CLM='),
   evidence: fc.constantFrom('pcap', 'pcapng', 'zeek') as fc.Arbitrary<FlowRecord['evidence']>,
@@ -43,14 +48,16 @@ const rec: fc.Arbitrary<FlowRecord> = fc.record({
 
 test('writeJsonLine: the same bytes as flowToJsonLine, or -1', () => {
   const buf = Buffer.alloc(JSON_LINE_MAX + 16);
-  let wrote = 0, declined = 0;
+  let wrote = 0, declined = 0, wroteIcmp = 0;
   fc.assert(fc.property(rec, (f) => {
     const end = writeJsonLine(f, buf, 7);
     if (end < 0) { declined++; return; }
     wrote++;
+    if (f.icmpErrors.length > 0) wroteIcmp++;
     assert.is(buf.toString('utf8', 7, end), flowToJsonLine(f));
   }), { numRuns: 4000 });
   assert.ok(wrote > 1000 && declined > 100, `${wrote} written, ${declined} declined`);
+  assert.ok(wroteIcmp > 200, `${wroteIcmp} written with their ICMP errors`);
 });
 
 function memoryOutput(): Output & { text(): string } {

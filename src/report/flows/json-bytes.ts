@@ -2,9 +2,10 @@
  * The NDJSON line of a flow (flowToJsonLine's exact bytes) written straight into an output Buffer:
  * no line string is built and then encoded. Constant key text is copied from pre-encoded bytes,
  * integers are written digit by digit, and the short strings (addresses, conn_state, history,
- * Community ID) character by character, a tunnel's text once per tunnel. Records this writer does
- * not handle (ICMP errors, non-ASCII text, timestamps that are not plain integers) return -1: the caller writes
- * flowToJsonLine(f) instead, so the output is the same either way.
+ * Community ID) character by character, a tunnel's text once per tunnel, ICMP errors field by
+ * field. Records this writer does not handle (non-ASCII text, timestamps that are not plain
+ * integers, ICMP errors of other shapes than the flow table's or more than ICMP_MAX of them) return
+ * -1: the caller writes flowToJsonLine(f) instead, so the output is the same either way.
  */
 import type { FlowRecord, TunnelEvidence } from '../../flow/record.js';
 import { PROTO_NAMES } from './fields.js';
@@ -35,7 +36,12 @@ const K_CONN = enc(',"conn_state":"');
 const K_HIST = enc('","history":"');
 const K_CID = enc('","community_id":"');
 const K_DIR = enc('","direction_inferred":');
-const K_ICMP = enc(',"icmp_errors":[],"vlan":');
+const K_ICMP = enc(',"icmp_errors":[');
+const K_VLAN = enc('],"vlan":');
+const K_E_PROTO = enc('{"proto":"'), K_E_TYPE = enc('","type":'), K_E_CODE = enc(',"code":'), K_E_COUNT = enc(',"count":'), K_E_FROM = enc(',"from":"');
+const V_ICMP = enc('icmp'), V_ICMP6 = enc('icmp6'), K_E_END = enc('"}');
+/** ICMP errors a line writes itself at most (a flow has one or a few; the line stays within JSON_LINE_MAX). */
+const ICMP_MAX = 8;
 const K_TUNNEL = enc(',"tunnel":');
 const K_IF_INDEX = enc(',"if_index":');
 const K_EVIDENCE = enc(',"evidence":');
@@ -125,6 +131,11 @@ function ts(buf: Buffer, pos: number, sec: number, nsec: number): number {
   return pos + width;
 }
 
+/** A number JSON writes as num() does: a non-negative safe integer. */
+function countable(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0;
+}
+
 function plainTime(sec: number, nsec: number): boolean {
   return Number.isSafeInteger(sec) && sec >= 0 && Number.isInteger(nsec) && nsec >= 0 && nsec < 1e9;
 }
@@ -135,7 +146,12 @@ function plainTime(sec: number, nsec: number): boolean {
  * bytes free at pos.
  */
 export function writeJsonLine(f: FlowRecord, buf: Buffer, pos: number): number {
-  if (f.icmpErrors.length !== 0) return -1;
+  const icmp = f.icmpErrors;
+  if (icmp.length > ICMP_MAX) return -1;
+  for (let i = 0; i < icmp.length; i++) {
+    const e = icmp[i]!;
+    if ((e.proto !== 'icmp' && e.proto !== 'icmp6') || !countable(e.type) || !countable(e.code) || !countable(e.count)) return -1;
+  }
   const tunnel = f.tunnel === null ? V_NULL : tunnelBytes(f.tunnel);
   if (buf !== dvBuf) { dv = new DataView(buf.buffer, buf.byteOffset, buf.length); dvBuf = buf; }
   if (!plainTime(f.firstSec, f.firstNsec) || !plainTime(f.lastSec, f.lastNsec)) return -1;
@@ -173,6 +189,18 @@ export function writeJsonLine(f: FlowRecord, buf: Buffer, pos: number): number {
   p = put(buf, p, K_DIR);
   p = f.directionInferred ? put(buf, p, V_TRUE) : put(buf, p, V_FALSE);
   p = put(buf, p, K_ICMP);
+  for (let i = 0; i < icmp.length; i++) {
+    const e = icmp[i]!;
+    if (i > 0) buf[p++] = 44;
+    p = put(buf, p, K_E_PROTO); p = put(buf, p, e.proto === 'icmp' ? V_ICMP : V_ICMP6);
+    p = put(buf, p, K_E_TYPE); p = num(buf, p, e.type);
+    p = put(buf, p, K_E_CODE); p = num(buf, p, e.code);
+    p = put(buf, p, K_E_COUNT); p = num(buf, p, e.count);
+    p = put(buf, p, K_E_FROM); p = ascii(buf, p, e.from);
+    if (p < 0) return -1;
+    p = put(buf, p, K_E_END);
+  }
+  p = put(buf, p, K_VLAN);
   p = f.vlan === null ? put(buf, p, V_NULL) : num(buf, p, f.vlan);
   p = put(buf, p, K_TUNNEL); p = put(buf, p, tunnel); p = put(buf, p, K_IF_INDEX);
   p = f.ifIndex === null ? put(buf, p, V_NULL) : num(buf, p, f.ifIndex);
