@@ -54,8 +54,9 @@ export interface GatherOptions {
   onFlow?: (f: FlowRecord) => void;
   /**
    * Finished capture flows are offered here first, as flow-table rows, before any record object is
-   * built (FlowTable.setRowSink; FlowStore.rowSink() keeps them compactly). Flows it does not take
-   * (and those with ICMP errors or a tunnel kept, tunnelEndpoints, and flow-log records) go to onFlow or Evidence.flows.
+   * built (FlowTable.setRowSink; FlowStore.rowSink() keeps them compactly; a flow's tunnel and ICMP
+   * errors are read with FlowTable.tunnelOf and icmpErrorsOf). Flows it does not take, and flow-log
+   * records, go to onFlow or Evidence.flows.
    */
   rowSink?: FlowRowSink;
   /**

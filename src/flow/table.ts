@@ -61,9 +61,10 @@ export interface FlowTableOptions {
    */
   communityIds?: boolean;
   /**
-   * A tunnelled flow's record carries the tunnel's kind and outer endpoints (default true); such a
-   * flow is then emitted as a record. False: its `tunnel` is null and it is a row like any other,
-   * for a consumer that never reads it (the audit).
+   * A tunnelled flow's record carries the tunnel's kind and outer endpoints (default true); the
+   * table's JavaScript side then finishes such a flow (to the row sink, tunnelOf, or as a record).
+   * False: its `tunnel` is null and the core packs it like any other, for a consumer that never
+   * reads it (the audit).
    */
   tunnelEndpoints?: boolean;
 }
