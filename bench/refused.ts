@@ -13,19 +13,11 @@
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CaptureWriter, FdSink, MemorySink, type Sink } from './gen/writer.js';
+import { CaptureWriter, FdSink, MemorySink, internetChecksum, type Sink } from './gen/writer.js';
 
 const ETH = 14, IP = 20, UDP = 8, PAYLOAD = 40;
 /** UDP ports of the default profile's rules from Azure AD Connect to a DC (DNS, Kerberos, LDAP). */
 const DC_PORTS = [53, 88, 389];
-
-/** One's-complement sum of b[from, from + len) (16-bit words, big-endian). */
-function checksum(b: Buffer, from: number, len: number): number {
-  let s = 0;
-  for (let i = 0; i < len; i += 2) s += (b[from + i]! << 8) | (i + 1 < len ? b[from + i + 1]! : 0);
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return ~s & 0xffff;
-}
 
 /** An Ethernet frame with an IPv4 header (protocol `proto`, checksummed) from `src` to `dst` (uint32) over `body`. */
 function frame(src: number, dst: number, proto: number, body: Buffer): Buffer {
@@ -33,7 +25,7 @@ function frame(src: number, dst: number, proto: number, body: Buffer): Buffer {
   b.writeUInt16BE(0x0800, 12);
   b[ETH] = 0x45; b.writeUInt16BE(IP + body.length, ETH + 2); b[ETH + 8] = 64; b[ETH + 9] = proto;
   b.writeUInt32BE(src >>> 0, ETH + 12); b.writeUInt32BE(dst >>> 0, ETH + 16);
-  b.writeUInt16BE(checksum(b, ETH, IP), ETH + 10);
+  b.writeUInt16BE(internetChecksum(b, ETH, IP), ETH + 10);
   body.copy(b, ETH + IP);
   return b;
 }
@@ -63,7 +55,7 @@ export function writeRefused(sink: Sink, flows: number, answer: 'icmp' | 'udp'):
       const icmp = Buffer.alloc(8 + quote.length);
       icmp[0] = 3; icmp[1] = 3;
       quote.copy(icmp, 8);
-      icmp.writeUInt16BE(checksum(icmp, 0, icmp.length), 2);
+      icmp.writeUInt16BE(internetChecksum(icmp, 0, icmp.length), 2);
       put(t + 5, frame(s, c, 1, icmp));
     } else {
       put(t + 5, frame(s, c, 17, udp(dport, sport, PAYLOAD + IP)));

@@ -19,6 +19,14 @@ export const ENCAPS: readonly Encap[] = ['none', 'vxlan', 'geneve', 'erspan'];
 /** Outer bytes per frame: Ethernet 14 + IPv4 20 + UDP 8 + VXLAN or Geneve 8, or GRE 8 + ERSPAN II 8. */
 export const ENCAP_LEN = 50;
 
+/** The Internet checksum (RFC 1071) of b[from, from + len): the one's complement of the one's-complement sum of its 16-bit big-endian words. */
+export function internetChecksum(b: Uint8Array, from: number, len: number): number {
+  let s = 0;
+  for (let i = 0; i < len; i += 2) s += (b[from + i]! << 8) | (i + 1 < len ? b[from + i + 1]! : 0);
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return ~s & 0xffff;
+}
+
 export interface Sink {
   write(chunk: Buffer): void;
   close(): void;
@@ -159,10 +167,7 @@ export class CaptureWriter {
     b[ip] = 0x45; b.writeUInt16BE(20 + inner, ip + 2); b.writeUInt16BE(this.packets & 0xffff, ip + 4);
     b[ip + 8] = 64; b[ip + 9] = this.encap === 'erspan' ? 47 : 17;
     b.writeUInt32BE(0x0a630001, ip + 12); b.writeUInt32BE(0x0a630002, ip + 16);
-    let sum = 0;
-    for (let i = 0; i < 20; i += 2) sum += b.readUInt16BE(ip + i);
-    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-    b.writeUInt16BE(~sum & 0xffff, ip + 10);
+    b.writeUInt16BE(internetChecksum(b, ip, 20), ip + 10);
     const t = ip + 20;
     if (this.encap === 'erspan') {
       // GRE with a sequence number (0x1000), protocol ERSPAN (0x88be); ERSPAN II: version 1, session 1
