@@ -72,10 +72,12 @@ export function refusedCapture(flows: number, answer: 'icmp' | 'udp'): Buffer {
 }
 
 if (process.argv[1] !== undefined && /refused\.ts$/.test(process.argv[1])) {
-  const { values: a } = parseArgs({ options: { flows: { type: 'string', default: '300000' }, answer: { type: 'string', default: 'icmp' }, out: { type: 'string' }, inventory: { type: 'string' } } });
+  const usage = 'usage: node --import tsx bench/refused.ts --out FILE [--flows N (1 to 4194304, default 300000)] [--answer icmp|udp] [--inventory FILE]\n';
+  const { values: a } = parseArgs({ options: { flows: { type: 'string', default: '300000' }, answer: { type: 'string', default: 'icmp' }, out: { type: 'string' }, inventory: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (a.help === true) { process.stdout.write(usage); process.exit(0); }
   const flows = Number(a.flows);
   if (a.out === undefined || !Number.isInteger(flows) || flows < 1 || flows > 1 << 22 || (a.answer !== 'icmp' && a.answer !== 'udp')) {
-    process.stderr.write('usage: node --import tsx bench/refused.ts --flows N (1 to 4194304) --answer icmp|udp --out FILE [--inventory FILE]\n');
+    process.stderr.write(`refused: ${a.out === undefined ? '--out is required' : `--flows must be 1 to 4194304 and --answer icmp or udp (got ${a.flows}, ${a.answer})`}\n${usage}`);
     process.exit(2);
   }
   writeRefused(new FdSink(a.out), flows, a.answer);
